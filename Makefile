@@ -1,0 +1,201 @@
+# lightrun-identity-operator
+#
+# `make dev` and `make test` are the two commands a newcomer needs; both build
+# whatever they lack into bin/ first. `make help` lists every target.
+
+# Image to build and push.
+IMG ?= ghcr.io/lightrun-platform/lightrun-identity-operator:latest
+# YEAR is substituted into the boilerplate header of generated files.
+YEAR ?= 2026
+
+# Setting SHELL to bash allows bash commands to be executed by recipes.
+# Options are set to exit when a recipe line exits non-zero or a piped command fails.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+CONTAINER_TOOL ?= docker
+
+.PHONY: all
+all: build
+
+## Location to install dependencies to
+LOCALBIN ?= $(shell pwd)/bin
+$(LOCALBIN):
+	mkdir -p "$(LOCALBIN)"
+
+CHART_DIR ?= charts/lightrun-identity-operator
+
+## Tool binaries
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+HELM ?= $(LOCALBIN)/helm
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+KUBE_APISERVER ?= $(LOCALBIN)/kube-apiserver
+KUBECTL ?= $(LOCALBIN)/kubectl
+ETCD ?= $(LOCALBIN)/etcd
+
+## Tool versions. The control plane's versions come from the pinned tools
+## modules under hack/tools, so the Makefile and the builds cannot disagree.
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+HELM_VERSION ?= v3.22.0
+GOLANGCI_LINT_VERSION ?= v2.13.1
+KUBE_VERSION := $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' hack/tools/kube/go.mod)
+ETCD_VERSION := $(shell awk '$$1 == "go.etcd.io/etcd/server/v3" {print $$2} $$2 == "go.etcd.io/etcd/server/v3" {print $$3}' hack/tools/etcd/go.mod | head -n1)
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: dev
+dev: control-plane manifests ## Start a local control plane, the Lightrun emulator and the operator; Ctrl-C stops them all.
+	go run ./cmd/devenv --assets "$(LOCALBIN)" --state-dir "$(LOCALBIN)/dev"
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs and RBAC into config/ and copy the CRDs into the Helm chart.
+	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	rm -f $(CHART_DIR)/files/crds/*.yaml
+	mkdir -p $(CHART_DIR)/files/crds
+	cp config/crd/bases/*.yaml $(CHART_DIR)/files/crds/
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy, DeepCopyInto and DeepCopyObject implementations.
+	"$(CONTROLLER_GEN)" object:headerFile="hack/boilerplate.go.txt",year=$(YEAR) paths="./..."
+
+.PHONY: verify-generated
+verify-generated: manifests generate ## Fail when generated files (CRDs, RBAC, deepcopy, chart CRDs) differ from what is committed.
+	@if [ -n "$$(git status --porcelain -- api config $(CHART_DIR))" ]; then \
+		echo "Generated files are stale; run 'make manifests generate' and commit the result:"; \
+		git status --porcelain -- api config $(CHART_DIR); git --no-pager diff --stat -- api config $(CHART_DIR); exit 1; \
+	fi
+
+.PHONY: fmt
+fmt: ## Run go fmt against code.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against code.
+	go vet ./...
+
+# Fuzz targets run on their seed corpus as part of every `go test`; FUZZTIME
+# bounds an explicit fuzzing session per target (make fuzz).
+FUZZTIME ?= 20s
+
+.PHONY: test
+test: manifests generate fmt vet control-plane helm ## Build what is missing, then run every test: unit, fuzz seeds, envtest, chart checks.
+	KUBEBUILDER_ASSETS="$(LOCALBIN)" HELM="$(HELM)" go test ./... -coverprofile cover.out
+
+.PHONY: fuzz
+fuzz: ## Fuzz every fuzz target for FUZZTIME each.
+	@for pkg in $$(go list ./...); do \
+		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzzing $$pkg $$target for $(FUZZTIME)"; \
+			go test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
+
+.PHONY: bench
+bench: control-plane ## Run the benchmarks (numbers go to docs/benchmarks.md).
+	KUBEBUILDER_ASSETS="$(LOCALBIN)" go test ./... -run '^$$' -bench . -benchmem
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint.
+	"$(GOLANGCI_LINT)" run
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build the manager and the Lightrun emulator into bin/.
+	go build -o "$(LOCALBIN)/manager" ./cmd
+	go build -o "$(LOCALBIN)/lightrun-emulator" ./cmd/lightrun-emulator
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the manager against the cluster in the current kubeconfig.
+	go run ./cmd
+
+.PHONY: docker-build
+docker-build: ## Build the manager image (needs a container engine).
+	$(CONTAINER_TOOL) build -t ${IMG} .
+
+.PHONY: docker-push
+docker-push: ## Push the manager image.
+	$(CONTAINER_TOOL) push ${IMG}
+
+.PHONY: build-installer
+build-installer: manifests helm ## Render dist/install.yaml (CRDs, RBAC, Deployment) from the Helm chart for kubectl users.
+	mkdir -p dist
+	"$(HELM)" template lightrun-identity-operator $(CHART_DIR) --namespace lightrun-identity-system \
+		--set image.repository=$(firstword $(subst :, ,$(IMG))) --set image.tag=$(lastword $(subst :, ,$(IMG))) > dist/install.yaml
+
+##@ Deployment
+
+.PHONY: install
+install: manifests kubectl ## Install the CRDs into the cluster in the current kubeconfig.
+	"$(KUBECTL)" apply --server-side -f config/crd/bases
+
+.PHONY: uninstall
+uninstall: manifests kubectl ## Remove the CRDs from the cluster in the current kubeconfig.
+	"$(KUBECTL)" delete --ignore-not-found -f config/crd/bases
+
+.PHONY: chart-lint
+chart-lint: manifests helm ## Lint the Helm chart.
+	"$(HELM)" lint --strict $(CHART_DIR)
+
+##@ Local control plane (built from source, once)
+
+.PHONY: control-plane
+control-plane: kube-apiserver etcd kubectl ## Build kube-apiserver, etcd and kubectl from source into bin/ (once; reused after).
+
+# Each binary is built as bin/<name>-<version> and linked as bin/<name>, the
+# name envtest looks for in KUBEBUILDER_ASSETS; a version bump in
+# hack/tools rebuilds, anything else reuses what is there.
+.PHONY: kube-apiserver
+kube-apiserver: $(KUBE_APISERVER)-$(KUBE_VERSION) ## Build kube-apiserver into bin/ if missing.
+$(KUBE_APISERVER)-$(KUBE_VERSION): | $(LOCALBIN)
+	hack/build-control-plane.sh kube-apiserver "$(LOCALBIN)"
+
+.PHONY: kubectl
+kubectl: $(KUBECTL)-$(KUBE_VERSION) ## Build kubectl into bin/ if missing.
+$(KUBECTL)-$(KUBE_VERSION): | $(LOCALBIN)
+	hack/build-control-plane.sh kubectl "$(LOCALBIN)"
+
+.PHONY: etcd
+etcd: $(ETCD)-$(ETCD_VERSION) ## Build etcd into bin/ if missing.
+$(ETCD)-$(ETCD_VERSION): | $(LOCALBIN)
+	hack/build-control-plane.sh etcd "$(LOCALBIN)"
+
+##@ Dependencies
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/ if necessary.
+$(CONTROLLER_GEN): | $(LOCALBIN)
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: helm
+helm: $(HELM) ## Install helm into bin/ if necessary.
+$(HELM): | $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/ if necessary.
+$(GOLANGCI_LINT): | $(LOCALBIN)
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+# go-install-tool installs a Go program from the module proxy into bin/ as
+# <name>-<version> and links <name> to it, so a version bump reinstalls.
+# $1 - target path with name of binary
+# $2 - package url which can be installed
+# $3 - specific version of package
+define go-install-tool
+@[ -f "$(1)-$(3)" ] && [ "$$(readlink -- "$(1)" 2>/dev/null)" = "$(1)-$(3)" ] || { \
+set -e; \
+package=$(2)@$(3) ;\
+echo "Installing $${package} into $(LOCALBIN)" ;\
+rm -f "$(1)" ;\
+GOBIN="$(LOCALBIN)" GOFLAGS= go install $${package} ;\
+mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)" ;\
+} ;\
+ln -sf "$$(realpath "$(1)-$(3)")" "$(1)"
+endef

@@ -1,0 +1,79 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// LabelIdentityConfig is set by the SCIM endpoint on every ScimUser and
+// ScimGroup to the name of the IdentityConfig it belongs to, so that list
+// calls and informers can select one IdentityConfig's objects.
+const LabelIdentityConfig = "identity.lightrun.com/identity-config"
+
+// SecretKeyReference selects one key of a Secret in the referring object's namespace.
+// +structType=atomic
+type SecretKeyReference struct {
+	// name of the Secret, in the namespace of the referring object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// key is the key within the Secret's data that holds the value.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+}
+
+// IdentityConfigReference names an IdentityConfig in the referring object's namespace.
+// +structType=atomic
+type IdentityConfigReference struct {
+	// name of the IdentityConfig.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+}
+
+// LightrunUserRole is a Lightrun user role, as Lightrun's public API names it
+// (CreateUserPublicDTO.roles). With RBAC off, Lightrun accepts only DEVELOPER
+// and SYSTEM_ADMIN.
+// +kubebuilder:validation:Enum=SYSTEM_ADMIN;COMPANY_VIEWER;GROUP_ADMIN;SECURITY;APP_SEC;INCIDENT_RESPONDER;DEVELOPER
+type LightrunUserRole string
+
+// The Lightrun user roles.
+const (
+	RoleSystemAdmin       LightrunUserRole = "SYSTEM_ADMIN"
+	RoleCompanyViewer     LightrunUserRole = "COMPANY_VIEWER"
+	RoleGroupAdmin        LightrunUserRole = "GROUP_ADMIN"
+	RoleSecurity          LightrunUserRole = "SECURITY"
+	RoleAppSec            LightrunUserRole = "APP_SEC"
+	RoleIncidentResponder LightrunUserRole = "INCIDENT_RESPONDER"
+	RoleDeveloper         LightrunUserRole = "DEVELOPER"
+)
+
+// AccessLevel is the access a Lightrun user group grants on its agent pools
+// (UserGroupPublicDTO.roles).
+// +kubebuilder:validation:Enum=STANDARD;PRIVILEGED
+type AccessLevel string
+
+// The Lightrun agent pool access levels.
+const (
+	AccessLevelStandard   AccessLevel = "STANDARD"
+	AccessLevelPrivileged AccessLevel = "PRIVILEGED"
+)

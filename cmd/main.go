@@ -1,0 +1,79 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs the lightrun-identity-operator: the controllers that
+// reconcile identity resources into Lightrun and the SCIM 2.0 endpoint that
+// identity providers push users and groups into.
+package main
+
+import (
+	"flag"
+	"os"
+	"time"
+
+	// All Kubernetes client auth plugins (Azure, GCP, OIDC...), so that the
+	// manager can run from a developer's kubeconfig too.
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
+)
+
+func main() {
+	var opts operator.Options
+	flag.StringVar(&opts.MetricsBindAddress, "metrics-bind-address", "0",
+		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
+	flag.BoolVar(&opts.SecureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS behind Kubernetes authentication and authorization.")
+	flag.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081",
+		"Address the /healthz and /readyz endpoints bind to.")
+	flag.BoolVar(&opts.LeaderElection, "leader-elect", false,
+		"Run controllers on one replica at a time (every replica serves SCIM).")
+	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; defaults to the manager's own namespace.")
+	flag.StringVar(&opts.SCIMBindAddress, "scim-bind-address", ":8443",
+		"Address the SCIM 2.0 endpoint binds to.")
+	flag.StringVar(&opts.SCIMCertDir, "scim-cert-dir", "",
+		"Directory with tls.crt and tls.key for the SCIM endpoint; empty serves plain HTTP (behind a TLS ingress).")
+	flag.StringVar(&opts.SCIMPublicURL, "scim-public-url", "",
+		"Base URL identity providers use to reach the SCIM endpoint, e.g. https://scim.example.com.")
+	flag.BoolVar(&opts.EnableHTTP2, "enable-http2", false,
+		"Allow HTTP/2 on the metrics endpoint (off because of CVE-2023-44487).")
+	flag.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,
+		"How long in-flight work gets to finish when the manager is stopped.")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("setup")
+
+	mgr, err := operator.NewManager(ctrl.GetConfigOrDie(), opts)
+	if err != nil {
+		log.Error(err, "Failed to set up the manager")
+		os.Exit(1)
+	}
+	log.Info("Starting manager", "scimBindAddress", opts.SCIMBindAddress)
+	// SIGTERM or SIGINT cancels the context; the manager then stops its
+	// runnables, waiting up to the graceful shutdown timeout.
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		log.Error(err, "Manager stopped with an error")
+		os.Exit(1)
+	}
+	log.Info("Manager stopped")
+}

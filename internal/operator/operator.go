@@ -1,0 +1,131 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package operator assembles the manager: scheme, controllers, the SCIM
+// endpoint and health checks. cmd/ (the deployed binary) and cmd/devenv
+// (the local development environment) both build their manager here, so
+// what runs in development is what runs in a cluster.
+package operator
+
+import (
+	"crypto/tls"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	identityv1alpha1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+)
+
+// The manager's permissions. Controllers and the SCIM endpoint add their own
+// markers beside the code that needs them.
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs;agentpools;scimusers;scimgroups,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs/status;agentpools/status;scimusers/status;scimgroups/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs/finalizers;agentpools/finalizers;scimusers/finalizers;scimgroups/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Options configures the manager. The zero value of each field means its
+// documented default.
+type Options struct {
+	// MetricsBindAddress is where Prometheus metrics are served; "0" disables them.
+	MetricsBindAddress string
+	// SecureMetrics serves metrics over HTTPS behind Kubernetes authn/authz.
+	SecureMetrics bool
+	// HealthProbeBindAddress serves /healthz and /readyz.
+	HealthProbeBindAddress string
+	// LeaderElection makes only one replica run the controllers; every
+	// replica serves the SCIM endpoint.
+	LeaderElection bool
+	// LeaderElectionNamespace is where the leader election Lease lives; empty
+	// means the namespace the manager runs in.
+	LeaderElectionNamespace string
+	// SCIMBindAddress is where the SCIM endpoint listens.
+	SCIMBindAddress string
+	// SCIMCertDir holds tls.crt and tls.key for the SCIM endpoint; empty serves plain HTTP
+	// (for use behind a TLS-terminating ingress or in local development).
+	SCIMCertDir string
+	// SCIMPublicURL is the base URL at which identity providers reach the
+	// SCIM endpoint from outside, e.g. https://scim.example.com. It is
+	// published in IdentityConfig status and in SCIM meta.location.
+	SCIMPublicURL string
+	// EnableHTTP2 allows HTTP/2 on the metrics endpoint; off by default
+	// because of the HTTP/2 rapid-reset CVEs (CVE-2023-44487).
+	EnableHTTP2 bool
+	// GracefulShutdownTimeout bounds how long runnables get to stop.
+	GracefulShutdownTimeout time.Duration
+}
+
+// NewScheme returns a scheme with the built-in Kubernetes types and this operator's API.
+func NewScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(identityv1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// NewManager builds the manager with everything the operator runs.
+func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
+	var tlsOpts []func(*tls.Config)
+	if !opts.EnableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{
+		BindAddress:   opts.MetricsBindAddress,
+		SecureServing: opts.SecureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if opts.SecureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	shutdown := opts.GracefulShutdownTimeout
+	if shutdown == 0 {
+		shutdown = 30 * time.Second
+	}
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  NewScheme(),
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        "lightrun-identity-operator.identity.lightrun.com",
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		// The process exits as soon as the manager stops, so releasing the
+		// lease on cancel is safe and lets a new leader take over at once.
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &shutdown,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding readiness check: %w", err)
+	}
+	return mgr, nil
+}
