@@ -54,11 +54,12 @@ dev: control-plane manifests ## Start a local control plane, the Lightrun emulat
 	go run ./cmd/devenv --assets "$(LOCALBIN)" --state-dir "$(LOCALBIN)/dev"
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs and RBAC into config/ and copy the CRDs into the Helm chart.
+manifests: controller-gen ## Generate CRDs and RBAC into config/ and copy them into the Helm chart.
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
 	rm -f $(CHART_DIR)/files/crds/*.yaml
-	mkdir -p $(CHART_DIR)/files/crds
+	mkdir -p $(CHART_DIR)/files/crds $(CHART_DIR)/files/rbac
 	cp config/crd/bases/*.yaml $(CHART_DIR)/files/crds/
+	cp config/rbac/role.yaml $(CHART_DIR)/files/rbac/role.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy, DeepCopyInto and DeepCopyObject implementations.
@@ -126,7 +127,7 @@ docker-push: ## Push the manager image.
 .PHONY: build-installer
 build-installer: manifests helm ## Render dist/install.yaml (CRDs, RBAC, Deployment) from the Helm chart for kubectl users.
 	mkdir -p dist
-	"$(HELM)" template lightrun-identity-operator $(CHART_DIR) --namespace lightrun-identity-system \
+	"$(HELM)" template lightrun-identity-operator $(CHART_DIR) --namespace lightrun-identity-system --kube-version $(KUBE_VERSION) \
 		--set image.repository=$(firstword $(subst :, ,$(IMG))) --set image.tag=$(lastword $(subst :, ,$(IMG))) > dist/install.yaml
 
 ##@ Deployment
@@ -141,7 +142,7 @@ uninstall: manifests kubectl ## Remove the CRDs from the cluster in the current 
 
 .PHONY: chart-lint
 chart-lint: manifests helm ## Lint the Helm chart.
-	"$(HELM)" lint --strict $(CHART_DIR)
+	"$(HELM)" lint --strict --kube-version $(KUBE_VERSION) $(CHART_DIR)
 
 ##@ Local control plane (built from source, once)
 
