@@ -1,0 +1,168 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package charts_test
+
+import (
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/testenv"
+)
+
+func readYAML(path string) map[string]any {
+	GinkgoHelper()
+	data, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	out := map[string]any{}
+	Expect(yaml.Unmarshal(data, &out)).To(Succeed(), path)
+	return out
+}
+
+var _ = Describe("what the chart ships", func() {
+	It("has CRDs byte-for-byte identical to config/crd/bases", func() {
+		generated, err := filepath.Glob(filepath.Join(testenv.CRDDir(), "*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(generated).To(HaveLen(4))
+		shipped, err := filepath.Glob(filepath.Join(chartDir, "files", "crds", "*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(shipped).To(HaveLen(len(generated)), "the chart ships other CRDs than config/crd/bases; run 'make manifests'")
+		for _, g := range generated {
+			want, err := os.ReadFile(g)
+			Expect(err).NotTo(HaveOccurred())
+			got, err := os.ReadFile(filepath.Join(chartDir, "files", "crds", filepath.Base(g)))
+			Expect(err).NotTo(HaveOccurred(), "the chart lacks %s; run 'make manifests'", filepath.Base(g))
+			Expect(string(got)).To(Equal(string(want)), "%s differs from config/crd/bases; run 'make manifests'", filepath.Base(g))
+		}
+	})
+
+	It("has the manager's RBAC identical to config/rbac/role.yaml", func() {
+		want, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		got, err := os.ReadFile(filepath.Join(chartDir, "files", "rbac", "role.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(got)).To(Equal(string(want)), "run 'make manifests'")
+	})
+
+	It("passes helm lint --strict", func() {
+		_, err := helm("lint", "--strict", "--kube-version", kubeVersion, chartDir)
+		Expect(err).NotTo(HaveOccurred())
+	})
+})
+
+var _ = Describe("rendering with default values", func() {
+	var objs []*unstructured.Unstructured
+	BeforeEach(func() {
+		var err error
+		objs, err = render()
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("installs the four CRDs unchanged but for the keep policy and labels", func() {
+		crds := ofKind(objs, "CustomResourceDefinition")
+		Expect(crds).To(HaveLen(4))
+		for _, crd := range crds {
+			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("helm.sh/resource-policy", "keep"), crd.GetName())
+			Expect(crd.GetLabels()).To(HaveKeyWithValue("app.kubernetes.io/instance", "lio"))
+			base := readYAML(filepath.Join(testenv.CRDDir(), "identity.lightrun.com_"+crd.GetName()[:len(crd.GetName())-len(".identity.lightrun.com")]+".yaml"))
+			Expect(crd.Object["spec"]).To(Equal(base["spec"]), "the rendered %s spec differs from config/crd/bases", crd.GetName())
+		}
+	})
+
+	It("grants the manager exactly the rules controller-gen generated", func() {
+		role := readYAML(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+		var manager *unstructured.Unstructured
+		for _, cr := range ofKind(objs, "ClusterRole") {
+			if cr.GetName() == "lio-lightrun-identity-operator-manager" {
+				manager = cr
+			}
+		}
+		Expect(manager).NotTo(BeNil())
+		Expect(manager.Object["rules"]).To(Equal(role["rules"]))
+	})
+
+	It("runs the manager with leader election, the SCIM port and probes", func() {
+		deployments := ofKind(objs, "Deployment")
+		Expect(deployments).To(HaveLen(1))
+		containers, _, err := unstructured.NestedSlice(deployments[0].Object, "spec", "template", "spec", "containers")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(containers).To(HaveLen(1))
+		c := containers[0].(map[string]any)
+		Expect(c["image"]).To(Equal("ghcr.io/lightrun-platform/lightrun-identity-operator:0.1.0"))
+		Expect(c["args"]).To(ContainElements("--leader-elect", "--scim-bind-address=:8443", "--metrics-bind-address=:8444", "--leader-election-namespace=identity-system"))
+		Expect(c).To(HaveKey("readinessProbe"))
+		Expect(c).To(HaveKey("livenessProbe"))
+		replicas, _, _ := unstructured.NestedFieldNoCopy(deployments[0].Object, "spec", "replicas")
+		Expect(replicas).To(BeEquivalentTo(2))
+		Expect(ofKind(objs, "PodDisruptionBudget")).To(HaveLen(1))
+	})
+
+	It("ships the admission policy that keeps ScimUser and ScimGroup read-only", func() {
+		Expect(ofKind(objs, "ValidatingAdmissionPolicy")).To(HaveLen(1))
+		Expect(ofKind(objs, "ValidatingAdmissionPolicyBinding")).To(HaveLen(1))
+	})
+})
+
+var _ = Describe("rendering with values", func() {
+	It("leaves the CRDs out with crds.enabled=false", func() {
+		objs, err := render("crds.enabled=false")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ofKind(objs, "CustomResourceDefinition")).To(BeEmpty())
+		Expect(ofKind(objs, "Deployment")).To(HaveLen(1))
+	})
+
+	It("drops the keep policy with crds.keep=false", func() {
+		objs, err := render("crds.keep=false")
+		Expect(err).NotTo(HaveOccurred())
+		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).NotTo(HaveKey("helm.sh/resource-policy"))
+		}
+	})
+
+	It("serves SCIM over TLS from a Secret and publishes the public URL", func() {
+		objs, err := render("scim.tlsSecretName=scim-tls", "scim.publicURL=https://scim.example.com")
+		Expect(err).NotTo(HaveOccurred())
+		d := ofKind(objs, "Deployment")[0]
+		containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+		Expect(containers[0].(map[string]any)["args"]).To(ContainElements("--scim-cert-dir=/var/run/scim-tls", "--scim-public-url=https://scim.example.com"))
+		volumes, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
+		Expect(volumes).To(ContainElement(HaveKeyWithValue("secret", map[string]any{"secretName": "scim-tls"})))
+	})
+
+	It("drops the PodDisruptionBudget for a single replica", func() {
+		objs, err := render("replicaCount=1")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ofKind(objs, "PodDisruptionBudget")).To(BeEmpty())
+	})
+
+	DescribeTable("refuses values that values.schema.json rejects",
+		func(set string, message string) {
+			_, err := render(set)
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(message))
+		},
+		Entry("zero replicas", "replicaCount=0", "replicaCount"),
+		Entry("an unknown log level", "logLevel=verbose", "logLevel"),
+		Entry("a public URL that is not http(s)", "scim.publicURL=scim.example.com", "publicURL"),
+		Entry("an unknown top-level value", "replicas=3", "replicas"),
+		Entry("a privileged SCIM port", "scim.port=443", "port"),
+	)
+})
