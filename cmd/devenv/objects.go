@@ -1,0 +1,80 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/manifest"
+)
+
+const (
+	// devNamespace holds the samples; the default namespace keeps kubectl commands short.
+	devNamespace = "default"
+	// devIdentityConfig is the sample IdentityConfig's name.
+	devIdentityConfig = "okta"
+	// devAPIKey is the Lightrun API key the development environment's
+	// emulator accepts; it guards nothing but a local, in-memory Lightrun.
+	devAPIKey  = "dev-lightrun-api-key"
+	fieldOwner = "lightrun-identity-devenv"
+)
+
+// applyDevObjects creates the Secrets the sample IdentityConfig names and
+// server-side applies every sample, so re-running make dev converges instead
+// of failing on objects left from the previous run.
+func applyDevObjects(ctx context.Context, k8s client.Client, samplesDir, token string) error {
+	secrets := []*corev1.Secret{
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: "lightrun-api-key", Namespace: devNamespace},
+			StringData: map[string]string{"apiKey": devAPIKey},
+		},
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: "scim-bearer-token", Namespace: devNamespace},
+			StringData: map[string]string{"token": token},
+		},
+	}
+	for _, s := range secrets {
+		s.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
+		if err := k8s.Patch(ctx, s, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying Secret %s: %w", s.Name, err)
+		}
+	}
+
+	files, err := filepath.Glob(filepath.Join(samplesDir, "*.yaml"))
+	if err != nil {
+		return fmt.Errorf("listing samples: %w", err)
+	}
+	for _, file := range files {
+		objs, err := manifest.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			obj.SetNamespace(devNamespace)
+			if err := k8s.Patch(ctx, obj, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+				return fmt.Errorf("applying %s %s from %s: %w", obj.GetKind(), obj.GetName(), file, err)
+			}
+		}
+	}
+	return nil
+}
