@@ -1,0 +1,208 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kubestore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+// Uniqueness of userName and displayName per tenant is enforced by the
+// Kubernetes API server, not by a cache lookup: before an object takes a
+// name it creates a claim, a Lease whose object name is derived from the
+// tenant and the case-folded name. Create is atomic across every replica, so
+// of twenty concurrent POSTs of "Alice", "alice" and "ALICE" exactly one
+// gets the claim. The Lease's holderIdentity is the claiming object's SCIM
+// id, and once that object exists the Lease is owned by it, so the garbage
+// collector drops the claim with the object.
+
+// claimKind tells user claims from group claims.
+type claimKind string
+
+const (
+	claimUser  claimKind = "user"
+	claimGroup claimKind = "group"
+
+	// LabelClaim marks a Lease as a SCIM uniqueness claim; its value is the kind.
+	LabelClaim = "identity.lightrun.com/scim-claim"
+	// annotationClaimKey keeps the claimed name readable for people.
+	annotationClaimKey = "identity.lightrun.com/claimed-name"
+)
+
+// claims creates and releases uniqueness claims.
+type claims struct {
+	client client.Client
+	live   client.Reader
+	// grace is how long a claim without an owner is presumed to belong to
+	// a create still in flight before it counts as abandoned.
+	grace time.Duration
+	now   func() time.Time
+}
+
+func claimName(kind claimKind, t store.Tenant, name string) string {
+	sum := sha256.Sum256([]byte(t.IdentityConfig + "\x00" + Fold(name)))
+	return fmt.Sprintf("scim-%s-%s", kind, hex.EncodeToString(sum[:16]))
+}
+
+// acquire claims name for holder (a SCIM id). It is idempotent for the same
+// holder and returns store.ErrUniqueness when another live object holds it.
+func (c *claims) acquire(ctx context.Context, kind claimKind, t store.Tenant, name, holder string) error {
+	for attempt := 0; attempt < 3; attempt++ {
+		lease := &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{
+				Name:        claimName(kind, t, name),
+				Namespace:   t.Namespace,
+				Labels:      map[string]string{LabelClaim: string(kind), v1.LabelIdentityConfig: t.IdentityConfig},
+				Annotations: map[string]string{annotationClaimKey: truncate(name, 1024)},
+			},
+			Spec: coordinationv1.LeaseSpec{
+				HolderIdentity: ptr.To(holder),
+				AcquireTime:    &metav1.MicroTime{Time: c.now()},
+			},
+		}
+		err := c.client.Create(ctx, lease)
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return classify(err, "claiming "+string(kind)+" name")
+		}
+		existing := &coordinationv1.Lease{}
+		if err := c.live.Get(ctx, client.ObjectKeyFromObject(lease), existing); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue // released meanwhile; try again
+			}
+			return classify(err, "reading "+string(kind)+" name claim")
+		}
+		current := ptr.Deref(existing.Spec.HolderIdentity, "")
+		if current == holder {
+			return nil
+		}
+		abandoned, err := c.abandoned(ctx, kind, t, existing)
+		if err != nil {
+			return err
+		}
+		if !abandoned {
+			return fmt.Errorf("%s %q is already taken in %s/%s: %w", kind, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
+		}
+		// Delete only the claim we judged: the precondition makes two
+		// replicas racing to clean up the same claim harmless.
+		err = c.client.Delete(ctx, existing, client.Preconditions{UID: &existing.UID, ResourceVersion: &existing.ResourceVersion})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return classify(err, "removing abandoned "+string(kind)+" name claim")
+		}
+	}
+	return fmt.Errorf("%s %q: claim contended: %w", kind, name, store.ErrUniqueness)
+}
+
+// abandoned reports whether a claim's holder is gone: an owned claim whose
+// owner no longer exists (the garbage collector may not have run yet, or
+// there is none, as under envtest), or an unowned claim older than the
+// grace period (a create that crashed between claim and object).
+func (c *claims) abandoned(ctx context.Context, kind claimKind, t store.Tenant, lease *coordinationv1.Lease) (bool, error) {
+	holder := ptr.Deref(lease.Spec.HolderIdentity, "")
+	var obj client.Object = &v1.ScimUser{}
+	if kind == claimGroup {
+		obj = &v1.ScimGroup{}
+	}
+	err := c.live.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: holder}, obj)
+	switch {
+	case err == nil:
+		return false, nil
+	case !apierrors.IsNotFound(err):
+		return false, classify(err, "checking "+string(kind)+" name claim holder")
+	case len(lease.OwnerReferences) > 0:
+		return true, nil
+	default:
+		return c.now().Sub(lease.CreationTimestamp.Time) > c.grace, nil
+	}
+}
+
+// own makes the claim owned by the object that now holds it, so that the
+// claim is garbage-collected with it.
+func (c *claims) own(ctx context.Context, kind claimKind, t store.Tenant, name string, owner client.Object, gvkKind string) error {
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: t.Namespace, Name: claimName(kind, t, name)}
+	if err := c.live.Get(ctx, key, lease); err != nil {
+		return classify(err, "reading "+string(kind)+" name claim")
+	}
+	patch := client.MergeFrom(lease.DeepCopy())
+	lease.OwnerReferences = []metav1.OwnerReference{{
+		APIVersion: v1.GroupVersion.String(),
+		Kind:       gvkKind,
+		Name:       owner.GetName(),
+		UID:        owner.GetUID(),
+	}}
+	if err := c.client.Patch(ctx, lease, patch); err != nil {
+		return classify(err, "owning "+string(kind)+" name claim")
+	}
+	return nil
+}
+
+// release drops holder's claim on name; someone else's claim is left alone.
+func (c *claims) release(ctx context.Context, kind claimKind, t store.Tenant, name, holder string) error {
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: t.Namespace, Name: claimName(kind, t, name)}
+	if err := c.live.Get(ctx, key, lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return classify(err, "reading "+string(kind)+" name claim")
+	}
+	if ptr.Deref(lease.Spec.HolderIdentity, "") != holder {
+		return nil
+	}
+	err := c.client.Delete(ctx, lease, client.Preconditions{UID: &lease.UID, ResourceVersion: &lease.ResourceVersion})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return classify(err, "releasing "+string(kind)+" name claim")
+	}
+	return nil
+}
+
+// holderOf returns the SCIM id holding name, reading the API server directly:
+// this is how a replica whose cache has not yet seen another replica's write
+// still finds the user an IdP just created.
+func (c *claims) holderOf(ctx context.Context, kind claimKind, t store.Tenant, name string) (string, error) {
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: t.Namespace, Name: claimName(kind, t, name)}
+	if err := c.live.Get(ctx, key, lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", nil
+		}
+		return "", classify(err, "reading "+string(kind)+" name claim")
+	}
+	return ptr.Deref(lease.Spec.HolderIdentity, ""), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

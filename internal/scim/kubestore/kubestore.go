@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package kubestore stores the SCIM endpoint's users and groups as ScimUser
+// and ScimGroup custom resources. Reads come from the manager's informer
+// cache through field indexes; writes go to the API server, which also
+// enforces uniqueness (see claims.go); every write waits until the cache has
+// seen it, so that a read right after a write sees the write.
+package kubestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/google/uuid"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+// Options tunes a Store; zero values mean the defaults.
+type Options struct {
+	// CacheWait bounds how long a write waits for the cache to see it (default 2s).
+	CacheWait time.Duration
+	// ClaimGrace is how old an unowned uniqueness claim must be before it
+	// counts as abandoned by a crashed create (default 30s).
+	ClaimGrace time.Duration
+	// MemberWorkers is how many users a membership change updates at once (default 16).
+	MemberWorkers int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Store implements store.Users and store.Groups on the Kubernetes API.
+type Store struct {
+	// cached reads from the informer cache, writes to the API server.
+	cached client.Client
+	// live reads from the API server directly.
+	live   client.Reader
+	claims claims
+	opts   Options
+}
+
+var (
+	_ store.Users  = &Store{}
+	_ store.Groups = &Store{}
+)
+
+// New returns a Store. cached must be a cache-backed client whose cache has
+// the indexes of SetupIndexes; live reads the API server directly (the
+// manager's APIReader).
+func New(cached client.Client, live client.Reader, opts Options) *Store {
+	if opts.CacheWait == 0 {
+		opts.CacheWait = 2 * time.Second
+	}
+	if opts.ClaimGrace == 0 {
+		opts.ClaimGrace = 30 * time.Second
+	}
+	if opts.MemberWorkers == 0 {
+		opts.MemberWorkers = 16
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{
+		cached: cached,
+		live:   live,
+		claims: claims{client: cached, live: live, grace: opts.ClaimGrace, now: opts.Now},
+		opts:   opts,
+	}
+}
+
+// newID returns a SCIM id: a random UUID, stable for the resource's life
+// (RFC 7643 §3.1: "id" is assigned by the service provider and never reassigned).
+func newID() string { return uuid.NewString() }
+
+// classify maps an API server error to the store's sentinel errors, keeping
+// the original for its message.
+func classify(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("%s: %w: %w", what, store.ErrNotFound, err)
+	case apierrors.IsConflict(err):
+		return fmt.Errorf("%s: %w: %w", what, store.ErrPrecondition, err)
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsRequestEntityTooLargeError(err):
+		return fmt.Errorf("%s: %w: %w", what, store.ErrInvalid, err)
+	case unavailable(err):
+		return fmt.Errorf("%s: %w: %w", what, store.ErrUnavailable, err)
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}
+
+// unavailable reports errors that mean the API server cannot serve now:
+// the caller should retry later (503 + Retry-After), not give up.
+func unavailable(err error) bool {
+	if apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsServiceUnavailable(err) ||
+		apierrors.IsTooManyRequests(err) || apierrors.IsInternalError(err) || apierrors.IsUnexpectedServerError(err) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// waitForCache blocks until the cache holds obj at resourceVersion rv or
+// later (or, with rv empty, no longer holds it), so that the next read on
+// this replica sees the write. It gives up quietly after CacheWait: the read
+// paths fall back to the API server for the lookups IdPs make right after a
+// write, so a slow cache costs consistency only for list queries.
+func (s *Store) waitForCache(ctx context.Context, obj client.Object, rv string) {
+	key := client.ObjectKeyFromObject(obj)
+	probe := obj.DeepCopyObject().(client.Object)
+	_ = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, s.opts.CacheWait, true, func(ctx context.Context) (bool, error) {
+		err := s.cached.Get(ctx, key, probe)
+		if rv == "" {
+			return apierrors.IsNotFound(err) || (err == nil && probe.GetDeletionTimestamp() != nil), nil
+		}
+		if err != nil {
+			return false, nil
+		}
+		cmp, err := resourceversion.CompareResourceVersion(probe.GetResourceVersion(), rv)
+		return err == nil && cmp >= 0, nil
+	})
+}
+
+func (s *Store) stampModified(obj client.Object) {
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[store.AnnotationLastModified] = s.opts.Now().UTC().Format(time.RFC3339Nano)
+	obj.SetAnnotations(annotations)
+}

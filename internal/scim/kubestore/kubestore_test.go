@@ -1,0 +1,258 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kubestore_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+func newTenant() store.Tenant {
+	GinkgoHelper()
+	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
+	Expect(err).NotTo(HaveOccurred())
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "kubestore-"}}
+	Expect(c.Create(ctx, ns)).To(Succeed())
+	return store.Tenant{Namespace: ns.Name, IdentityConfig: "okta"}
+}
+
+func user(userName string) *v1.ScimUser {
+	return &v1.ScimUser{Spec: v1.ScimUserSpec{
+		UserName: userName,
+		Emails:   []v1.ScimMultiValue{{Value: strings.ToUpper(userName[:1]) + userName[1:], Type: "work", Primary: true}},
+	}}
+}
+
+func ids(users []*v1.ScimUser) []string {
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = u.Name
+	}
+	return out
+}
+
+var _ = Describe("users", func() {
+	var (
+		s *kubestore.Store
+		t store.Tenant
+	)
+	BeforeEach(func() {
+		s = newReplica(kubestore.Options{})
+		t = newTenant()
+	})
+
+	It("creates a user under a new id and finds it by every index", func() {
+		in := user("bjensen@example.com")
+		in.Spec.ExternalID = "00u1esetHERCEMUWYIWU"
+		u, err := s.CreateUser(ctx, t, in)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(u.Name).To(MatchRegexp("^[0-9a-f-]{36}$"))
+		Expect(u.Labels).To(HaveKeyWithValue(v1.LabelIdentityConfig, "okta"))
+		Expect(u.Spec.IdentityConfigRef.Name).To(Equal("okta"))
+		Expect(u.Annotations).To(HaveKey(store.AnnotationLastModified))
+
+		got, err := s.GetUser(ctx, t, u.Name)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got.Spec.UserName).To(Equal("bjensen@example.com"))
+
+		for _, sel := range []store.Selector{
+			{Index: store.IndexUserName, Value: "BJensen@Example.com"},
+			{Index: store.IndexExternalID, Value: "00u1esetHERCEMUWYIWU"},
+			{Index: store.IndexEmail, Value: "bjensen@EXAMPLE.com"},
+			{Index: store.IndexNone},
+		} {
+			found, err := s.ListUsers(ctx, t, sel)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ids(found)).To(Equal([]string{u.Name}), "lookup %+v", sel)
+		}
+		found, err := s.ListUsers(ctx, t, store.Selector{Index: store.IndexExternalID, Value: "00U1ESETHERCEMUWYIWU"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeEmpty(), "externalId is caseExact (RFC 7643 §3.1)")
+	})
+
+	It("gives exactly one of 20 concurrent creates of one userName in mixed case the name", func() {
+		var (
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			created   int
+			conflicts int
+			others    []error
+		)
+		for i := range 20 {
+			name := "alice@example.com"
+			switch i % 3 {
+			case 1:
+				name = "ALICE@example.com"
+			case 2:
+				name = "Alice@Example.COM"
+			}
+			wg.Go(func() {
+				_, err := s.CreateUser(ctx, t, user(name))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					created++
+				case errors.Is(err, store.ErrUniqueness):
+					conflicts++
+				default:
+					others = append(others, err)
+				}
+			})
+		}
+		wg.Wait()
+		Expect(others).To(BeEmpty())
+		Expect(created).To(Equal(1))
+		Expect(conflicts).To(Equal(19))
+		all, err := s.ListUsers(ctx, t, store.Selector{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(all).To(HaveLen(1))
+	})
+
+	It("moves the claim with a rename and keeps the id", func() {
+		u, err := s.CreateUser(ctx, t, user("old@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+		other, err := s.CreateUser(ctx, t, user("other@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+
+		u.Spec.UserName = "new@example.com"
+		renamed, err := s.UpdateUser(ctx, t, u)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(renamed.Name).To(Equal(u.Name))
+
+		_, err = s.CreateUser(ctx, t, user("old@example.com"))
+		Expect(err).NotTo(HaveOccurred(), "the old name is free again")
+		_, err = s.CreateUser(ctx, t, user("NEW@example.com"))
+		Expect(err).To(MatchError(store.ErrUniqueness))
+
+		other.Spec.UserName = "New@Example.com"
+		_, err = s.UpdateUser(ctx, t, other)
+		Expect(err).To(MatchError(store.ErrUniqueness), "a rename onto a taken name is refused")
+	})
+
+	It("refuses an update based on an old version", func() {
+		u, err := s.CreateUser(ctx, t, user("carol@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+		stale := u.DeepCopy()
+		u.Spec.DisplayName = "Carol"
+		_, err = s.UpdateUser(ctx, t, u)
+		Expect(err).NotTo(HaveOccurred())
+		stale.Spec.DisplayName = "Caroline"
+		_, err = s.UpdateUser(ctx, t, stale)
+		Expect(err).To(MatchError(store.ErrPrecondition))
+	})
+
+	It("frees the userName on delete and hides the user at once", func() {
+		u, err := s.CreateUser(ctx, t, user("dave@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(s.DeleteUser(ctx, t, u.Name, "")).To(Succeed())
+		_, err = s.GetUser(ctx, t, u.Name)
+		Expect(err).To(MatchError(store.ErrNotFound))
+		Expect(s.DeleteUser(ctx, t, u.Name, "")).To(MatchError(store.ErrNotFound))
+		again, err := s.CreateUser(ctx, t, user("Dave@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again.Name).NotTo(Equal(u.Name))
+	})
+
+	It("deletes only at the version asked for", func() {
+		u, err := s.CreateUser(ctx, t, user("erin@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(s.DeleteUser(ctx, t, u.Name, "1")).To(MatchError(store.ErrPrecondition))
+		Expect(s.DeleteUser(ctx, t, u.Name, u.ResourceVersion)).To(Succeed())
+	})
+
+	It("keeps tenants apart", func() {
+		other := store.Tenant{Namespace: t.Namespace, IdentityConfig: "entra"}
+		a, err := s.CreateUser(ctx, t, user("frank@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+		_, err = s.CreateUser(ctx, other, user("frank@example.com"))
+		Expect(err).NotTo(HaveOccurred(), "the same userName may exist in another IdentityConfig")
+		_, err = s.GetUser(ctx, other, a.Name)
+		Expect(err).To(MatchError(store.ErrNotFound))
+		found, err := s.ListUsers(ctx, other, store.Selector{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(HaveLen(1))
+		Expect(found[0].Name).NotTo(Equal(a.Name))
+	})
+
+	It("takes over a claim a crashed create abandoned, but only after the grace period", func() {
+		now := time.Now()
+		clock := func() time.Time { return now }
+		s = newReplica(kubestore.Options{ClaimGrace: time.Minute, Now: clock})
+		c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
+		Expect(err).NotTo(HaveOccurred())
+
+		// A claim left by a create that never made its object.
+		Expect(s.CreateUser(ctx, t, user("grace@example.com"))).Error().NotTo(HaveOccurred())
+		var leases coordinationv1.LeaseList
+		Expect(c.List(ctx, &leases, client.InNamespace(t.Namespace))).To(Succeed())
+		Expect(leases.Items).To(HaveLen(1))
+		claim := leases.Items[0]
+		Expect(claim.Spec.HolderIdentity).NotTo(BeNil())
+		Expect(claim.OwnerReferences).To(HaveLen(1), "the claim is owned by its user")
+
+		// Simulate the crash: an unowned claim held by an id with no object.
+		claim.OwnerReferences = nil
+		claim.Spec.HolderIdentity = ptr.To("never-created")
+		Expect(c.Update(ctx, &claim)).To(Succeed())
+		users, err := s.ListUsers(ctx, t, store.Selector{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(users).To(HaveLen(1))
+		Expect(c.Delete(ctx, users[0].DeepCopy())).To(Succeed())
+
+		_, err = s.CreateUser(ctx, t, user("grace@example.com"))
+		Expect(err).To(MatchError(store.ErrUniqueness), "within the grace period the create may still be in flight")
+
+		now = now.Add(2 * time.Minute)
+		_, err = s.CreateUser(ctx, t, user("grace@example.com"))
+		Expect(err).NotTo(HaveOccurred(), "after the grace period the claim is abandoned")
+	})
+})
+
+var _ = Describe("two replicas", func() {
+	It("see each other's writes at once: an IdP's POST on one and GET or lookup on the other", func() {
+		a := newReplica(kubestore.Options{})
+		b := newReplica(kubestore.Options{CacheWait: time.Millisecond})
+		t := newTenant()
+		for i := range 20 {
+			u, err := a.CreateUser(ctx, t, user(fmt.Sprintf("ryw-%d@example.com", i)))
+			Expect(err).NotTo(HaveOccurred())
+			got, err := b.GetUser(ctx, t, u.Name)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.Name).To(Equal(u.Name))
+			found, err := b.ListUsers(ctx, t, store.Selector{Index: store.IndexUserName, Value: strings.ToUpper(u.Spec.UserName)})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ids(found)).To(Equal([]string{u.Name}))
+		}
+	})
+})

@@ -1,0 +1,255 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kubestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+// kindOf describes how ScimUsers and ScimGroups differ for the operations
+// they share: which name is unique, and how to reach their spec and lists.
+type kindOf[T client.Object] struct {
+	claim   claimKind
+	kind    string // the Kubernetes kind, for owner references and messages
+	newObj  func() T
+	unique  func(T) string // the name that must be unique per tenant
+	tenant  func(T) *v1.IdentityConfigReference
+	list    func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
+	indexes map[store.Index]string // store index -> cache field
+}
+
+var users = kindOf[*v1.ScimUser]{
+	claim:  claimUser,
+	kind:   "ScimUser",
+	newObj: func() *v1.ScimUser { return &v1.ScimUser{} },
+	unique: func(u *v1.ScimUser) string { return u.Spec.UserName },
+	tenant: func(u *v1.ScimUser) *v1.IdentityConfigReference { return &u.Spec.IdentityConfigRef },
+	list: func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]*v1.ScimUser, error) {
+		var l v1.ScimUserList
+		if err := r.List(ctx, &l, opts...); err != nil {
+			return nil, err
+		}
+		out := make([]*v1.ScimUser, len(l.Items))
+		for i := range l.Items {
+			out[i] = &l.Items[i]
+		}
+		return out, nil
+	},
+	indexes: map[store.Index]string{
+		store.IndexNone:       FieldTenant,
+		store.IndexUserName:   FieldUserName,
+		store.IndexExternalID: FieldUserExternalID,
+		store.IndexEmail:      FieldUserEmail,
+		store.IndexGroup:      FieldUserGroup,
+	},
+}
+
+var groups = kindOf[*v1.ScimGroup]{
+	claim:  claimGroup,
+	kind:   "ScimGroup",
+	newObj: func() *v1.ScimGroup { return &v1.ScimGroup{} },
+	unique: func(g *v1.ScimGroup) string { return g.Spec.DisplayName },
+	tenant: func(g *v1.ScimGroup) *v1.IdentityConfigReference { return &g.Spec.IdentityConfigRef },
+	list: func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]*v1.ScimGroup, error) {
+		var l v1.ScimGroupList
+		if err := r.List(ctx, &l, opts...); err != nil {
+			return nil, err
+		}
+		out := make([]*v1.ScimGroup, len(l.Items))
+		for i := range l.Items {
+			out[i] = &l.Items[i]
+		}
+		return out, nil
+	},
+	indexes: map[store.Index]string{
+		store.IndexNone:        FieldTenant,
+		store.IndexDisplayName: FieldGroupDisplayName,
+		store.IndexExternalID:  FieldGroupExternalID,
+	},
+}
+
+// visible reports whether obj is a live object of tenant t: objects being
+// deleted are gone as far as SCIM is concerned (RFC 7644 §3.6: after DELETE,
+// the resource is no longer returned).
+func visible[T client.Object](k kindOf[T], t store.Tenant, obj T) bool {
+	return k.tenant(obj).Name == t.IdentityConfig && obj.GetDeletionTimestamp() == nil
+}
+
+func create[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, in T) (T, error) {
+	var zero T
+	obj := in.DeepCopyObject().(T)
+	obj.SetNamespace(t.Namespace)
+	obj.SetName(newID())
+	obj.SetResourceVersion("")
+	labels := obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[v1.LabelIdentityConfig] = t.IdentityConfig
+	obj.SetLabels(labels)
+	k.tenant(obj).Name = t.IdentityConfig
+	s.stampModified(obj)
+
+	name := k.unique(obj)
+	if err := s.claims.acquire(ctx, k.claim, t, name, obj.GetName()); err != nil {
+		return zero, err
+	}
+	if err := s.cached.Create(ctx, obj); err != nil {
+		_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
+		return zero, classify(err, "creating "+k.kind)
+	}
+	// Without an owner the claim would only be released after the grace
+	// period once the object is deleted; failing here is not fatal.
+	_ = s.claims.own(ctx, k.claim, t, name, obj, k.kind)
+	s.waitForCache(ctx, obj, obj.GetResourceVersion())
+	return obj, nil
+}
+
+func get[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, id string) (T, error) {
+	var zero T
+	key := client.ObjectKey{Namespace: t.Namespace, Name: id}
+	obj := k.newObj()
+	err := s.cached.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) {
+		// Another replica may have created it a moment ago (an IdP's POST
+		// and GET can land on different replicas): ask the API server.
+		err = s.live.Get(ctx, key, obj)
+	}
+	if err != nil {
+		return zero, classify(err, fmt.Sprintf("getting %s %s", k.kind, id))
+	}
+	if !visible(k, t, obj) {
+		return zero, fmt.Errorf("getting %s %s: %w", k.kind, id, store.ErrNotFound)
+	}
+	return obj, nil
+}
+
+func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, in T) (T, error) {
+	var zero T
+	obj := in.DeepCopyObject().(T)
+	obj.SetNamespace(t.Namespace)
+	k.tenant(obj).Name = t.IdentityConfig
+	s.stampModified(obj)
+
+	current := k.newObj()
+	if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), current); err != nil {
+		return zero, classify(err, "reading "+k.kind+" "+obj.GetName())
+	}
+	if !visible(k, t, current) {
+		return zero, fmt.Errorf("updating %s %s: %w", k.kind, obj.GetName(), store.ErrNotFound)
+	}
+	oldName, newName := k.unique(current), k.unique(obj)
+	renamed := Fold(oldName) != Fold(newName)
+	if renamed {
+		if err := s.claims.acquire(ctx, k.claim, t, newName, obj.GetName()); err != nil {
+			return zero, err
+		}
+	}
+	if err := s.cached.Update(ctx, obj); err != nil {
+		if renamed {
+			_ = s.claims.release(ctx, k.claim, t, newName, obj.GetName())
+		}
+		return zero, classify(err, "updating "+k.kind+" "+obj.GetName())
+	}
+	if renamed {
+		_ = s.claims.own(ctx, k.claim, t, newName, obj, k.kind)
+		// A failed release leaves a claim whose holder no longer has that
+		// name; acquire treats it as taken until the object is deleted,
+		// which errs on the side of uniqueness.
+		_ = s.claims.release(ctx, k.claim, t, oldName, obj.GetName())
+	}
+	s.waitForCache(ctx, obj, obj.GetResourceVersion())
+	return obj, nil
+}
+
+func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, id, resourceVersion string) (T, error) {
+	obj, err := get(ctx, s, k, t, id)
+	if err != nil {
+		return obj, err
+	}
+	pre := client.Preconditions{UID: ptrTo(obj.GetUID())}
+	if resourceVersion != "" {
+		pre.ResourceVersion = &resourceVersion
+	}
+	if err := s.cached.Delete(ctx, obj, pre); err != nil {
+		return obj, classify(err, "deleting "+k.kind+" "+id)
+	}
+	// With no finalizer left the object is gone now and its name is free;
+	// otherwise the claim stays until the controllers have cleaned up in
+	// Lightrun and the garbage collector drops the claim with the object.
+	gone := k.newObj()
+	if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), gone); apierrors.IsNotFound(err) {
+		_ = s.claims.release(ctx, k.claim, t, k.unique(obj), id)
+	}
+	s.waitForCache(ctx, obj, "")
+	return obj, nil
+}
+
+func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, sel store.Selector) ([]T, error) {
+	field, ok := k.indexes[sel.Index]
+	if !ok {
+		return nil, fmt.Errorf("%s has no index %q", k.kind, sel.Index)
+	}
+	value := t.IdentityConfig
+	if sel.Index != store.IndexNone {
+		v := sel.Value
+		if sel.Index == store.IndexUserName || sel.Index == store.IndexEmail || sel.Index == store.IndexDisplayName {
+			v = Fold(v)
+		}
+		value = indexKey(t.IdentityConfig, v)
+	}
+	items, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), client.MatchingFields{field: value}, client.UnsafeDisableDeepCopy)
+	if err != nil {
+		return nil, classify(err, "listing "+k.kind)
+	}
+	out := items[:0]
+	for _, obj := range items {
+		if visible(k, t, obj) {
+			out = append(out, obj)
+		}
+	}
+	if len(out) == 0 && (sel.Index == store.IndexUserName || sel.Index == store.IndexDisplayName) {
+		// The IdP's lookup right after its own POST (Okta does exactly
+		// this) may reach a replica whose cache lags: the uniqueness claim,
+		// read from the API server, names the holder.
+		holder, err := s.claims.holderOf(ctx, k.claim, t, sel.Value)
+		if err != nil || holder == "" {
+			return nil, err
+		}
+		obj, err := get(ctx, s, k, t, holder)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil // an abandoned claim: no such object
+		}
+		if err != nil {
+			return nil, err
+		}
+		if Fold(k.unique(obj)) == Fold(sel.Value) {
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,129 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package store is the storage boundary of the SCIM endpoint: the handlers in
+// internal/scim speak to it in terms of the API's custom resources, and
+// internal/scim/kubestore implements it on the Kubernetes API server.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+)
+
+// Errors every implementation returns (wrapped with context), so the SCIM
+// handlers can answer with the right status and scimType.
+var (
+	// ErrNotFound: no such user or group in this tenant (RFC 7644 §3.12: 404).
+	ErrNotFound = errors.New("not found")
+	// ErrUniqueness: userName or displayName is taken in this tenant (409 uniqueness).
+	ErrUniqueness = errors.New("uniqueness violated")
+	// ErrPrecondition: the object changed since the version the caller
+	// read (412 with If-Match; otherwise the handler retries).
+	ErrPrecondition = errors.New("version mismatch")
+	// ErrUnavailable: the Kubernetes API server cannot be reached (503 with Retry-After).
+	ErrUnavailable = errors.New("storage unavailable")
+	// ErrInvalid: the API server rejected the object's content (400 invalidValue).
+	ErrInvalid = errors.New("invalid object")
+)
+
+// Tenant is one IdentityConfig's SCIM space: its users and groups are
+// invisible to every other tenant.
+type Tenant struct {
+	Namespace      string
+	IdentityConfig string
+}
+
+// Index names a lookup the store answers without scanning.
+type Index string
+
+// The lookups IdPs send, answered from field indexes.
+const (
+	// IndexNone lists every object of the tenant.
+	IndexNone Index = ""
+	// IndexUserName: userName, case-insensitive.
+	IndexUserName Index = "userName"
+	// IndexExternalID: externalId, exact.
+	IndexExternalID Index = "externalId"
+	// IndexEmail: any emails[].value, case-insensitive.
+	IndexEmail Index = "email"
+	// IndexGroup: users that list a group id in spec.groups.
+	IndexGroup Index = "group"
+	// IndexDisplayName: group displayName, case-insensitive.
+	IndexDisplayName Index = "displayName"
+	// IndexID: the SCIM id (the object's name).
+	IndexID Index = "id"
+)
+
+// Selector narrows a list to the objects whose Index has Value.
+type Selector struct {
+	Index Index
+	Value string
+}
+
+// Users stores ScimUsers.
+type Users interface {
+	// CreateUser stores a new user under a new SCIM id, claiming its userName.
+	CreateUser(ctx context.Context, t Tenant, u *v1.ScimUser) (*v1.ScimUser, error)
+	// GetUser returns a user by SCIM id; read-your-writes across replicas.
+	GetUser(ctx context.Context, t Tenant, id string) (*v1.ScimUser, error)
+	// UpdateUser writes u, whose ResourceVersion is the precondition.
+	UpdateUser(ctx context.Context, t Tenant, u *v1.ScimUser) (*v1.ScimUser, error)
+	// DeleteUser deletes a user; a non-empty resourceVersion is a precondition.
+	DeleteUser(ctx context.Context, t Tenant, id, resourceVersion string) error
+	// ListUsers returns the tenant's users matching sel, in no particular order.
+	// The objects are shared with the cache and must not be modified.
+	ListUsers(ctx context.Context, t Tenant, sel Selector) ([]*v1.ScimUser, error)
+}
+
+// Groups stores ScimGroups and their member-side membership.
+type Groups interface {
+	CreateGroup(ctx context.Context, t Tenant, g *v1.ScimGroup) (*v1.ScimGroup, error)
+	GetGroup(ctx context.Context, t Tenant, id string) (*v1.ScimGroup, error)
+	UpdateGroup(ctx context.Context, t Tenant, g *v1.ScimGroup) (*v1.ScimGroup, error)
+	DeleteGroup(ctx context.Context, t Tenant, id, resourceVersion string) error
+	// ListGroups returns the tenant's groups matching sel; shared, read-only.
+	ListGroups(ctx context.Context, t Tenant, sel Selector) ([]*v1.ScimGroup, error)
+	// ChangeMembers adds and removes group membership on the member side.
+	// Every id in add must be an existing user of the tenant.
+	ChangeMembers(ctx context.Context, t Tenant, groupID string, change MemberChange) error
+}
+
+// MemberChange is the combined effect of a request on one group's members.
+type MemberChange struct {
+	// Replace, when true, makes the members exactly Add.
+	Replace bool
+	Add     []string
+	Remove  []string
+}
+
+// LastModified returns a resource's SCIM meta.lastModified: the annotation
+// the store sets on every write, else its creation time.
+func LastModified(annotations map[string]string, created time.Time) time.Time {
+	if s, ok := annotations[AnnotationLastModified]; ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t
+		}
+	}
+	return created
+}
+
+// AnnotationLastModified records when the SCIM endpoint last changed an
+// object, for SCIM meta.lastModified (RFC 7643 §3.1).
+const AnnotationLastModified = "identity.lightrun.com/last-modified"
