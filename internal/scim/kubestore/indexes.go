@@ -60,8 +60,10 @@ func indexKey(identityConfig, value string) string { return identityConfig + "/"
 // objects up by. Call it once, before the cache starts.
 func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	userIndexes := map[string]func(u *v1.ScimUser) []string{
-		FieldTenant:   func(u *v1.ScimUser) []string { return []string{u.Spec.IdentityConfigRef.Name} },
-		FieldUserName: func(u *v1.ScimUser) []string { return []string{indexKey(u.Spec.IdentityConfigRef.Name, Fold(u.Spec.UserName))} },
+		FieldTenant: func(u *v1.ScimUser) []string { return []string{u.Spec.IdentityConfigRef.Name} },
+		FieldUserName: func(u *v1.ScimUser) []string {
+			return []string{indexKey(u.Spec.IdentityConfigRef.Name, Fold(u.Spec.UserName))}
+		},
 		FieldUserExternalID: func(u *v1.ScimUser) []string {
 			if u.Spec.ExternalID == "" {
 				return nil
