@@ -21,6 +21,7 @@ limitations under the License.
 package operator
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"time"
@@ -36,6 +37,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 )
 
 // The manager's permissions. Controllers and the SCIM endpoint add their own
@@ -62,7 +65,7 @@ type Options struct {
 	// LeaderElectionNamespace is where the leader election Lease lives; empty
 	// means the namespace the manager runs in.
 	LeaderElectionNamespace string
-	// SCIMBindAddress is where the SCIM endpoint listens.
+	// SCIMBindAddress is where the SCIM endpoint listens; "0" or empty disables it.
 	SCIMBindAddress string
 	// SCIMCertDir holds tls.crt and tls.key for the SCIM endpoint; empty serves plain HTTP
 	// (for use behind a TLS-terminating ingress or in local development).
@@ -119,6 +122,21 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+
+	if opts.SCIMBindAddress != "" && opts.SCIMBindAddress != "0" {
+		if err := kubestore.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+			return nil, fmt.Errorf("setting up SCIM indexes: %w", err)
+		}
+		store := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{})
+		server := scim.NewServer(scim.Options{
+			Addr:      opts.SCIMBindAddress,
+			CertDir:   opts.SCIMCertDir,
+			PublicURL: opts.SCIMPublicURL,
+		}, store, store, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 0), ctrl.Log.WithName("scim"))
+		if err := mgr.Add(server); err != nil {
+			return nil, fmt.Errorf("adding the SCIM server: %w", err)
+		}
 	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

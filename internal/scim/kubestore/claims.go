@@ -33,6 +33,8 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
 // Uniqueness of userName and displayName per tenant is enforced by the
 // Kubernetes API server, not by a cache lookup: before an object takes a
 // name it creates a claim, a Lease whose object name is derived from the

@@ -20,10 +20,10 @@ import (
 	"context"
 	"fmt"
 
-	"golang.org/x/text/cases"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // Field indexes on the manager's cache. Every key starts with the
@@ -47,12 +47,11 @@ const (
 	FieldGroupExternalID = "scim.group.externalId"
 )
 
-var folder = cases.Fold()
-
 // Fold maps a caseExact=false value to the form it is indexed and claimed
 // under (RFC 7643 §2.1: userName and displayName compare case-insensitively).
-// Unicode case folding, so "STRASSE" and "straße" differ but "K" (Kelvin) and "k" match.
-func Fold(s string) string { return folder.String(s) }
+// It is the folding the filter evaluator compares with, so an index lookup
+// and Filter.Match never disagree.
+func Fold(s string) string { return scim.FoldCase(s) }
 
 func indexKey(identityConfig, value string) string { return identityConfig + "/" + value }
 

@@ -127,3 +127,26 @@ func LastModified(annotations map[string]string, created time.Time) time.Time {
 // AnnotationLastModified records when the SCIM endpoint last changed an
 // object, for SCIM meta.lastModified (RFC 7643 §3.1).
 const AnnotationLastModified = "identity.lightrun.com/last-modified"
+
+// TenantConfig is what the SCIM endpoint needs to know of an IdentityConfig
+// to serve it.
+type TenantConfig struct {
+	Tenant Tenant
+	// Enabled mirrors spec.scim.enabled.
+	Enabled bool
+	// TokenDigests are the SHA-256 digests of the bearer tokens accepted now:
+	// the current one and, during a rotation, the previous one. The tokens
+	// themselves never leave the Secret reader.
+	TokenDigests [][32]byte
+	// Refusal, when set, is why the endpoint refuses to serve this
+	// IdentityConfig (for example a second IdP for one Lightrun company).
+	Refusal string
+	// IdPKind is spec.scim.idpKind.
+	IdPKind v1.IdentityProviderKind
+}
+
+// Tenants resolves the IdentityConfig a request names.
+type Tenants interface {
+	// Tenant returns the configuration of namespace/name, or ErrNotFound.
+	Tenant(ctx context.Context, namespace, name string) (*TenantConfig, error)
+}

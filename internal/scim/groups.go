@@ -1,0 +1,359 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package scim
+
+import (
+	"errors"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+// The /Groups endpoints. Members are stored on the member side (each
+// ScimUser lists its groups): a group's "members" is derived from the
+// store's group index and is only gathered when a response includes it.
+
+// groupFromBody reads a POST or PUT body: the spec, and the member ids
+// (nil when the body has no members attribute).
+func groupFromBody(body map[string]any) (v1.ScimGroupSpec, []string, error) {
+	if err := checkSchemas(GroupResourceType, body); err != nil {
+		return v1.ScimGroupSpec{}, nil, err
+	}
+	res, err := normalizeResource(GroupResourceType, body)
+	if err != nil {
+		return v1.ScimGroupSpec{}, nil, err
+	}
+	spec := v1.ScimGroupSpec{DisplayName: str(res, "displayName"), ExternalID: str(res, "externalId")}
+	if spec.DisplayName == "" {
+		// RFC 7643 §4.2: displayName is REQUIRED.
+		return spec, nil, ErrInvalidValue("displayName is required")
+	}
+	members, err := bodyMemberIDs(res)
+	return spec, members, err
+}
+
+func bodyMemberIDs(res map[string]any) ([]string, error) {
+	list, ok := res["members"].([]any)
+	if !ok {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(list))
+	for i, e := range list {
+		m, _ := e.(map[string]any)
+		id := str(m, "value")
+		if id == "" {
+			return nil, ErrInvalidValue("members[%d].value is required", i)
+		}
+		if t := str(m, "type"); t != "" && t != "User" {
+			// Nested groups are not supported: Lightrun has none to map them to.
+			return nil, ErrInvalidValue("members[%d] is a %s; only User members are supported", i, t)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// checkMembers refuses a request naming a member that is not a user of the
+// tenant, before anything is written.
+func (s *Server) checkMembers(r *request, ids []string) error {
+	for _, id := range ids {
+		if _, err := s.users.GetUser(r.Context(), r.tenant.Tenant, id); errors.Is(err, store.ErrNotFound) {
+			return ErrInvalidValue("member %q is not a user of this endpoint", id)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *request) error {
+	body, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	spec, members, err := groupFromBody(body)
+	if err != nil {
+		return err
+	}
+	if err := s.checkMembers(r, members); err != nil {
+		return err
+	}
+	created, err := s.groups.CreateGroup(r.Context(), r.tenant.Tenant, &v1.ScimGroup{Spec: spec})
+	if err != nil {
+		return err
+	}
+	if len(members) > 0 {
+		if err := s.groups.ChangeMembers(r.Context(), r.tenant.Tenant, created.Name, store.MemberChange{Add: members}); err != nil {
+			return err
+		}
+	}
+	return s.respondGroup(w, r, http.StatusCreated, created)
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *request) error {
+	g, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, r.PathValue("id"))
+	if err != nil {
+		return notFoundAs(err, "Group", r.PathValue("id"))
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, g.ResourceVersion) {
+		w.Header().Set("ETag", weakETag(g.ResourceVersion))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return s.respondGroup(w, r, http.StatusOK, g)
+}
+
+func (s *Server) replaceGroup(w http.ResponseWriter, r *request) error {
+	body, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	spec, members, err := groupFromBody(body)
+	if err != nil {
+		return err
+	}
+	if err := s.checkMembers(r, members); err != nil {
+		return err
+	}
+	// RFC 7644 §3.5.1: PUT replaces the resource, members included.
+	change := store.MemberChange{Replace: true, Add: members}
+	return s.updateGroup(w, r, change, false, func(current *v1.ScimGroup) (*v1.ScimGroup, error) {
+		next := current.DeepCopy()
+		next.Spec.DisplayName, next.Spec.ExternalID = spec.DisplayName, spec.ExternalID
+		return next, nil
+	})
+}
+
+func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
+	data, err := readAll(r)
+	if err != nil {
+		return err
+	}
+	patch, err := ParsePatch(data)
+	if err != nil {
+		return err
+	}
+	rest, delta, err := SplitMemberOps(patch.Operations)
+	if err != nil {
+		return err
+	}
+	change := memberChange(delta)
+	if err := s.checkMembers(r, change.Add); err != nil {
+		return err
+	}
+	// RFC 7644 §3.5.2: 200 with the resource, or 204 No Content. Entra
+	// and Okta accept 204 for groups, which spares sending 100,000
+	// members back; asking for attributes gets the resource.
+	noContent := r.URL.Query().Get("attributes") == "" && r.URL.Query().Get("excludedAttributes") == ""
+	return s.updateGroup(w, r, change, noContent, func(current *v1.ScimGroup) (*v1.ScimGroup, error) {
+		if len(rest) == 0 {
+			return current, nil
+		}
+		res, err := ApplyPatch(GroupResourceType, groupResource(current, nil, r.baseURL), rest)
+		if err != nil {
+			return nil, err
+		}
+		normalized, err := normalizeResource(GroupResourceType, res)
+		if err != nil {
+			return nil, err
+		}
+		next := current.DeepCopy()
+		next.Spec.DisplayName, next.Spec.ExternalID = str(normalized, "displayName"), str(normalized, "externalId")
+		if next.Spec.DisplayName == "" {
+			return nil, ErrInvalidValue("displayName is required")
+		}
+		return next, nil
+	})
+}
+
+func memberChange(d MemberDelta) store.MemberChange {
+	switch {
+	case d.ReplaceSet:
+		return store.MemberChange{Replace: true, Add: d.Replace}
+	case d.RemoveAll:
+		return store.MemberChange{Replace: true}
+	default:
+		return store.MemberChange{Add: d.Add, Remove: d.Remove}
+	}
+}
+
+// updateGroup applies a change of the group object (with the same
+// If-Match and retry rules as users) and then the member change.
+func (s *Server) updateGroup(w http.ResponseWriter, r *request, members store.MemberChange, noContent bool, change func(*v1.ScimGroup) (*v1.ScimGroup, error)) error {
+	id := r.PathValue("id")
+	var result *v1.ScimGroup
+	for attempt := 0; ; attempt++ {
+		current, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
+		if err != nil {
+			return notFoundAs(err, "Group", id)
+		}
+		pinned, failed := ifMatch(r, current.ResourceVersion)
+		if failed {
+			return ErrPreconditionFailed("Group %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
+		}
+		next, err := change(current)
+		if err != nil {
+			return err
+		}
+		if reflect.DeepEqual(next.Spec, current.Spec) {
+			result = current
+			break
+		}
+		updated, err := s.groups.UpdateGroup(r.Context(), r.tenant.Tenant, next)
+		if errors.Is(err, store.ErrPrecondition) && pinned == "" && attempt < conflictRetries {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		result = updated
+		break
+	}
+	if members.Replace || len(members.Add) > 0 || len(members.Remove) > 0 {
+		if err := s.groups.ChangeMembers(r.Context(), r.tenant.Tenant, id, members); err != nil {
+			return err
+		}
+	}
+	if noContent {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return s.respondGroup(w, r, http.StatusOK, result)
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	var pinned string
+	if r.Header.Get("If-Match") != "" {
+		current, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
+		if err != nil {
+			return notFoundAs(err, "Group", id)
+		}
+		var failed bool
+		if pinned, failed = ifMatch(r, current.ResourceVersion); failed {
+			return ErrPreconditionFailed("Group %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
+		}
+	}
+	if err := s.groups.DeleteGroup(r.Context(), r.tenant.Tenant, id, pinned); err != nil {
+		return notFoundAs(err, "Group", id)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) respondGroup(w http.ResponseWriter, r *request, status int, g *v1.ScimGroup) error {
+	attrs, err := attributeSetFromQuery(r, GroupResourceType)
+	if err != nil {
+		return err
+	}
+	res, err := s.renderGroup(r, g, attrs)
+	if err != nil {
+		return err
+	}
+	writeResource(w, status, attrs.Apply(res), g.ResourceVersion, r.baseURL+"/Groups/"+g.Name)
+	return nil
+}
+
+// renderGroup gathers the members only when the response includes them:
+// GET /Groups/{id}?excludedAttributes=members never touches the member index.
+func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs AttributeSet) (map[string]any, error) {
+	var members []memberRef
+	if attrs.Includes("members") {
+		users, err := s.users.ListUsers(r.Context(), r.tenant.Tenant, store.Selector{Index: store.IndexGroup, Value: g.Name})
+		if err != nil {
+			return nil, err
+		}
+		members = make([]memberRef, len(users))
+		for i, u := range users {
+			display := u.Spec.DisplayName
+			if display == "" {
+				display = u.Spec.UserName
+			}
+			members[i] = memberRef{ID: u.Name, Display: display}
+		}
+		slices.SortFunc(members, func(a, b memberRef) int { return strings.Compare(a.ID, b.ID) })
+	}
+	return groupResource(g, members, r.baseURL), nil
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *request) error   { return s.queryGroups(w, r) }
+func (s *Server) searchGroups(w http.ResponseWriter, r *request) error { return s.queryGroups(w, r) }
+
+func (s *Server) queryGroups(w http.ResponseWriter, r *request) error {
+	q, err := queryFromRequest(r)
+	if err != nil {
+		return err
+	}
+	list, err := runQuery(s, r, q, s.groupLister())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+// groupLister answers displayName eq, externalId eq, id eq and
+// members[value eq "id"] / members.value eq "id" from indexes.
+func (s *Server) groupLister() lister[*v1.ScimGroup] {
+	return lister[*v1.ScimGroup]{
+		rt: GroupResourceType,
+		candidates: func(r *request, eqs []Equality) ([]*v1.ScimGroup, error) {
+			t := r.tenant.Tenant
+			for _, eq := range eqs {
+				switch eq.Path {
+				case "id":
+					return s.groupsByID(r, []string{eq.Value})
+				case "displayName":
+					return s.groups.ListGroups(r.Context(), t, store.Selector{Index: store.IndexDisplayName, Value: eq.Value})
+				case "externalId":
+					return s.groups.ListGroups(r.Context(), t, store.Selector{Index: store.IndexExternalID, Value: eq.Value})
+				case "members.value":
+					// Membership is on the user: the user's own list names its groups.
+					u, err := s.users.GetUser(r.Context(), t, eq.Value)
+					if errors.Is(err, store.ErrNotFound) {
+						return nil, nil
+					}
+					if err != nil {
+						return nil, err
+					}
+					return s.groupsByID(r, u.Spec.Groups)
+				}
+			}
+			return s.groups.ListGroups(r.Context(), t, store.Selector{})
+		},
+		render: s.renderGroup,
+	}
+}
+
+func (s *Server) groupsByID(r *request, ids []string) ([]*v1.ScimGroup, error) {
+	out := make([]*v1.ScimGroup, 0, len(ids))
+	for _, id := range ids {
+		g, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}

@@ -1,0 +1,116 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kubestore
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+// Tenants implements store.Tenants: IdentityConfigs come from the informer
+// cache; bearer-token Secrets are read from the API server and remembered
+// for TokenTTL, so that the operator need not cache every Secret of the
+// cluster and a rotated token takes effect within TokenTTL, without a restart.
+type Tenants struct {
+	cached client.Reader
+	live   client.Reader
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu      sync.Mutex
+	secrets map[client.ObjectKey]secretEntry
+}
+
+type secretEntry struct {
+	fetched time.Time
+	data    map[string][]byte // nil: the Secret does not exist
+}
+
+// NewTenants returns a Tenants; ttl 0 means 10 seconds.
+func NewTenants(cached, live client.Reader, ttl time.Duration) *Tenants {
+	if ttl == 0 {
+		ttl = 10 * time.Second
+	}
+	return &Tenants{cached: cached, live: live, ttl: ttl, now: time.Now, secrets: map[client.ObjectKey]secretEntry{}}
+}
+
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
+// Tenant implements store.Tenants.
+func (t *Tenants) Tenant(ctx context.Context, namespace, name string) (*store.TenantConfig, error) {
+	ic := &v1.IdentityConfig{}
+	if err := t.cached.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, ic); err != nil {
+		return nil, classify(err, "reading IdentityConfig")
+	}
+	cfg := &store.TenantConfig{
+		Tenant:  store.Tenant{Namespace: namespace, IdentityConfig: name},
+		Enabled: ic.Spec.SCIM.Enabled && ic.DeletionTimestamp == nil,
+		IdPKind: ic.Spec.SCIM.IdPKind,
+	}
+	if c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionReady); c != nil && c.Reason == v1.ReasonDuplicateIdentityProvider {
+		cfg.Refusal = c.Message
+	}
+	ref := ic.Spec.SCIM.BearerTokenSecretRef
+	if ref == nil {
+		return cfg, nil
+	}
+	data, err := t.secret(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name})
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range []string{ref.Key, ref.PreviousKey} {
+		if key == "" {
+			continue
+		}
+		if token := data[key]; len(token) > 0 {
+			cfg.TokenDigests = append(cfg.TokenDigests, sha256.Sum256(token))
+		}
+	}
+	return cfg, nil
+}
+
+func (t *Tenants) secret(ctx context.Context, key client.ObjectKey) (map[string][]byte, error) {
+	t.mu.Lock()
+	entry, ok := t.secrets[key]
+	t.mu.Unlock()
+	if ok && t.now().Sub(entry.fetched) < t.ttl {
+		return entry.data, nil
+	}
+	s := &corev1.Secret{}
+	err := t.live.Get(ctx, key, s)
+	switch {
+	case apierrors.IsNotFound(err):
+		s.Data = nil
+	case err != nil:
+		return nil, classify(err, fmt.Sprintf("reading Secret %s", key))
+	}
+	t.mu.Lock()
+	t.secrets[key] = secretEntry{fetched: t.now(), data: s.Data}
+	t.mu.Unlock()
+	return s.Data, nil
+}

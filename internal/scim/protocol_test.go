@@ -1,0 +1,236 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package scim_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+)
+
+var _ = Describe("discovery (RFC 7644 §4)", func() {
+	It("serves ServiceProviderConfig with what the server supports", func() {
+		r := endpoint.do("GET", "/ServiceProviderConfig", nil)
+		Expect(r.status).To(Equal(http.StatusOK))
+		Expect(r.body["schemas"]).To(ConsistOf(scim.ServiceProviderConfigSchemaURN))
+		Expect(r.body["patch"]).To(HaveKeyWithValue("supported", true))
+		Expect(r.body["filter"]).To(And(HaveKeyWithValue("supported", true), HaveKeyWithValue("maxResults", BeEquivalentTo(1000))))
+		Expect(r.body["bulk"]).To(And(HaveKeyWithValue("supported", true), HaveKeyWithValue("maxOperations", BeEquivalentTo(1000)), HaveKey("maxPayloadSize")))
+		Expect(r.body["etag"]).To(HaveKeyWithValue("supported", true))
+		Expect(r.body["sort"]).To(HaveKeyWithValue("supported", true))
+		Expect(r.body["changePassword"]).To(HaveKeyWithValue("supported", false))
+		Expect(r.body["authenticationSchemes"]).To(ContainElement(HaveKeyWithValue("type", "oauthbearertoken")))
+	})
+
+	It("serves the User, enterprise User and Group schemas with attribute metadata", func() {
+		r := endpoint.do("GET", "/Schemas", nil)
+		Expect(r.status).To(Equal(http.StatusOK))
+		Expect(r.body["totalResults"]).To(BeEquivalentTo(3))
+		var ids []string
+		for _, s := range r.resources() {
+			ids = append(ids, s["id"].(string))
+		}
+		Expect(ids).To(ConsistOf(scim.UserSchemaURN, scim.EnterpriseUserSchemaURN, scim.GroupSchemaURN))
+
+		r = endpoint.do("GET", "/Schemas/"+scim.UserSchemaURN, nil)
+		Expect(r.status).To(Equal(http.StatusOK))
+		attrs := r.body["attributes"].([]any)
+		var userName, emails map[string]any
+		for _, a := range attrs {
+			m := a.(map[string]any)
+			switch m["name"] {
+			case "userName":
+				userName = m
+			case "emails":
+				emails = m
+			}
+		}
+		Expect(userName).To(And(HaveKeyWithValue("uniqueness", "server"), HaveKeyWithValue("caseExact", false), HaveKeyWithValue("required", true)))
+		Expect(emails).To(And(HaveKeyWithValue("multiValued", true), HaveKey("subAttributes")))
+		Expect(r.body["meta"]).To(HaveKeyWithValue("location", endpoint.base+"/Schemas/"+scim.UserSchemaURN))
+	})
+
+	It("serves the User and Group resource types", func() {
+		r := endpoint.do("GET", "/ResourceTypes", nil)
+		Expect(r.status).To(Equal(http.StatusOK))
+		Expect(r.body["totalResults"]).To(BeEquivalentTo(2))
+		r = endpoint.do("GET", "/ResourceTypes/User", nil)
+		Expect(r.body["endpoint"]).To(Equal("/Users"))
+		Expect(r.body["schemaExtensions"]).To(ContainElement(HaveKeyWithValue("schema", scim.EnterpriseUserSchemaURN)))
+	})
+
+	It("answers /Me with 501 (RFC 7644 §3.11)", func() {
+		r := endpoint.do("GET", "/Me", nil)
+		Expect(r.status).To(Equal(http.StatusNotImplemented))
+		Expect(r.body["schemas"]).To(ConsistOf(scim.ErrorURN))
+	})
+})
+
+var _ = Describe("authentication", func() {
+	It("refuses a request without a token, with WWW-Authenticate", func() {
+		r := send("GET", endpoint.base+"/Users", "", nil)
+		Expect(r.status).To(Equal(http.StatusUnauthorized))
+		Expect(r.header.Get("WWW-Authenticate")).To(HavePrefix("Bearer"))
+		Expect(r.body["schemas"]).To(ConsistOf(scim.ErrorURN))
+		Expect(r.body["status"]).To(Equal("401"))
+	})
+
+	It("refuses a wrong token and a token of another IdentityConfig", func() {
+		Expect(send("GET", endpoint.base+"/Users", "Bearer not-the-token", nil).status).To(Equal(http.StatusUnauthorized))
+		Expect(send("GET", endpoint.base+"/Users", "Basic b2t0YTpva3RhLXRva2Vu", nil).status).To(Equal(http.StatusUnauthorized))
+
+		other := startServer(cfg, scim.Options{}).newTenant("entra", "entra-token")
+		id := other.createUser("only-entra@example.com")
+		// Entra's token on Okta's endpoint, and Okta's token on Entra's.
+		Expect(send("GET", endpoint.base+"/Users/"+id, "Bearer entra-token", nil).status).To(Equal(http.StatusUnauthorized))
+		Expect(send("GET", other.base+"/Users/"+id, "Bearer okta-token", nil).status).To(Equal(http.StatusUnauthorized))
+		// Even with the right token, one IdentityConfig never sees another's users.
+		sameNamespace := startServer(cfg, scim.Options{}).tenantIn(other.namespace, "okta2", "okta2-token")
+		Expect(sameNamespace.do("GET", "/Users/"+id, nil).status).To(Equal(http.StatusNotFound))
+		Expect(sameNamespace.do("GET", "/Users", nil).body["totalResults"]).To(BeEquivalentTo(0))
+	})
+
+	It("accepts the previous token during a rotation and applies Secret changes without a restart", func() {
+		t := startServer(cfg, scim.Options{}).newTenant("rotating", "old-token")
+		secret := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: t.namespace, Name: "rotating-scim"}, secret)).To(Succeed())
+		secret.Data = map[string][]byte{"token": []byte("new-token"), "previous": []byte("old-token")}
+		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
+
+		Eventually(func() int { return send("GET", t.base+"/Users", "Bearer new-token", nil).status }).WithTimeout(5 * time.Second).Should(Equal(http.StatusOK))
+		Expect(send("GET", t.base+"/Users", "Bearer old-token", nil).status).To(Equal(http.StatusOK))
+
+		delete(secret.Data, "previous")
+		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
+		Eventually(func() int { return send("GET", t.base+"/Users", "Bearer old-token", nil).status }).WithTimeout(5 * time.Second).Should(Equal(http.StatusUnauthorized))
+		Expect(send("GET", t.base+"/Users", "Bearer new-token", nil).status).To(Equal(http.StatusOK))
+	})
+
+	It("refuses with 403 while the endpoint is disabled", func() {
+		t := startServer(cfg, scim.Options{}).newTenant("disabled", "disabled-token")
+		setSCIMEnabled(t, false)
+		Eventually(func() int { return t.do("GET", "/Users", nil).status }).Should(Equal(http.StatusForbidden))
+		Expect(t.do("GET", "/Users", nil).body["detail"]).To(ContainSubstring("disabled"))
+	})
+})
+
+var badInputUsers int
+
+var _ = Describe("bad input gets a SCIM error with the right status and scimType, and writes nothing", func() {
+	var id string
+	BeforeEach(func() {
+		badInputUsers++
+		id = endpoint.createUser(fmt.Sprintf("bad-input-%d@example.com", badInputUsers))
+		if badInputUsers == 1 {
+			endpoint.createUser("taken@example.com")
+		}
+	})
+
+	patchOp := func(ops string) string {
+		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
+	}
+
+	DescribeTable("requests",
+		func(method, path string, body string, headers []string, status int, scimType string) {
+			path = strings.ReplaceAll(path, "{id}", id)
+			before := endpoint.do("GET", "/Users/"+id, nil)
+			r := endpoint.do(method, path, body, headers...)
+			Expect(r.status).To(Equal(status), r.String())
+			Expect(r.body["schemas"]).To(ConsistOf(scim.ErrorURN))
+			Expect(r.body["status"]).To(Equal(itoa(status)), "RFC 7644 §3.12: status is a string")
+			Expect(r.scimType()).To(Equal(scimType))
+			after := endpoint.do("GET", "/Users/"+id, nil)
+			Expect(after.header.Get("ETag")).To(Equal(before.header.Get("ETag")), "the failed request changed the user")
+		},
+		Entry("malformed JSON", "POST", "/Users", `{"schemas": [`, nil, 400, "invalidSyntax"),
+		Entry("a body that is not an object", "POST", "/Users", `["userName"]`, nil, 400, "invalidSyntax"),
+		Entry("no schemas", "POST", "/Users", `{"userName": "noschemas@example.com"}`, nil, 400, "invalidValue"),
+		Entry("an unknown schema", "POST", "/Users", `{"schemas": ["urn:example:Widget"], "userName": "w@example.com"}`, nil, 400, "invalidValue"),
+		Entry("no userName (RFC 7643 §4.1.1)", "POST", "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}`, nil, 400, "invalidValue"),
+		Entry("a value of the wrong type", "PUT", "/Users/{id}", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x@example.com", "active": "maybe"}`, nil, 400, "invalidValue"),
+		Entry("two primary emails (RFC 7643 §2.4)", "PUT", "/Users/{id}", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x@example.com", "emails": [{"value": "a@x.com", "primary": true}, {"value": "b@x.com", "primary": true}]}`, nil, 400, "invalidValue"),
+		Entry("a userName another user has", "PUT", "/Users/{id}", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "TAKEN@example.com"}`, nil, 409, "uniqueness"),
+		Entry("a PATCH of the readOnly id", "PATCH", "/Users/{id}", patchOp(`{"op": "replace", "path": "id", "value": "x"}`), nil, 400, "mutability"),
+		Entry("a PATCH of the readOnly groups", "PATCH", "/Users/{id}", patchOp(`{"op": "add", "path": "groups", "value": [{"value": "g"}]}`), nil, 400, "mutability"),
+		Entry("a PATCH with a malformed path", "PATCH", "/Users/{id}", patchOp(`{"op": "replace", "path": "emails[type eq", "value": "x"}`), nil, 400, "invalidPath"),
+		Entry("a PATCH of an attribute that does not exist", "PATCH", "/Users/{id}", patchOp(`{"op": "replace", "path": "shoeSize", "value": "x"}`), nil, 400, "invalidPath"),
+		Entry("a PATCH whose filter matches nothing", "PATCH", "/Users/{id}", patchOp(`{"op": "replace", "path": "emails[type eq \"pager\"].value", "value": "x"}`), nil, 400, "noTarget"),
+		Entry("a PATCH with an unknown op (RFC 7644 §3.5.2)", "PATCH", "/Users/{id}", patchOp(`{"op": "merge", "path": "title", "value": "x"}`), nil, 400, "invalidSyntax"),
+		Entry("a PATCH without the PatchOp schema", "PATCH", "/Users/{id}", `{"Operations":[{"op":"replace","path":"title","value":"x"}]}`, nil, 400, "invalidSyntax"),
+		Entry("a filter that does not parse", "GET", "/Users?filter="+escape(`userName eq`), "", nil, 400, "invalidFilter"),
+		Entry("a filter on an unknown attribute", "GET", "/Users?filter="+escape(`shoeSize eq "9"`), "", nil, 400, "invalidFilter"),
+		Entry("a filter comparing a boolean with a string", "GET", "/Users?filter="+escape(`active eq "yes"`), "", nil, 400, "invalidFilter"),
+		Entry("an unknown sortBy", "GET", "/Users?sortBy=shoeSize", "", nil, 400, "invalidValue"),
+		Entry("an unsupported media type", "POST", "/Users", `<user/>`, []string{"Content-Type", "application/xml"}, 415, ""),
+		Entry("a body over the size limit", "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"big@example.com","title":"`+strings.Repeat("x", 2<<20)+`"}`, nil, 413, ""),
+		Entry("a stale If-Match", "PATCH", "/Users/{id}", patchOp(`{"op": "replace", "path": "title", "value": "x"}`), []string{"If-Match", `W/"1"`}, 412, ""),
+		Entry("an unknown user", "GET", "/Users/00000000-0000-0000-0000-000000000000", "", nil, 404, ""),
+		Entry("a method the resource does not support", "PUT", "/Users", `{}`, nil, 405, ""),
+		Entry("an unknown endpoint", "GET", "/Widgets", "", nil, 404, ""),
+	)
+})
+
+var _ = Describe("rate limiting", func() {
+	It("answers 429 with Retry-After once a token exceeds its rate", func() {
+		t := startServer(cfg, scim.Options{RateLimit: 1, RateBurst: 3}).newTenant("limited", "limited-token")
+		var last response
+		for range 10 {
+			if last = t.do("GET", "/Users", nil); last.status == http.StatusTooManyRequests {
+				break
+			}
+		}
+		Expect(last.status).To(Equal(http.StatusTooManyRequests))
+		Expect(last.header.Get("Retry-After")).To(MatchRegexp(`^[1-9][0-9]*$`))
+		Expect(last.body["schemas"]).To(ConsistOf(scim.ErrorURN))
+	})
+})
+
+var _ = Describe("metrics", func() {
+	It("count requests by method, resource and status", func() {
+		endpoint.do("GET", "/Users?count=1", nil)
+		families, err := ctrlmetrics.Registry.Gather()
+		Expect(err).NotTo(HaveOccurred())
+		var found bool
+		for _, f := range families {
+			if f.GetName() == "lightrun_identity_scim_requests_total" {
+				for _, m := range f.GetMetric() {
+					labels := map[string]string{}
+					for _, l := range m.GetLabel() {
+						labels[l.GetName()] = l.GetValue()
+					}
+					if labels["method"] == "GET" && labels["resource"] == "Users" && labels["code"] == "200" && m.GetCounter().GetValue() > 0 {
+						found = true
+					}
+				}
+			}
+		}
+		Expect(found).To(BeTrue())
+		count, err := testutil.GatherAndCount(ctrlmetrics.Registry, "lightrun_identity_scim_request_duration_seconds")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(count).To(BeNumerically(">", 0))
+	})
+})

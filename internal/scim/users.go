@@ -1,0 +1,302 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package scim
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+// The /Users endpoints (RFC 7644 §3.3-§3.6). Handlers are thin: decode,
+// validate against the schema, apply through the store, encode.
+
+// conflictRetries bounds how often a PUT or PATCH without If-Match is
+// re-applied to a fresh read when another writer got in first.
+const conflictRetries = 5
+
+func (s *Server) createUser(w http.ResponseWriter, r *request) error {
+	body, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	spec, err := userSpecFromBody(body)
+	if err != nil {
+		return err
+	}
+	created, err := s.users.CreateUser(r.Context(), r.tenant.Tenant, &v1.ScimUser{Spec: spec})
+	if err != nil {
+		return err
+	}
+	return s.respondUser(w, r, http.StatusCreated, created)
+}
+
+// userSpecFromBody reads a POST or PUT body into a spec.
+func userSpecFromBody(body map[string]any) (v1.ScimUserSpec, error) {
+	if err := checkSchemas(UserResourceType, body); err != nil {
+		return v1.ScimUserSpec{}, err
+	}
+	res, err := normalizeResource(UserResourceType, body)
+	if err != nil {
+		return v1.ScimUserSpec{}, err
+	}
+	return userSpecFromResource(res)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *request) error {
+	u, err := s.users.GetUser(r.Context(), r.tenant.Tenant, r.PathValue("id"))
+	if err != nil {
+		return notFoundAs(err, "User", r.PathValue("id"))
+	}
+	// RFC 7644 §3.14: If-None-Match naming the current version is a 304.
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, u.ResourceVersion) {
+		w.Header().Set("ETag", weakETag(u.ResourceVersion))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return s.respondUser(w, r, http.StatusOK, u)
+}
+
+func (s *Server) replaceUser(w http.ResponseWriter, r *request) error {
+	body, err := decodeBody(r)
+	if err != nil {
+		return err
+	}
+	spec, err := userSpecFromBody(body)
+	if err != nil {
+		return err
+	}
+	return s.updateUser(w, r, func(current *v1.ScimUser) (*v1.ScimUser, error) {
+		next := current.DeepCopy()
+		groups := next.Spec.Groups // readOnly in SCIM; PUT never changes membership
+		next.Spec = spec
+		next.Spec.Groups = groups
+		next.Spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		return next, nil
+	})
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *request) error {
+	data, err := readAll(r)
+	if err != nil {
+		return err
+	}
+	patch, err := ParsePatch(data)
+	if err != nil {
+		return err
+	}
+	return s.updateUser(w, r, func(current *v1.ScimUser) (*v1.ScimUser, error) {
+		groups, err := s.userGroups(r, current)
+		if err != nil {
+			return nil, err
+		}
+		res, err := ApplyPatch(UserResourceType, userResource(current, groups, r.baseURL), patch.Operations)
+		if err != nil {
+			return nil, err
+		}
+		normalized, err := normalizeResource(UserResourceType, res)
+		if err != nil {
+			return nil, err
+		}
+		spec, err := userSpecFromResource(normalized)
+		if err != nil {
+			return nil, err
+		}
+		next := current.DeepCopy()
+		spec.Groups = current.Spec.Groups
+		spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		next.Spec = spec
+		return next, nil
+	})
+}
+
+// updateUser reads the user, honours If-Match, computes the new object and
+// writes it with the read version as precondition; without If-Match, a
+// concurrent write is met by reading again and re-applying the change.
+func (s *Server) updateUser(w http.ResponseWriter, r *request, change func(*v1.ScimUser) (*v1.ScimUser, error)) error {
+	id := r.PathValue("id")
+	for attempt := 0; ; attempt++ {
+		current, err := s.users.GetUser(r.Context(), r.tenant.Tenant, id)
+		if err != nil {
+			return notFoundAs(err, "User", id)
+		}
+		pinned, failed := ifMatch(r, current.ResourceVersion)
+		if failed {
+			return ErrPreconditionFailed("User %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
+		}
+		next, err := change(current)
+		if err != nil {
+			return err
+		}
+		if reflect.DeepEqual(next.Spec, current.Spec) {
+			return s.respondUser(w, r, http.StatusOK, current)
+		}
+		updated, err := s.users.UpdateUser(r.Context(), r.tenant.Tenant, next)
+		if errors.Is(err, store.ErrPrecondition) && pinned == "" && attempt < conflictRetries {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return s.respondUser(w, r, http.StatusOK, updated)
+	}
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	var pinned string
+	if r.Header.Get("If-Match") != "" {
+		current, err := s.users.GetUser(r.Context(), r.tenant.Tenant, id)
+		if err != nil {
+			return notFoundAs(err, "User", id)
+		}
+		var failed bool
+		if pinned, failed = ifMatch(r, current.ResourceVersion); failed {
+			return ErrPreconditionFailed("User %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
+		}
+	}
+	if err := s.users.DeleteUser(r.Context(), r.tenant.Tenant, id, pinned); err != nil {
+		return notFoundAs(err, "User", id)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// respondUser writes one user, projected by the attributes and
+// excludedAttributes query parameters (RFC 7644 §3.9).
+func (s *Server) respondUser(w http.ResponseWriter, r *request, status int, u *v1.ScimUser) error {
+	attrs, err := attributeSetFromQuery(r, UserResourceType)
+	if err != nil {
+		return err
+	}
+	var groups []groupRef
+	if attrs.Includes("groups") {
+		if groups, err = s.userGroups(r, u); err != nil {
+			return err
+		}
+	}
+	res := userResource(u, groups, r.baseURL)
+	writeResource(w, status, attrs.Apply(res), u.ResourceVersion, r.baseURL+"/Users/"+u.Name)
+	return nil
+}
+
+// userGroups resolves the user's group ids to the groups that exist.
+func (s *Server) userGroups(r *request, u *v1.ScimUser) ([]groupRef, error) {
+	refs := make([]groupRef, 0, len(u.Spec.Groups))
+	for _, id := range u.Spec.Groups {
+		g, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a group deleted while its members were being released
+		}
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, groupRef{ID: g.Name, DisplayName: g.Spec.DisplayName})
+	}
+	return refs, nil
+}
+
+func attributeSetFromQuery(r *request, rt ResourceType) (AttributeSet, error) {
+	q := r.URL.Query()
+	return NewAttributeSet(rt, SplitAttributeList(q.Get("attributes")), SplitAttributeList(q.Get("excludedAttributes")))
+}
+
+// notFoundAs turns the store's not-found into RFC 7644 §3.12's 404 naming the resource.
+func notFoundAs(err error, resourceType, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound("%s %s not found", resourceType, id)
+	}
+	return err
+}
+
+func readAll(r *request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			return nil, err
+		}
+		return nil, ErrInvalidSyntax("reading the request body: %v", err)
+	}
+	return data, nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *request) error   { return s.queryUsers(w, r) }
+func (s *Server) searchUsers(w http.ResponseWriter, r *request) error { return s.queryUsers(w, r) }
+
+func (s *Server) queryUsers(w http.ResponseWriter, r *request) error {
+	q, err := queryFromRequest(r)
+	if err != nil {
+		return err
+	}
+	list, err := runQuery(s, r, q, s.userLister())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+// userLister answers the lookups IdPs send before every create
+// (userName eq, externalId eq, emails[type eq "work"].value eq, id eq) from
+// the store's indexes.
+func (s *Server) userLister() lister[*v1.ScimUser] {
+	return lister[*v1.ScimUser]{
+		rt: UserResourceType,
+		candidates: func(r *request, eqs []Equality) ([]*v1.ScimUser, error) {
+			t := r.tenant.Tenant
+			for _, eq := range eqs {
+				var index store.Index
+				switch eq.Path {
+				case "id":
+					u, err := s.users.GetUser(r.Context(), t, eq.Value)
+					if errors.Is(err, store.ErrNotFound) {
+						return nil, nil
+					}
+					if err != nil {
+						return nil, err
+					}
+					return []*v1.ScimUser{u}, nil
+				case "userName":
+					index = store.IndexUserName
+				case "externalId":
+					index = store.IndexExternalID
+				case "emails.value":
+					index = store.IndexEmail
+				default:
+					continue
+				}
+				return s.users.ListUsers(r.Context(), t, store.Selector{Index: index, Value: eq.Value})
+			}
+			return s.users.ListUsers(r.Context(), t, store.Selector{})
+		},
+		render: func(r *request, u *v1.ScimUser, attrs AttributeSet) (map[string]any, error) {
+			var groups []groupRef
+			if attrs.Includes("groups") && len(u.Spec.Groups) > 0 {
+				var err error
+				if groups, err = s.userGroups(r, u); err != nil {
+					return nil, err
+				}
+			}
+			return userResource(u, groups, r.baseURL), nil
+		},
+	}
+}
