@@ -88,7 +88,8 @@ var _ = AfterSuite(func() {
 
 // server is one running SCIM endpoint (one replica).
 type server struct {
-	url string
+	url    string
+	client client.Client // to the API server this replica uses
 }
 
 // startServer runs a manager with the SCIM endpoint on a free loopback port.
@@ -113,7 +114,9 @@ func startServer(cfg *rest.Config, opts scim.Options) *server {
 	}()
 	var addr string
 	Eventually(srv.Listening()).WithTimeout(30 * time.Second).Should(Receive(&addr))
-	return &server{url: "http://" + addr}
+	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
+	Expect(err).NotTo(HaveOccurred())
+	return &server{url: "http://" + addr, client: c}
 }
 
 // tenantEndpoint is one IdentityConfig's SCIM base URL and token.
@@ -128,17 +131,17 @@ type tenantEndpoint struct {
 func (s *server) newTenant(name, token string) *tenantEndpoint {
 	GinkgoHelper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "scim-"}}
-	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+	Expect(s.client.Create(ctx, ns)).To(Succeed())
 	return s.tenantIn(ns.Name, name, token)
 }
 
 func (s *server) tenantIn(namespace, name, token string) *tenantEndpoint {
 	GinkgoHelper()
-	Expect(k8sClient.Create(ctx, &corev1.Secret{
+	Expect(s.client.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-scim", Namespace: namespace},
 		StringData: map[string]string{"token": token},
 	})).To(Succeed())
-	Expect(k8sClient.Create(ctx, &v1.IdentityConfig{
+	Expect(s.client.Create(ctx, &v1.IdentityConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Spec: v1.IdentityConfigSpec{
 			Lightrun: v1.LightrunConnection{
