@@ -152,7 +152,7 @@ var _ = Describe("Microsoft Entra ID's group sequence (Entra SCIM endpoint tutor
 	})
 
 	It("answers its membership check from the member index", func() {
-		r := t.do("GET", "/Groups?excludedAttributes=members&"+filterQuery(`id eq "`+groupID+`" and members[value eq "`+users[1]+`"]`)[1:], nil)
+		r := t.do("GET", "/Groups?excludedAttributes=members&"+filterQuery(`id eq "` + groupID + `" and members[value eq "` + users[1] + `"]`)[1:], nil)
 		Expect(r.status).To(Equal(http.StatusOK), r.String())
 		Expect(r.body["totalResults"]).To(BeEquivalentTo(1))
 		Expect(r.resources()[0]).NotTo(HaveKey("members"))
