@@ -17,8 +17,10 @@ limitations under the License.
 package scim_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -26,6 +28,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
 func memberValues(r response) []string {
@@ -222,5 +225,39 @@ var _ = Describe("group PUT and POST with members", func() {
 		Expect(r.status).To(Equal(http.StatusBadRequest))
 		Expect(r.scimType()).To(Equal("invalidValue"))
 		Expect(endpoint.do("GET", "/Groups"+filterQuery(`displayName eq "Bad Members"`), nil).body["totalResults"]).To(BeEquivalentTo(0), "nothing was created")
+	})
+})
+
+// memberReads counts the member-index lookups a server makes.
+type memberReads struct {
+	store.Users
+	count atomic.Int64
+}
+
+func (m *memberReads) ListUsers(ctx context.Context, t store.Tenant, sel store.Selector) ([]*v1.ScimUser, error) {
+	if sel.Index == store.IndexGroup {
+		m.count.Add(1)
+	}
+	return m.Users.ListUsers(ctx, t, sel)
+}
+
+var _ = Describe("a group's members", func() {
+	It("are never gathered when the response excludes them", func() {
+		reads := &memberReads{}
+		t := startServerWith(cfg, scim.Options{}, func(u store.Users) store.Users { reads.Users = u; return reads }).existing(endpoint)
+		a := t.createUser("counted@example.com")
+		r := t.do("POST", "/Groups", map[string]any{"schemas": []string{scim.GroupSchemaURN}, "displayName": "Counted",
+			"members": []any{map[string]any{"value": a}}})
+		Expect(r.status).To(Equal(http.StatusCreated))
+		id := r.str("id")
+
+		before := reads.count.Load()
+		Expect(t.do("GET", "/Groups/"+id+"?excludedAttributes=members", nil).status).To(Equal(http.StatusOK))
+		Expect(t.do("GET", "/Groups?excludedAttributes=members&"+filterQuery(`displayName eq "Counted"`)[1:], nil).body["totalResults"]).To(BeEquivalentTo(1))
+		Expect(t.do("GET", "/Groups/"+id+"?attributes=displayName", nil).status).To(Equal(http.StatusOK))
+		Expect(reads.count.Load()).To(Equal(before), "the member index was read for a response without members")
+
+		Expect(memberValues(t.do("GET", "/Groups/"+id, nil))).To(ConsistOf(a))
+		Expect(reads.count.Load()).To(Equal(before + 1))
 	})
 })

@@ -44,6 +44,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/testenv"
 )
 
@@ -95,6 +96,12 @@ type server struct {
 // startServer runs a manager with the SCIM endpoint on a free loopback port.
 func startServer(cfg *rest.Config, opts scim.Options) *server {
 	GinkgoHelper()
+	return startServerWith(cfg, opts, nil)
+}
+
+// startServerWith lets wrap replace the users store the endpoint sees.
+func startServerWith(cfg *rest.Config, opts scim.Options, wrap func(store.Users) store.Users) *server {
+	GinkgoHelper()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -104,7 +111,11 @@ func startServer(cfg *rest.Config, opts scim.Options) *server {
 	Expect(kubestore.SetupIndexes(ctx, mgr.GetFieldIndexer())).To(Succeed())
 	st := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{})
 	opts.Addr = "127.0.0.1:0"
-	srv := scim.NewServer(opts, st, st, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 200*time.Millisecond), logf.Log.WithName("scim"))
+	var users store.Users = st
+	if wrap != nil {
+		users = wrap(st)
+	}
+	srv := scim.NewServer(opts, users, st, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 200*time.Millisecond), logf.Log.WithName("scim"))
 	Expect(mgr.Add(srv)).To(Succeed())
 	mctx, stop := context.WithCancel(ctx)
 	DeferCleanup(stop)
