@@ -1,0 +1,150 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+)
+
+// sharedSpecPath is Lightrun's OpenAPI document in the workspace's shared/
+// directory, beside the repository root. LIGHTRUN_OPENAPI_SPEC overrides it.
+func sharedSpecPath() string {
+	if p := os.Getenv("LIGHTRUN_OPENAPI_SPEC"); p != "" {
+		return p
+	}
+	return filepath.Join("..", "..", "..", "..", "shared", "lightrun-api", "lightrun-openapi.json")
+}
+
+// TestEmbeddedSpecMatchesShared fails when the embedded copy drifts from the
+// published document. A clean clone may have no shared/ beside it; only then
+// is the test skipped.
+func TestEmbeddedSpecMatchesShared(t *testing.T) {
+	path := sharedSpecPath()
+	shared, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s is absent; cannot compare the embedded spec with it", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shared, specJSON) {
+		t.Fatalf("internal/lightrun/emulator/lightrun-openapi.json differs from %s: copy the shared file over it (byte for byte) and review what changed", path)
+	}
+}
+
+// TestPatchedSpecIsValidOpenAPI: the published document fails strict OpenAPI
+// 3.1 validation for exactly the two known defects; the patched one passes.
+func TestPatchedSpecIsValidOpenAPI(t *testing.T) {
+	validate := func(raw []byte) (bool, string) {
+		doc, err := libopenapi.NewDocument(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, errs := validator.NewValidator(doc)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		ok, verrs := v.ValidateDocument()
+		var msgs []string
+		for _, e := range verrs {
+			msgs = append(msgs, e.Message+" "+e.Reason)
+			for _, se := range e.SchemaValidationErrors {
+				msgs = append(msgs, se.Reason+" "+se.FieldPath)
+			}
+		}
+		return ok, strings.Join(msgs, "\n")
+	}
+	if ok, msgs := validate(specJSON); ok {
+		t.Error("the published document validates; the in-memory patches may no longer be needed")
+	} else if !strings.Contains(msgs, "API Token") {
+		t.Errorf("the published document fails for other reasons than the known defects:\n%s", msgs)
+	}
+	patched, err := patchSpec(specJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, msgs := validate(patched); !ok {
+		t.Fatalf("the patched document is not valid OpenAPI:\n%s", msgs)
+	}
+}
+
+// TestPatchSpecNoticesFixedDefects: when Lightrun fixes a defect, patchSpec
+// says so instead of silently patching nothing.
+func TestPatchSpecNoticesFixedDefects(t *testing.T) {
+	patched, err := patchSpec(specJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := patchSpec(patched); err == nil {
+		t.Fatal("patching an already patched document succeeded")
+	}
+}
+
+func TestPatchSpecKeepsTheIdentityOperations(t *testing.T) {
+	spec, err := sharedSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, methods := range map[string][]string{
+		"/api/v1/users":                            {"GET", "POST"},
+		"/api/v1/users/{email}":                    {"DELETE", "GET", "PUT"},
+		"/api/v1/users/{email}/enable":             {"PUT"},
+		"/api/v1/users/{email}/disable":            {"PUT"},
+		"/api/v1/groups":                           {"GET", "POST"},
+		"/api/v1/groups/{id}":                      {"DELETE", "GET", "PUT"},
+		"/api/v1/groups/{id}/members":              {"DELETE", "POST"},
+		"/api/v1/groups/{id}/members/{email}":      {"PUT"},
+		"/api/v1/agent-pools":                      {"GET", "POST"},
+		"/api/v1/agent-pools/{id}":                 {"DELETE", "GET", "PUT"},
+		"/api/v1/configuration/idm/authentication": {"GET", "POST"},
+		"/api/v1/configuration/idm/provisioning":   {"GET", "POST"},
+	} {
+		got := strings.Join(spec.operations[path], ",")
+		if got != strings.Join(methods, ",") {
+			t.Errorf("%s: the spec declares %q, want %q", path, got, strings.Join(methods, ","))
+		}
+	}
+}
+
+func TestDropRefAnnotations(t *testing.T) {
+	var doc any
+	if err := json.Unmarshal([]byte(`{"properties": {
+		"a": {"$ref": "#/x", "description": "d", "example": "e"},
+		"description": {"type": "string", "description": "kept: no $ref here"}
+	}}`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	dropRefAnnotations(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"properties":{"a":{"$ref":"#/x"},"description":{"description":"kept: no $ref here","type":"string"}}}`
+	if string(out) != want {
+		t.Errorf("got %s, want %s", out, want)
+	}
+}
