@@ -19,7 +19,6 @@ package scim
 import (
 	"errors"
 	"net/http"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -198,37 +197,12 @@ func memberChange(d MemberDelta) store.MemberChange {
 // updateGroup applies a change of the group object (with the same
 // If-Match and retry rules as users) and then the member change.
 func (s *Server) updateGroup(w http.ResponseWriter, r *request, members store.MemberChange, noContent bool, change func(*v1.ScimGroup) (*v1.ScimGroup, error)) error {
-	id := r.PathValue("id")
-	var result *v1.ScimGroup
-	for attempt := 0; ; attempt++ {
-		current, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
-		if err != nil {
-			return notFoundAs(err, "Group", id)
-		}
-		pinned, failed := ifMatch(r, current.ResourceVersion)
-		if failed {
-			return ErrPreconditionFailed("Group %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
-		}
-		next, err := change(current)
-		if err != nil {
-			return err
-		}
-		if reflect.DeepEqual(next.Spec, current.Spec) {
-			result = current
-			break
-		}
-		updated, err := s.groups.UpdateGroup(r.Context(), r.tenant.Tenant, next)
-		if errors.Is(err, store.ErrPrecondition) && pinned == "" && attempt < conflictRetries {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		result = updated
-		break
+	g, err := applyUpdate(r, s.groupStore(), change)
+	if err != nil {
+		return err
 	}
 	if members.Replace || len(members.Add) > 0 || len(members.Remove) > 0 {
-		if err := s.groups.ChangeMembers(r.Context(), r.tenant.Tenant, id, members); err != nil {
+		if err := s.groups.ChangeMembers(r.Context(), r.tenant.Tenant, g.Name, members); err != nil {
 			return err
 		}
 	}
@@ -236,27 +210,11 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *request, members store.Me
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return s.respondGroup(w, r, http.StatusOK, result)
+	return s.respondGroup(w, r, http.StatusOK, g)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *request) error {
-	id := r.PathValue("id")
-	var pinned string
-	if r.Header.Get("If-Match") != "" {
-		current, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
-		if err != nil {
-			return notFoundAs(err, "Group", id)
-		}
-		var failed bool
-		if pinned, failed = ifMatch(r, current.ResourceVersion); failed {
-			return ErrPreconditionFailed("Group %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
-		}
-	}
-	if err := s.groups.DeleteGroup(r.Context(), r.tenant.Tenant, id, pinned); err != nil {
-		return notFoundAs(err, "Group", id)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteResource(w, r, s.groupStore())
 }
 
 func (s *Server) respondGroup(w http.ResponseWriter, r *request, status int, g *v1.ScimGroup) error {

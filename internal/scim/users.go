@@ -20,7 +20,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"reflect"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
@@ -128,56 +127,17 @@ func (s *Server) patchUser(w http.ResponseWriter, r *request) error {
 	})
 }
 
-// updateUser reads the user, honours If-Match, computes the new object and
-// writes it with the read version as precondition; without If-Match, a
-// concurrent write is met by reading again and re-applying the change.
+// updateUser applies change to the user and answers with the result.
 func (s *Server) updateUser(w http.ResponseWriter, r *request, change func(*v1.ScimUser) (*v1.ScimUser, error)) error {
-	id := r.PathValue("id")
-	for attempt := 0; ; attempt++ {
-		current, err := s.users.GetUser(r.Context(), r.tenant.Tenant, id)
-		if err != nil {
-			return notFoundAs(err, "User", id)
-		}
-		pinned, failed := ifMatch(r, current.ResourceVersion)
-		if failed {
-			return ErrPreconditionFailed("User %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
-		}
-		next, err := change(current)
-		if err != nil {
-			return err
-		}
-		if reflect.DeepEqual(next.Spec, current.Spec) {
-			return s.respondUser(w, r, http.StatusOK, current)
-		}
-		updated, err := s.users.UpdateUser(r.Context(), r.tenant.Tenant, next)
-		if errors.Is(err, store.ErrPrecondition) && pinned == "" && attempt < conflictRetries {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		return s.respondUser(w, r, http.StatusOK, updated)
+	u, err := applyUpdate(r, s.userStore(), change)
+	if err != nil {
+		return err
 	}
+	return s.respondUser(w, r, http.StatusOK, u)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *request) error {
-	id := r.PathValue("id")
-	var pinned string
-	if r.Header.Get("If-Match") != "" {
-		current, err := s.users.GetUser(r.Context(), r.tenant.Tenant, id)
-		if err != nil {
-			return notFoundAs(err, "User", id)
-		}
-		var failed bool
-		if pinned, failed = ifMatch(r, current.ResourceVersion); failed {
-			return ErrPreconditionFailed("User %s is at version %s, not the one If-Match names", id, weakETag(current.ResourceVersion))
-		}
-	}
-	if err := s.users.DeleteUser(r.Context(), r.tenant.Tenant, id, pinned); err != nil {
-		return notFoundAs(err, "User", id)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteResource(w, r, s.userStore())
 }
 
 // respondUser writes one user, projected by the attributes and
