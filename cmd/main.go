@@ -24,6 +24,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	// All Kubernetes client auth plugins (Azure, GCP, OIDC...), so that the
 	// manager can run from a developer's kubeconfig too.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
@@ -56,9 +58,19 @@ func main() {
 		"Allow HTTP/2 on the metrics endpoint (off because of CVE-2023-44487).")
 	flag.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,
 		"How long in-flight work gets to finish when the manager is stopped.")
+	var lightrunQPS float64
+	flag.Float64Var(&lightrunQPS, "lightrun-qps", 10,
+		"Requests per second the operator sends to one Lightrun (API key and URL), retries included.")
+	flag.IntVar(&opts.Controllers.Lightrun.Burst, "lightrun-burst", 20,
+		"Burst of requests above --lightrun-qps.")
+	flag.IntVar(&opts.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 4,
+		"ScimUsers and AgentPools reconciled in parallel.")
+	flag.DurationVar(&opts.Controllers.BackendCheckInterval, "backend-check-interval", time.Minute,
+		"How often each IdentityConfig re-checks Lightrun's reachability, login method and built-in SCIM.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	opts.Controllers.Lightrun.RateLimit = rate.Limit(lightrunQPS)
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")

@@ -128,6 +128,13 @@ type AgentPoolStatus struct {
 	// adopted is true when the pool existed in Lightrun before this AgentPool.
 	// +optional
 	Adopted bool `json:"adopted,omitempty"`
+
+	// membersDigest is a digest of the member emails the linked group was
+	// last brought in line with. When the selection is unchanged and Lightrun
+	// differs, the difference was made in Lightrun and is reverted as drift.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	MembersDigest string `json:"membersDigest,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -21,6 +21,23 @@ package v1alpha1
 // calls and informers can select one IdentityConfig's objects.
 const LabelIdentityConfig = "identity.lightrun.com/identity-config"
 
+// AnnotationResyncRequestedAt, set on an IdentityConfig to any new value
+// (e.g. the current time), makes the operator re-read Lightrun and revert
+// drift now instead of waiting for spec.resyncPeriod. The value handled last
+// is recorded in status.lastHandledResyncRequest.
+const AnnotationResyncRequestedAt = "identity.lightrun.com/resync-requested-at"
+
+// AnnotationLightrunUser is written by the operator on a ScimUser just before
+// it creates the Lightrun user with that email. It is the write-ahead record
+// that makes creation idempotent: after a crash between the create call and
+// the status update, the operator recognises the Lightrun user as its own
+// instead of refusing it as an existing, unmanaged user (Lightrun rule 5).
+const AnnotationLightrunUser = "identity.lightrun.com/lightrun-user"
+
+// FinalizerLightrun is held by ScimUsers and AgentPools until their Lightrun
+// counterpart has been deprovisioned or removed.
+const FinalizerLightrun = "identity.lightrun.com/lightrun"
+
 // SecretKeyReference selects one key of a Secret in the referring object's namespace.
 // +structType=atomic
 type SecretKeyReference struct {

@@ -207,6 +207,13 @@ type IdentityConfigStatus struct {
 	// lastResyncTime is when Lightrun was last re-read for drift.
 	// +optional
 	LastResyncTime *metav1.Time `json:"lastResyncTime,omitempty"`
+
+	// lastHandledResyncRequest is the value of the
+	// identity.lightrun.com/resync-requested-at annotation the last resync
+	// answered.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	LastHandledResyncRequest string `json:"lastHandledResyncRequest,omitempty"`
 }
 
 // +kubebuilder:object:root=true

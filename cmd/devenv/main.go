@@ -16,8 +16,9 @@ limitations under the License.
 
 // Command devenv is what `make dev` runs: a local control plane (the
 // kube-apiserver and etcd built into bin/) with the CRDs installed and the
-// samples applied, and the operator's manager running against it, until
-// Ctrl-C stops everything.
+// samples applied, the Lightrun emulator (SSO on) the sample IdentityConfig
+// points at, and the operator's manager running against both, until Ctrl-C
+// stops everything.
 package main
 
 import (
@@ -39,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
 )
 
@@ -49,12 +51,14 @@ func main() {
 		samples  string
 		crds     string
 		scimAddr string
+		lrAddr   string
 	)
 	flag.StringVar(&assets, "assets", "bin", "Directory with kube-apiserver, etcd and kubectl (make control-plane builds them).")
 	flag.StringVar(&stateDir, "state-dir", "bin/dev", "Directory for the kubeconfig, etcd data and the SCIM token; kept between runs.")
 	flag.StringVar(&samples, "samples", "config/samples", "Directory of sample objects to apply.")
 	flag.StringVar(&crds, "crds", "config/crd/bases", "Directory of CRDs to install.")
 	flag.StringVar(&scimAddr, "scim-bind-address", "127.0.0.1:8080", "Address the SCIM endpoint listens on.")
+	flag.StringVar(&lrAddr, "lightrun-address", "127.0.0.1:8090", "Address the Lightrun emulator listens on (the sample IdentityConfig's url).")
 	zapOpts := zap.Options{Development: true}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -64,14 +68,14 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, config{assets: assets, stateDir: stateDir, samples: samples, crds: crds, scimAddr: scimAddr}); err != nil {
+	if err := run(ctx, log, config{assets: assets, stateDir: stateDir, samples: samples, crds: crds, scimAddr: scimAddr, lightrunAddr: lrAddr}); err != nil {
 		log.Error(err, "Development environment failed")
 		os.Exit(1)
 	}
 }
 
 type config struct {
-	assets, stateDir, samples, crds, scimAddr string
+	assets, stateDir, samples, crds, scimAddr, lightrunAddr string
 }
 
 func run(ctx context.Context, log logr.Logger, c config) (err error) {
@@ -82,6 +86,29 @@ func run(ctx context.Context, log logr.Logger, c config) (err error) {
 	if err != nil {
 		return err
 	}
+
+	// The Lightrun emulator, as a new company would be after an admin
+	// turned SSO on (Lightrun rule 2) with RBAC, so that every role an
+	// AgentPool declares is accepted. Its state file keeps provisioned users
+	// across restarts, like etcd keeps the custom resources.
+	emu, err := emulator.Start(emulator.Options{
+		ListenAddr:  c.lightrunAddr,
+		CompanyID:   devCompanyID,
+		APIKeys:     []string{devAPIKey},
+		LoginMethod: emulator.LoginMethodSSO,
+		RBAC:        true,
+		StateFile:   filepath.Join(stateDir, "lightrun-emulator.json"),
+		Logger:      log.WithName("lightrun-emulator"),
+	})
+	if err != nil {
+		return fmt.Errorf("starting the Lightrun emulator: %w", err)
+	}
+	defer func() {
+		log.Info("Stopping the Lightrun emulator")
+		if closeErr := emu.Close(); closeErr != nil {
+			err = errors.Join(err, fmt.Errorf("stopping the Lightrun emulator: %w", closeErr))
+		}
+	}()
 
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{c.crds},
@@ -130,7 +157,7 @@ func run(ctx context.Context, log logr.Logger, c config) (err error) {
 		return err
 	}
 
-	printBanner(kubeconfig, c, token)
+	printBanner(kubeconfig, c, token, emu.URL())
 	log.Info("Starting the operator; press Ctrl-C to stop everything")
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running the manager: %w", err)
@@ -172,7 +199,7 @@ func loadOrCreateToken(path string) (string, error) {
 	return token, nil
 }
 
-func printBanner(kubeconfig string, c config, token string) {
+func printBanner(kubeconfig string, c config, token, lightrunURL string) {
 	fmt.Printf(`
 ==========================================================================
  lightrun-identity-operator development environment is up.
@@ -186,8 +213,12 @@ func printBanner(kubeconfig string, c config, token string) {
  SCIM bearer token:
    %s
 
+ Lightrun emulator (SSO on; users the IdP pushes show up here):
+   %s
+   curl -s -H 'Authorization: Bearer %s' %s/api/v1/users
+
  Press Ctrl-C to stop everything.
 ==========================================================================
 
-`, kubeconfig, c.scimAddr, devNamespace, devIdentityConfig, token)
+`, kubeconfig, c.scimAddr, devNamespace, devIdentityConfig, token, lightrunURL, devAPIKey, lightrunURL)
 }

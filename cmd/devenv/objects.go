@@ -35,8 +35,11 @@ const (
 	devIdentityConfig = "okta"
 	// devAPIKey is the Lightrun API key the development environment's
 	// emulator accepts; it guards nothing but a local, in-memory Lightrun.
-	devAPIKey  = "dev-lightrun-api-key"
-	fieldOwner = "lightrun-identity-devenv"
+	devAPIKey = "dev-lightrun-api-key"
+	// devCompanyID is the sample IdentityConfig's companyId, given to the
+	// emulator so the two agree.
+	devCompanyID = "4f0c5d2e-7b1a-4c3e-9d8f-2a6b1e0c9f11"
+	fieldOwner   = "lightrun-identity-devenv"
 )
 
 // applyDevObjects creates the Secrets the sample IdentityConfig names and

@@ -31,12 +31,14 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 )
@@ -79,6 +81,14 @@ type Options struct {
 	EnableHTTP2 bool
 	// GracefulShutdownTimeout bounds how long runnables get to stop.
 	GracefulShutdownTimeout time.Duration
+	// Controllers configures the reconcilers: the Lightrun client template
+	// (rate limit, retries), concurrency, backoff, check intervals. Its
+	// SCIMEnabled and SCIMPublicURL are filled from the fields above.
+	Controllers controllers.Options
+	// SkipControllerNameValidation lets one process build several managers
+	// (tests that restart the manager); controller names are otherwise
+	// required to be unique per process.
+	SkipControllerNameValidation bool
 }
 
 // NewScheme returns a scheme with the built-in Kubernetes types and this operator's API.
@@ -119,15 +129,26 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 		// lease on cancel is safe and lets a new leader take over at once.
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &shutdown,
+		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 
-	if opts.SCIMBindAddress != "" && opts.SCIMBindAddress != "0" {
-		if err := kubestore.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
-			return nil, fmt.Errorf("setting up SCIM indexes: %w", err)
-		}
+	// The SCIM indexes serve the endpoint and the controllers alike, so they
+	// are registered once, whether or not this manager serves SCIM.
+	if err := kubestore.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return nil, fmt.Errorf("setting up SCIM indexes: %w", err)
+	}
+	scimEnabled := opts.SCIMBindAddress != "" && opts.SCIMBindAddress != "0"
+	ctrlOpts := opts.Controllers
+	ctrlOpts.SCIMEnabled = scimEnabled
+	ctrlOpts.SCIMPublicURL = opts.SCIMPublicURL
+	if err := controllers.Setup(context.Background(), mgr, ctrlOpts); err != nil {
+		return nil, fmt.Errorf("setting up the controllers: %w", err)
+	}
+
+	if scimEnabled {
 		store := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{})
 		server := scim.NewServer(scim.Options{
 			Addr:      opts.SCIMBindAddress,

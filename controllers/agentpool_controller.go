@@ -1,0 +1,650 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+)
+
+// linkedGroupPrefix names the Lightrun user group the operator links to each
+// AgentPool's pool; the prefix keeps it apart from groups people create.
+const linkedGroupPrefix = "lightrun-identity/"
+
+func linkedGroupName(p *v1.AgentPool) string { return linkedGroupPrefix + p.Spec.PoolName }
+
+// AgentPoolReconciler keeps a Lightrun agent pool as declared and one Lightrun
+// user group linked to it (agentPoolIds=[pool], roles=[access level]) whose
+// members are exactly the selected users the operator manages.
+type AgentPoolReconciler struct {
+	*shared
+	client.Client
+	recorder recorder.EventRecorder
+	versions *versions
+}
+
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=agentpools,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=agentpools/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=agentpools/finalizers,verbs=update
+
+// Reconcile implements reconcile.Reconciler.
+func (r *AgentPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	start := time.Now()
+	p := &v1.AgentPool{}
+	defer func() { observeReconcile("agentpool", start, conditionReason(p.Status.Conditions, v1.ConditionReady)) }()
+	if err := r.versions.get(ctx, r.Client, req.NamespacedName, p); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	defer r.versions.record(p)
+	ic := &v1.IdentityConfig{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Spec.IdentityConfigRef.Name}, ic); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
+		ic = nil
+	}
+	before := p.Status.DeepCopy()
+	var (
+		res ctrl.Result
+		err error
+	)
+	if p.DeletionTimestamp != nil {
+		var done bool
+		res, done, err = r.finalize(ctx, p, ic)
+		if done {
+			return res, err
+		}
+	} else {
+		if err := ensureFinalizer(ctx, r.Client, p); err != nil {
+			return ctrl.Result{}, err
+		}
+		res, err = r.sync(ctx, p, ic)
+	}
+	p.Status.ObservedGeneration = p.Generation
+	base := p.DeepCopy()
+	base.Status = *before
+	if werr := writeStatus(ctx, r.Client, p, base, *before, p.Status); werr != nil {
+		return ctrl.Result{}, errors.Join(err, werr)
+	}
+	return res, err
+}
+
+func conditionReason(conds []metav1.Condition, typ string) string {
+	for _, c := range conds {
+		if c.Type == typ {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+func (r *AgentPoolReconciler) set(p *v1.AgentPool, typ string, status metav1.ConditionStatus, reason, format string, args ...any) {
+	setCondition(&p.Status.Conditions, p.Generation, typ, status, reason, fmt.Sprintf(format, args...))
+}
+
+// waiting marks every condition False for the same reason.
+func (r *AgentPoolReconciler) waiting(p *v1.AgentPool, reason, msg string) {
+	for _, typ := range []string{v1.ConditionPoolReady, v1.ConditionMembersSynced, v1.ConditionReady} {
+		r.set(p, typ, metav1.ConditionFalse, reason, "%s", msg)
+	}
+}
+
+func (r *AgentPoolReconciler) fail(p *v1.AgentPool, ic *v1.IdentityConfig, typ, what string, err error) (ctrl.Result, error) {
+	f := classify(err)
+	if f.Unreachable {
+		r.health.report(ic)
+	}
+	msg := fmt.Sprintf("%s: %v", what, err)
+	if f.Terminal {
+		eventf(r.recorder, p, true, v1.ReasonLightrunRejected, "Provision", "%s", msg)
+	}
+	r.set(p, typ, metav1.ConditionFalse, f.Reason, "%s", msg)
+	r.set(p, v1.ConditionReady, metav1.ConditionFalse, f.Reason, "%s", msg)
+	return f.result()
+}
+
+func (r *AgentPoolReconciler) sync(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig) (ctrl.Result, error) {
+	if ic == nil {
+		r.waiting(p, v1.ReasonIdentityConfigNotReady, fmt.Sprintf("IdentityConfig %s not found.", p.Spec.IdentityConfigRef.Name))
+		return ctrl.Result{}, nil
+	}
+	if hold := provisioningHold(ic); hold != "" {
+		r.waiting(p, v1.ReasonIdentityConfigNotReady, "Provisioning is held: "+hold)
+		return ctrl.Result{}, nil
+	}
+	backend, err := r.backends.For(ctx, ic)
+	if err != nil {
+		var serr *secretError
+		if errors.As(err, &serr) {
+			r.waiting(p, v1.ReasonIdentityConfigNotReady, "IdentityConfig "+ic.Name+": "+serr.Message)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	// A difference found while the spec is as last reconciled was made in
+	// Lightrun: drift, reverted with a Warning (Lightrun rule 3).
+	steady := conditionIs(p.Status.Conditions, v1.ConditionPoolReady, metav1.ConditionTrue) && p.Status.ObservedGeneration == p.Generation
+
+	pool, err := r.ensurePool(ctx, p, backend, steady)
+	if err != nil {
+		return r.fail(p, ic, v1.ConditionPoolReady, "Ensuring Lightrun agent pool "+p.Spec.PoolName, err)
+	}
+	group, err := r.ensureGroup(ctx, p, backend, pool, steady)
+	if err != nil {
+		return r.fail(p, ic, v1.ConditionPoolReady, "Ensuring the Lightrun group linked to agent pool "+p.Spec.PoolName, err)
+	}
+	r.set(p, v1.ConditionPoolReady, metav1.ConditionTrue, v1.ReasonReconciled,
+		"Lightrun agent pool %s (%s) exists; group %s (%s) gives its members %s access.", pool.Name, pool.ID, group.Name, group.ID, accessOf(p))
+
+	sel, err := newSelection(ctx, r.Client, ic)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	desired, err := sel.members(ctx, p)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return r.syncMembers(ctx, p, ic, backend, group, desired)
+}
+
+func accessOf(p *v1.AgentPool) v1.AccessLevel {
+	if p.Spec.AccessLevel == "" {
+		return v1.AccessLevelStandard
+	}
+	return p.Spec.AccessLevel
+}
+
+// ensurePool finds the pool (by the id in status, else by name, adopting an
+// existing one) or creates it, and keeps its name and description.
+func (r *AgentPoolReconciler) ensurePool(ctx context.Context, p *v1.AgentPool, backend Lightrun, steady bool) (*AgentPool, error) {
+	var pool *AgentPool
+	if id := p.Status.PoolID; id != "" {
+		found, err := backend.AgentPool(ctx, id)
+		switch {
+		case err == nil:
+			pool = found
+		case !lightrun.IsNotFound(err):
+			return nil, err
+		}
+	}
+	if pool == nil {
+		found, err := backend.AgentPoolByName(ctx, p.Spec.PoolName)
+		switch {
+		case err == nil:
+			pool = found
+			if p.Status.PoolID == "" {
+				p.Status.Adopted = true
+				eventf(r.recorder, p, false, EventPoolAdopted, "AdoptPool", "Adopted the existing Lightrun agent pool %s (%s).", found.Name, found.ID)
+			}
+		case lightrun.IsNotFound(err):
+			created, err := backend.CreateAgentPool(ctx, AgentPool{Name: p.Spec.PoolName, Description: p.Spec.Description})
+			if lightrun.IsConflict(err) {
+				created, err = backend.AgentPoolByName(ctx, p.Spec.PoolName)
+			}
+			if err != nil {
+				return nil, err
+			}
+			pool = created
+			if p.Status.PoolID != "" {
+				metricDriftReverted.WithLabelValues(driftPool).Inc()
+				eventf(r.recorder, p, true, EventDriftReverted, "RecreatePool", "Lightrun agent pool %s was deleted in Lightrun; re-created it as %s.", p.Spec.PoolName, created.ID)
+			} else {
+				eventf(r.recorder, p, false, EventPoolCreated, "CreatePool", "Created Lightrun agent pool %s (%s).", created.Name, created.ID)
+			}
+		default:
+			return nil, err
+		}
+	}
+	if pool.Name != p.Spec.PoolName || pool.Description != p.Spec.Description {
+		var diffs []string
+		if pool.Name != p.Spec.PoolName {
+			diffs = append(diffs, fmt.Sprintf("name %q → %q", pool.Name, p.Spec.PoolName))
+		}
+		if pool.Description != p.Spec.Description {
+			diffs = append(diffs, fmt.Sprintf("description %q → %q", pool.Description, p.Spec.Description))
+		}
+		diff := strings.Join(diffs, ", ")
+		updated, err := backend.UpdateAgentPool(ctx, AgentPool{ID: pool.ID, Name: p.Spec.PoolName, Description: p.Spec.Description})
+		if err != nil {
+			return nil, err
+		}
+		pool = updated
+		if steady {
+			metricDriftReverted.WithLabelValues(driftPool).Inc()
+			eventf(r.recorder, p, true, EventDriftReverted, "RevertPool", "Lightrun agent pool %s was edited in Lightrun; reverted %s.", p.Spec.PoolName, diff)
+		} else {
+			eventf(r.recorder, p, false, EventPoolUpdated, "UpdatePool", "Updated Lightrun agent pool %s: %s.", p.Spec.PoolName, diff)
+		}
+	}
+	p.Status.PoolID = pool.ID
+	return pool, nil
+}
+
+// ensureGroup finds or creates the group linked to the pool and keeps its
+// link and access level.
+func (r *AgentPoolReconciler) ensureGroup(ctx context.Context, p *v1.AgentPool, backend Lightrun, pool *AgentPool, steady bool) (*Group, error) {
+	name := linkedGroupName(p)
+	want := Group{Name: name, AgentPoolIDs: []string{pool.ID}, Access: []v1.AccessLevel{accessOf(p)}}
+	var g *Group
+	if id := p.Status.GroupID; id != "" {
+		found, err := backend.Group(ctx, id)
+		switch {
+		case err == nil:
+			g = found
+		case !lightrun.IsNotFound(err):
+			return nil, err
+		}
+	}
+	if g == nil {
+		found, err := backend.GroupByName(ctx, name)
+		switch {
+		case err == nil:
+			g = found
+		case lightrun.IsNotFound(err):
+			created, err := backend.CreateGroup(ctx, want)
+			if lightrun.IsConflict(err) {
+				created, err = backend.GroupByName(ctx, name)
+			}
+			if err != nil {
+				return nil, err
+			}
+			g = created
+			if p.Status.GroupID != "" {
+				metricDriftReverted.WithLabelValues(driftGroup).Inc()
+				eventf(r.recorder, p, true, EventDriftReverted, "RecreateGroup", "Lightrun group %s was deleted in Lightrun; re-created it as %s.", name, created.ID)
+			} else {
+				eventf(r.recorder, p, false, EventGroupCreated, "CreateGroup", "Created Lightrun group %s (%s) linked to agent pool %s with %s access.", name, created.ID, pool.Name, accessOf(p))
+			}
+		default:
+			return nil, err
+		}
+	}
+	if g.Name != want.Name || !slices.Equal(g.AgentPoolIDs, want.AgentPoolIDs) || !slices.Equal(g.Access, want.Access) {
+		var diffs []string
+		if g.Name != want.Name {
+			diffs = append(diffs, fmt.Sprintf("name %q → %q", g.Name, want.Name))
+		}
+		if !slices.Equal(g.AgentPoolIDs, want.AgentPoolIDs) {
+			diffs = append(diffs, fmt.Sprintf("agent pools %v → %v", g.AgentPoolIDs, want.AgentPoolIDs))
+		}
+		if !slices.Equal(g.Access, want.Access) {
+			diffs = append(diffs, fmt.Sprintf("access %v → %v", g.Access, want.Access))
+		}
+		diff := strings.Join(diffs, ", ")
+		want.ID = g.ID
+		updated, err := backend.UpdateGroup(ctx, want)
+		if err != nil {
+			return nil, err
+		}
+		updated.Members = g.Members
+		g = updated
+		if steady {
+			metricDriftReverted.WithLabelValues(driftGroup).Inc()
+			eventf(r.recorder, p, true, EventDriftReverted, "RevertGroup", "Lightrun group %s was edited in Lightrun; reverted %s.", name, diff)
+		} else {
+			eventf(r.recorder, p, false, EventGroupUpdated, "UpdateGroup", "Updated Lightrun group %s: %s.", name, diff)
+		}
+	}
+	p.Status.GroupID = g.ID
+	return g, nil
+}
+
+// membersDigest fingerprints a member set for status.membersDigest.
+func membersDigest(emails []string) string {
+	h := sha256.New()
+	for _, e := range emails {
+		h.Write([]byte(e))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// syncMembers applies the difference between the selected users and the
+// group's members, in batches of MemberBatchSize emails.
+func (r *AgentPoolReconciler) syncMembers(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend Lightrun, g *Group, desired map[string]bool) (ctrl.Result, error) {
+	want := make([]string, 0, len(desired))
+	for e := range desired {
+		want = append(want, e)
+	}
+	slices.Sort(want)
+	digest := membersDigest(want)
+	have := map[string]bool{}
+	for _, e := range g.Members {
+		have[e] = true
+	}
+	var add, remove []string
+	for _, e := range want {
+		if !have[e] {
+			add = append(add, e)
+		}
+	}
+	for e := range have {
+		if !desired[e] {
+			remove = append(remove, e)
+		}
+	}
+	slices.Sort(remove)
+	// The selection is what it was at the last successful pass: whatever
+	// differs was changed in Lightrun.
+	drift := conditionIs(p.Status.Conditions, v1.ConditionMembersSynced, metav1.ConditionTrue) &&
+		p.Status.ObservedGeneration == p.Generation && p.Status.MembersDigest == digest
+
+	var failed []string
+	count := len(have)
+	for batch := range slices.Chunk(add, r.opts.MemberBatchSize) {
+		failures, err := backend.AddMembers(ctx, g.ID, batch)
+		if err != nil {
+			return r.fail(p, ic, v1.ConditionMembersSynced, fmt.Sprintf("Adding %d members to Lightrun group %s", len(batch), g.Name), err)
+		}
+		count += len(batch)
+		for _, f := range failures {
+			if lightrun.IsConflict(f.Err) {
+				continue // already a member: the goal is met
+			}
+			count--
+			failed = append(failed, f.Err.Error())
+		}
+	}
+	for batch := range slices.Chunk(remove, r.opts.MemberBatchSize) {
+		failures, err := backend.RemoveMembers(ctx, g.ID, batch)
+		if err != nil {
+			return r.fail(p, ic, v1.ConditionMembersSynced, fmt.Sprintf("Removing %d members from Lightrun group %s", len(batch), g.Name), err)
+		}
+		count -= len(batch)
+		for _, f := range failures {
+			if lightrun.IsNotFound(f.Err) {
+				continue // not a member any more: the goal is met
+			}
+			count++
+			failed = append(failed, f.Err.Error())
+		}
+	}
+	p.Status.MemberCount = int32(count)
+	if len(add)+len(remove) > 0 {
+		r.announceMembers(p, g, add, remove, drift)
+	}
+	if len(failed) > 0 {
+		msg := fmt.Sprintf("%d membership changes of Lightrun group %s failed: %s", len(failed), g.Name, strings.Join(failed[:min(len(failed), 5)], "; "))
+		r.set(p, v1.ConditionMembersSynced, metav1.ConditionFalse, v1.ReasonReconciling, "%s", msg)
+		r.set(p, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonReconciling, "%s", msg)
+		// A member Lightrun does not know yet is usually a user still being
+		// provisioned: retry with the per-object backoff.
+		return ctrl.Result{}, errors.New(msg)
+	}
+	p.Status.MembersDigest = digest
+	r.set(p, v1.ConditionMembersSynced, metav1.ConditionTrue, v1.ReasonReconciled, "Lightrun group %s has the %d selected users as members.", g.Name, count)
+	r.set(p, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Agent pool %s and its %d members are in Lightrun as declared.", p.Spec.PoolName, count)
+	return ctrl.Result{}, nil
+}
+
+// announceMembers records what changed in the group's membership.
+func (r *AgentPoolReconciler) announceMembers(p *v1.AgentPool, g *Group, add, remove []string, drift bool) {
+	list := func(emails []string) string {
+		const shown = 10
+		if len(emails) > shown {
+			return strings.Join(emails[:shown], ", ") + fmt.Sprintf(" and %d more", len(emails)-shown)
+		}
+		return strings.Join(emails, ", ")
+	}
+	var parts []string
+	if drift {
+		metricDriftReverted.WithLabelValues(driftMembers).Add(float64(len(add) + len(remove)))
+		if len(remove) > 0 {
+			parts = append(parts, fmt.Sprintf("removed %d members added in Lightrun (%s)", len(remove), list(remove)))
+		}
+		if len(add) > 0 {
+			parts = append(parts, fmt.Sprintf("re-added %d members removed in Lightrun (%s)", len(add), list(add)))
+		}
+		eventf(r.recorder, p, true, EventDriftReverted, "RevertMembers", "Membership of Lightrun group %s was changed in Lightrun; %s (Lightrun rule 3).", g.Name, strings.Join(parts, "; "))
+		return
+	}
+	if len(add) > 0 {
+		parts = append(parts, fmt.Sprintf("added %d (%s)", len(add), list(add)))
+	}
+	if len(remove) > 0 {
+		parts = append(parts, fmt.Sprintf("removed %d (%s)", len(remove), list(remove)))
+	}
+	eventf(r.recorder, p, false, EventMembersChanged, "UpdateMembers", "Lightrun group %s: %s.", g.Name, strings.Join(parts, "; "))
+}
+
+// finalize removes the linked group and, with deletionPolicy Delete, the pool
+// (never Lightrun's default pool). done is true when the finalizer is gone.
+func (r *AgentPoolReconciler) finalize(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig) (ctrl.Result, bool, error) {
+	if !controllerutil.ContainsFinalizer(p, v1.FinalizerLightrun) {
+		return ctrl.Result{}, true, nil
+	}
+	if ic == nil {
+		eventf(r.recorder, p, true, EventLeftInLightrun, "LeavePool",
+			"IdentityConfig %s is gone, so Lightrun cannot be reached; agent pool %s and group %s are left as they are.", p.Spec.IdentityConfigRef.Name, p.Spec.PoolName, linkedGroupName(p))
+		return ctrl.Result{}, true, removeFinalizer(ctx, r.Client, p)
+	}
+	if hold := provisioningHold(ic); hold != "" {
+		r.waiting(p, v1.ReasonDeleting, "Removing the agent pool from Lightrun is held: "+hold)
+		return ctrl.Result{}, false, nil
+	}
+	backend, err := r.backends.For(ctx, ic)
+	if err != nil {
+		return ctrl.Result{}, false, err
+	}
+	groupID := p.Status.GroupID
+	if groupID == "" {
+		g, err := backend.GroupByName(ctx, linkedGroupName(p))
+		switch {
+		case err == nil:
+			groupID = g.ID
+		case !lightrun.IsNotFound(err):
+			res, err := r.fail(p, ic, v1.ConditionPoolReady, "Finding the linked group", err)
+			return res, false, err
+		}
+	}
+	if groupID != "" {
+		err := backend.DeleteGroup(ctx, groupID)
+		switch {
+		case err == nil:
+			eventf(r.recorder, p, false, EventGroupDeleted, "DeleteGroup", "Deleted Lightrun group %s.", linkedGroupName(p))
+		case !lightrun.IsNotFound(err):
+			res, err := r.fail(p, ic, v1.ConditionPoolReady, "Deleting the linked group "+linkedGroupName(p), err)
+			return res, false, err
+		}
+		p.Status.GroupID = ""
+		p.Status.MemberCount = 0
+	}
+	if p.Spec.DeletionPolicy == v1.AgentPoolDelete {
+		res, kept, err := r.deletePool(ctx, p, ic, backend)
+		if err != nil || kept {
+			return res, false, err
+		}
+	}
+	return ctrl.Result{}, true, removeFinalizer(ctx, r.Client, p)
+}
+
+// deletePool deletes the Lightrun pool; kept is true while agents are connected.
+func (r *AgentPoolReconciler) deletePool(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend Lightrun) (ctrl.Result, bool, error) {
+	poolID := p.Status.PoolID
+	if poolID == "" {
+		found, err := backend.AgentPoolByName(ctx, p.Spec.PoolName)
+		switch {
+		case lightrun.IsNotFound(err):
+			return ctrl.Result{}, false, nil
+		case err != nil:
+			res, err := r.fail(p, ic, v1.ConditionPoolReady, "Finding agent pool "+p.Spec.PoolName, err)
+			return res, false, err
+		}
+		poolID = found.ID
+	}
+	def, err := backend.DefaultAgentPool(ctx)
+	if err != nil {
+		res, err := r.fail(p, ic, v1.ConditionPoolReady, "Finding Lightrun's default agent pool", err)
+		return res, false, err
+	}
+	if poolID == def.ID {
+		eventf(r.recorder, p, false, EventPoolKept, "KeepPool", "Agent pool %s is Lightrun's default pool, which is never deleted.", p.Spec.PoolName)
+		return ctrl.Result{}, false, nil
+	}
+	err = backend.DeleteAgentPool(ctx, poolID)
+	switch {
+	case err == nil, lightrun.IsNotFound(err):
+		eventf(r.recorder, p, false, EventPoolDeleted, "DeletePool", "Deleted Lightrun agent pool %s (deletionPolicy Delete).", p.Spec.PoolName)
+		return ctrl.Result{}, false, nil
+	case lightrun.IsForbidden(err):
+		eventf(r.recorder, p, true, EventPoolKept, "KeepPool", "Lightrun refuses to delete agent pool %s (%v); it is kept.", p.Spec.PoolName, err)
+		return ctrl.Result{}, false, nil
+	case lightrun.IsConflict(err):
+		msg := fmt.Sprintf("Agent pool %s still has live agents; Lightrun deletes a pool only without them. Retrying with backoff.", p.Spec.PoolName)
+		r.waiting(p, v1.ReasonDeleting, msg)
+		return ctrl.Result{}, true, errors.New(msg)
+	default:
+		res, err := r.fail(p, ic, v1.ConditionPoolReady, "Deleting agent pool "+p.Spec.PoolName, err)
+		return res, true, err
+	}
+}
+
+// SetupWithManager registers the controller and its watches.
+func (r *AgentPoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Client = mgr.GetClient()
+	r.recorder = mgr.GetEventRecorder("agentpool-controller")
+	r.versions = newVersions(mgr.GetAPIReader())
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("agentpool").
+		For(&v1.AgentPool{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1.IdentityConfig{}, r.configChanges()).
+		Watches(&v1.ScimUser{}, r.userChanges()).
+		Watches(&v1.ScimGroup{}, handler.EnqueueRequestsFromMapFunc(r.poolsOfGroup),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.poolResync, &handler.EnqueueRequestForObject{})).
+		WithOptions(r.controllerOptions(r.opts.MaxConcurrentReconciles)).
+		Complete(r)
+}
+
+func (r *AgentPoolReconciler) pools(ctx context.Context, ns, field, value string) []reconcile.Request {
+	var l v1.AgentPoolList
+	if err := r.List(ctx, &l, client.InNamespace(ns), client.MatchingFields{field: value}); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing AgentPools", "field", field)
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(l.Items))
+	for i := range l.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&l.Items[i])})
+	}
+	return out
+}
+
+// configChanges requeues an IdentityConfig's pools when its spec changes or a
+// hold on provisioning is lifted.
+func (r *AgentPoolReconciler) configChanges() handler.EventHandler {
+	all := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		for _, req := range r.pools(ctx, o.GetNamespace(), fieldPoolConfig, o.GetName()) {
+			q.Add(req)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			all(ctx, e.Object, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			o, n := e.ObjectOld.(*v1.IdentityConfig), e.ObjectNew.(*v1.IdentityConfig)
+			if o.Generation != n.Generation || (provisioningHold(o) != "" && provisioningHold(n) == "") {
+				all(ctx, n, q)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			all(ctx, e.Object, q)
+		},
+	}
+}
+
+// memberKey is what of a ScimUser matters to group membership.
+func memberKey(u *v1.ScimUser) string {
+	return fmt.Sprintf("%t|%s|%v|%s", u.DeletionTimestamp != nil, kubestore.Fold(u.Spec.UserName), u.Spec.Groups, memberEmail(u))
+}
+
+// poolsOfUser maps a ScimUser to the AgentPools that may select it: by
+// userName, through its groups, and the IdentityConfig's default pool.
+func (r *AgentPoolReconciler) poolsOfUser(ctx context.Context, u *v1.ScimUser) []reconcile.Request {
+	ns, ic := u.Namespace, u.Spec.IdentityConfigRef.Name
+	out := r.pools(ctx, ns, fieldPoolUserName, indexKey(ic, kubestore.Fold(u.Spec.UserName)))
+	names, err := groupNames(ctx, r.Client, u)
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Reading the groups of a ScimUser")
+	}
+	for name := range names {
+		out = append(out, r.pools(ctx, ns, fieldPoolGroup, indexKey(ic, name))...)
+	}
+	config := &v1.IdentityConfig{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: ic}, config); err == nil && config.Spec.DefaultAgentPool != "" {
+		out = append(out, r.pools(ctx, ns, fieldPoolName, indexKey(ic, strings.ToLower(config.Spec.DefaultAgentPool)))...)
+	}
+	return out
+}
+
+// userChanges requeues the pools of a user whose membership may have
+// changed, after StatusDelay: the users of a bulk push become one pass per
+// pool, with the membership changes batched.
+func (r *AgentPoolReconciler) userChanges() handler.EventHandler {
+	add := func(ctx context.Context, u *v1.ScimUser, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		for _, req := range r.poolsOfUser(ctx, u) {
+			q.AddAfter(req, r.opts.StatusDelay)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object.(*v1.ScimUser), q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			o, n := e.ObjectOld.(*v1.ScimUser), e.ObjectNew.(*v1.ScimUser)
+			if memberKey(o) != memberKey(n) {
+				add(ctx, o, q)
+				add(ctx, n, q)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object.(*v1.ScimUser), q)
+		},
+	}
+}
+
+// poolsOfGroup maps a ScimGroup to the AgentPools that select it by name.
+func (r *AgentPoolReconciler) poolsOfGroup(ctx context.Context, o client.Object) []reconcile.Request {
+	g := o.(*v1.ScimGroup)
+	return r.pools(ctx, g.Namespace, fieldPoolGroup, indexKey(g.Spec.IdentityConfigRef.Name, kubestore.Fold(g.Spec.DisplayName)))
+}

@@ -1,0 +1,710 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+)
+
+// defaultResyncPeriod applies when an IdentityConfig has no resyncPeriod
+// (the CRD defaults it to the same value).
+const defaultResyncPeriod = 10 * time.Minute
+
+// failedReasons are the Synced reasons a user is counted as failed under:
+// refusals that only a change of the user, the IdentityConfig or Lightrun fixes.
+var failedReasons = []string{v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonEmailInUse, v1.ReasonLightrunRejected}
+
+// IdentityConfigReconciler checks that an IdentityConfig can provision into
+// its Lightrun company — Secrets, reachability, SSO (Lightrun rule 2), one
+// IdP per company (Lightrun rule 1) — publishes the SCIM URL and the user
+// counts, and runs the periodic resync that reverts drift (Lightrun rule 3).
+type IdentityConfigReconciler struct {
+	*shared
+	client.Client
+	live     client.Reader
+	recorder recorder.EventRecorder
+	now      func() time.Time
+
+	mu      sync.Mutex
+	probes  map[types.NamespacedName]*probe
+	bearers map[types.NamespacedName]bearerCheck
+}
+
+// probe is the last check of one IdentityConfig's Lightrun. It lives in
+// memory: after a restart every IdentityConfig is checked once more.
+type probe struct {
+	backend    Lightrun
+	generation int64
+	settings   Settings
+	err        error
+	failures   int
+	next       time.Time
+}
+
+// bearerCheck remembers the verdict on a bearer-token Secret at a resourceVersion.
+type bearerCheck struct {
+	resourceVersion string
+	reason, message string
+}
+
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=scimusers;scimgroups;agentpools,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile implements reconcile.Reconciler.
+func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	start := time.Now()
+	outcome := ""
+	defer func() { observeReconcile("identityconfig", start, outcome) }()
+	log := logf.FromContext(ctx)
+
+	ic := &v1.IdentityConfig{}
+	if err := r.Get(ctx, req.NamespacedName, ic); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if ic.DeletionTimestamp != nil {
+		// Nothing in Lightrun belongs to the IdentityConfig itself; its
+		// users and pools hold their own finalizers.
+		return ctrl.Result{}, nil
+	}
+	before := ic.Status.DeepCopy()
+	now := r.now()
+	st := &ic.Status
+	gen := ic.Generation
+	st.ObservedGeneration = gen
+	st.ScimBaseURL = r.scimBaseURL(ic)
+
+	winner, err := r.companyWinner(ctx, ic)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	var duplicateMsg string
+	if winner.Namespace != ic.Namespace || winner.Name != ic.Name {
+		duplicateMsg = fmt.Sprintf("Lightrun company %s at %s is already fed by IdentityConfig %s/%s; Lightrun integrates one identity provider per company (Lightrun rule 1), so this one provisions nothing and its SCIM endpoint refuses requests. Delete it, or point it at another company.",
+			ic.Spec.Lightrun.CompanyID, ic.Spec.Lightrun.URL, winner.Namespace, winner.Name)
+	}
+	if err := r.setEndpoint(ctx, ic, duplicateMsg); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	requeue := r.opts.BackendCheckInterval
+	backend, berr := r.backends.For(ctx, ic)
+	var serr *secretError
+	switch {
+	case errors.As(berr, &serr):
+		r.dropProbe(req.NamespacedName)
+		msg := "Lightrun cannot be called: " + serr.Message
+		setCondition(&st.Conditions, gen, v1.ConditionBackendReachable, metav1.ConditionUnknown, serr.Reason, msg)
+		setCondition(&st.Conditions, gen, v1.ConditionSSOEnabled, metav1.ConditionUnknown, serr.Reason, msg)
+		setCondition(&st.Conditions, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionUnknown, serr.Reason, msg)
+	case berr != nil:
+		return ctrl.Result{}, berr
+	default:
+		p := r.check(ctx, ic, backend, now)
+		requeue = max(p.next.Sub(now), time.Second)
+		r.setBackendConditions(ic, p)
+	}
+
+	ready := r.setReady(ic, serr, duplicateMsg)
+	if err := r.count(ctx, ic); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	var resyncErr error
+	if ready {
+		next, err := r.maybeResync(ctx, ic, backend, now)
+		if err != nil {
+			resyncErr = err
+			if classify(err).Unreachable {
+				r.health.report(ic) // the retry re-checks Lightrun first
+			}
+			log.Info("Resync failed; retrying", "error", err.Error())
+		} else if next > 0 {
+			requeue = min(requeue, next)
+		}
+	}
+
+	r.announce(ic, before)
+	outcome = readyReason(ic)
+	base := ic.DeepCopy()
+	base.Status = *before
+	if err := writeStatus(ctx, r.Client, ic, base, *before, ic.Status); err != nil {
+		return ctrl.Result{}, err
+	}
+	if resyncErr != nil {
+		return classify(resyncErr).result()
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+func readyReason(ic *v1.IdentityConfig) string {
+	if c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionReady); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
+func (r *IdentityConfigReconciler) forget(key types.NamespacedName) {
+	r.dropProbe(key)
+	r.backends.Forget(key)
+	r.mu.Lock()
+	delete(r.bearers, key)
+	r.mu.Unlock()
+	for _, state := range []string{"synced", "pending", "failed"} {
+		metricUsers.DeleteLabelValues(key.Namespace, key.Name, state)
+	}
+}
+
+func (r *IdentityConfigReconciler) dropProbe(key types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.probes, key)
+}
+
+// scimBaseURL is what the IdP is given: <public URL>/scim/v2/<namespace>/<name>.
+func (r *IdentityConfigReconciler) scimBaseURL(ic *v1.IdentityConfig) string {
+	if r.opts.SCIMPublicURL == "" {
+		return ""
+	}
+	return strings.TrimRight(r.opts.SCIMPublicURL, "/") + scim.BasePath + "/" + ic.Namespace + "/" + ic.Name
+}
+
+// companyWinner returns the IdentityConfig that feeds ic's Lightrun company
+// (Lightrun rule 1): of all live IdentityConfigs with the same Lightrun URL
+// and company id, in any namespace, the oldest, then the first by
+// namespace/name. The choice is deterministic, so every replica and every
+// reconcile agrees, and it is stable: a newcomer never displaces the incumbent.
+func (r *IdentityConfigReconciler) companyWinner(ctx context.Context, ic *v1.IdentityConfig) (*v1.IdentityConfig, error) {
+	var list v1.IdentityConfigList
+	if err := r.List(ctx, &list, client.MatchingFields{fieldCompany: companyKey(ic.Spec.Lightrun)}); err != nil {
+		return nil, fmt.Errorf("listing IdentityConfigs of the same company: %w", err)
+	}
+	winner := ic
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.DeletionTimestamp == nil && before(other, winner) {
+			winner = other
+		}
+	}
+	return winner, nil
+}
+
+// incumbent reports whether ic already holds its company: it has been
+// reconciled and was not refused as a duplicate.
+func incumbent(ic *v1.IdentityConfig) bool {
+	c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionReady)
+	return c != nil && c.Reason != v1.ReasonDuplicateIdentityProvider
+}
+
+// before orders IdentityConfigs for Lightrun rule 1: the incumbent first
+// (creation times have a one-second resolution, so two can tie, and a
+// newcomer must not displace the one already feeding the company), then by
+// age, then by namespace/name.
+func before(a, b *v1.IdentityConfig) bool {
+	if ia, ib := incumbent(a), incumbent(b); ia != ib {
+		return ia
+	}
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+}
+
+// setEndpoint sets EndpointReady: whether the SCIM endpoint accepts the IdP.
+func (r *IdentityConfigReconciler) setEndpoint(ctx context.Context, ic *v1.IdentityConfig, duplicateMsg string) error {
+	set := func(status metav1.ConditionStatus, reason, msg string) {
+		setCondition(&ic.Status.Conditions, ic.Generation, v1.ConditionEndpointReady, status, reason, msg)
+	}
+	ref := ic.Spec.SCIM.BearerTokenSecretRef
+	switch {
+	case !r.opts.SCIMEnabled:
+		set(metav1.ConditionFalse, v1.ReasonEndpointDisabled, "This operator does not serve the SCIM endpoint (--scim-bind-address=0); stored users still reconcile.")
+		return nil
+	case !ic.Spec.SCIM.Enabled:
+		set(metav1.ConditionFalse, v1.ReasonEndpointDisabled, "spec.scim.enabled is false: SCIM requests are refused; stored users still reconcile.")
+		return nil
+	case duplicateMsg != "":
+		set(metav1.ConditionFalse, v1.ReasonDuplicateIdentityProvider, duplicateMsg)
+		return nil
+	case ref == nil:
+		set(metav1.ConditionFalse, v1.ReasonSecretNotFound, "spec.scim.bearerTokenSecretRef is not set.")
+		return nil
+	}
+	reason, msg, err := r.checkBearer(ctx, ic, ref)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		set(metav1.ConditionFalse, reason, "The SCIM endpoint refuses every request: "+msg)
+		return nil
+	}
+	where := ic.Status.ScimBaseURL
+	if where == "" {
+		where = scim.BasePath + "/" + ic.Namespace + "/" + ic.Name + " (set --scim-public-url to publish the full URL)"
+	}
+	set(metav1.ConditionTrue, v1.ReasonServing, "The SCIM endpoint accepts requests at "+where)
+	return nil
+}
+
+// checkBearer verifies the bearer-token Secret holds a token, reading its
+// data only when its resourceVersion changed since the last look.
+func (r *IdentityConfigReconciler) checkBearer(ctx context.Context, ic *v1.IdentityConfig, ref *v1.BearerTokenSecretReference) (string, string, error) {
+	key := types.NamespacedName{Namespace: ic.Namespace, Name: ref.Name}
+	m, err := secretMeta(ctx, r.Client, key)
+	if err != nil {
+		return "", "", err
+	}
+	if m == nil {
+		return v1.ReasonSecretNotFound, fmt.Sprintf("Secret %s not found", ref.Name), nil
+	}
+	icKey := client.ObjectKeyFromObject(ic)
+	rv := m.ResourceVersion + "/" + ref.Key
+	r.mu.Lock()
+	cached, ok := r.bearers[icKey]
+	r.mu.Unlock()
+	if ok && cached.resourceVersion == rv {
+		return cached.reason, cached.message, nil
+	}
+	var check bearerCheck
+	check.resourceVersion = rv
+	if _, err := secretValue(ctx, r.live, key, ref.Key); err != nil {
+		var serr *secretError
+		if !errors.As(err, &serr) {
+			return "", "", err
+		}
+		check.reason, check.message = serr.Reason, serr.Message
+	}
+	r.mu.Lock()
+	r.bearers[icKey] = check
+	r.mu.Unlock()
+	return check.reason, check.message, nil
+}
+
+// check returns the latest probe of ic's Lightrun, calling Lightrun when one
+// is due: the first time, after a spec or Secret change, when a reconciler
+// reported a failure, and every BackendCheckInterval — more often, with
+// exponential backoff, while Lightrun does not answer.
+func (r *IdentityConfigReconciler) check(ctx context.Context, ic *v1.IdentityConfig, backend Lightrun, now time.Time) *probe {
+	key := client.ObjectKeyFromObject(ic)
+	suspect := r.health.takeSuspect(key)
+	r.mu.Lock()
+	p := r.probes[key]
+	r.mu.Unlock()
+	if p != nil && p.backend == backend && p.generation == ic.Generation && now.Before(p.next) && !suspect {
+		return p
+	}
+	next := &probe{backend: backend, generation: ic.Generation}
+	if p != nil {
+		next.failures = p.failures
+	}
+	next.settings, next.err = backend.Settings(ctx)
+	if next.err != nil {
+		next.failures++
+		wait := r.opts.RetryBaseDelay << min(next.failures-1, 16)
+		if ra := classify(next.err).RetryAfter; ra > 0 {
+			wait = ra // Lightrun said when to come back (429/503 Retry-After)
+		}
+		next.next = now.Add(min(wait, r.opts.BackendCheckInterval))
+	} else {
+		next.failures = 0
+		next.next = now.Add(r.opts.BackendCheckInterval)
+	}
+	r.mu.Lock()
+	r.probes[key] = next
+	r.mu.Unlock()
+	return next
+}
+
+// setBackendConditions turns a probe into BackendReachable, SSOEnabled and
+// BuiltInSCIMDisabled.
+func (r *IdentityConfigReconciler) setBackendConditions(ic *v1.IdentityConfig, p *probe) {
+	conds, gen := &ic.Status.Conditions, ic.Generation
+	if p.err != nil {
+		f := classify(p.err)
+		msg := fmt.Sprintf("Lightrun at %s did not answer as expected: %v. Provisioning is held until it does; the operator checks again with backoff.", ic.Spec.Lightrun.URL, p.err)
+		setCondition(conds, gen, v1.ConditionBackendReachable, metav1.ConditionFalse, f.Reason, msg)
+		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionUnknown, f.Reason, "Lightrun's login method cannot be read while Lightrun does not answer.")
+		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionUnknown, f.Reason, "Lightrun's provisioning settings cannot be read while Lightrun does not answer.")
+		return
+	}
+	setCondition(conds, gen, v1.ConditionBackendReachable, metav1.ConditionTrue, v1.ReasonReconciled,
+		fmt.Sprintf("Lightrun at %s answers with the configured API key.", ic.Spec.Lightrun.URL))
+	if p.settings.SSO {
+		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionTrue, v1.ReasonSSOLoginMethod, "Lightrun's login method is SSO.")
+	} else {
+		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionFalse, v1.ReasonSSONotEnabled,
+			fmt.Sprintf("Lightrun's login method is %s, not SSO. SSO is a prerequisite of provisioning (Lightrun rule 2): users are stored and wait until SSO is Lightrun's login method.", p.settings.LoginMethod))
+	}
+	if p.settings.BuiltInSCIM {
+		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled,
+			"Lightrun's built-in SCIM provisioning is enabled for this company, so a second identity provider may be provisioning the same users (Lightrun rule 1). Turn it off in Lightrun's settings.")
+	} else {
+		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionTrue, v1.ReasonBuiltInSCIMOff, "Lightrun's built-in SCIM provisioning is off.")
+	}
+}
+
+// setReady summarises: Ready is True when users are provisioned and the
+// SCIM endpoint serves (or is off on purpose). It returns whether
+// provisioning may proceed, which a failing endpoint does not stop: the
+// stored users keep reconciling.
+func (r *IdentityConfigReconciler) setReady(ic *v1.IdentityConfig, serr *secretError, duplicateMsg string) bool {
+	conds, gen := &ic.Status.Conditions, ic.Generation
+	set := func(status metav1.ConditionStatus, reason, msg string) {
+		setCondition(conds, gen, v1.ConditionReady, status, reason, msg)
+	}
+	if serr != nil {
+		set(metav1.ConditionFalse, serr.Reason, "The Lightrun API key cannot be read: "+serr.Message)
+		return false
+	}
+	if duplicateMsg != "" {
+		set(metav1.ConditionFalse, v1.ReasonDuplicateIdentityProvider, duplicateMsg)
+		return false
+	}
+	for _, typ := range []string{v1.ConditionBackendReachable, v1.ConditionSSOEnabled} {
+		c := meta.FindStatusCondition(*conds, typ)
+		switch {
+		case c == nil:
+			set(metav1.ConditionUnknown, v1.ReasonReconciling, "Lightrun has not been checked yet.")
+			return false
+		case c.Status != metav1.ConditionTrue:
+			set(metav1.ConditionFalse, c.Reason, c.Message)
+			return false
+		}
+	}
+	endpoint := meta.FindStatusCondition(*conds, v1.ConditionEndpointReady)
+	if endpoint != nil && endpoint.Status != metav1.ConditionTrue && endpoint.Reason != v1.ReasonEndpointDisabled {
+		set(metav1.ConditionFalse, endpoint.Reason, endpoint.Message)
+		return true
+	}
+	msg := "Users are provisioned into Lightrun company " + ic.Spec.Lightrun.CompanyID + "."
+	if endpoint != nil && endpoint.Reason == v1.ReasonEndpointDisabled {
+		msg += " The SCIM endpoint is disabled."
+	}
+	if conditionIs(*conds, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse) {
+		msg += " Warning: Lightrun's built-in SCIM provisioning is also enabled (see BuiltInSCIMDisabled)."
+	}
+	set(metav1.ConditionTrue, v1.ReasonReconciled, msg)
+	return true
+}
+
+// announce records Warning Events when a Lightrun rule starts failing.
+func (r *IdentityConfigReconciler) announce(ic *v1.IdentityConfig, before *v1.IdentityConfigStatus) {
+	became := func(typ string, status metav1.ConditionStatus, reason string) (*metav1.Condition, bool) {
+		now := meta.FindStatusCondition(ic.Status.Conditions, typ)
+		if now == nil || now.Status != status || (reason != "" && now.Reason != reason) {
+			return nil, false
+		}
+		was := meta.FindStatusCondition(before.Conditions, typ)
+		return now, was == nil || was.Status != now.Status || was.Reason != now.Reason
+	}
+	if c, ok := became(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDuplicateIdentityProvider); ok {
+		eventf(r.recorder, ic, true, v1.ReasonDuplicateIdentityProvider, "RefuseDuplicate", "%s", c.Message)
+	}
+	if c, ok := became(v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled); ok {
+		eventf(r.recorder, ic, true, v1.ReasonBuiltInSCIMEnabled, "CheckProvisioning", "%s", c.Message)
+	}
+	if c, ok := became(v1.ConditionSSOEnabled, metav1.ConditionFalse, v1.ReasonSSONotEnabled); ok {
+		eventf(r.recorder, ic, true, v1.ReasonSSONotEnabled, "CheckLoginMethod", "%s", c.Message)
+	}
+	if c, ok := became(v1.ConditionBackendReachable, metav1.ConditionFalse, ""); ok {
+		eventf(r.recorder, ic, true, c.Reason, "CheckReachability", "%s", c.Message)
+	}
+}
+
+// count fills status.users and status.groups, and the users gauge.
+func (r *IdentityConfigReconciler) count(ctx context.Context, ic *v1.IdentityConfig) error {
+	var users v1.ScimUserList
+	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), client.MatchingFields{kubestore.FieldTenant: ic.Name}); err != nil {
+		return fmt.Errorf("listing ScimUsers: %w", err)
+	}
+	var counts v1.UserCounts
+	for i := range users.Items {
+		counts.Total++
+		c := meta.FindStatusCondition(users.Items[i].Status.Conditions, v1.ConditionSynced)
+		switch {
+		case c != nil && c.Status == metav1.ConditionTrue:
+			counts.Synced++
+		case c != nil && slices.Contains(failedReasons, c.Reason):
+			counts.Failed++
+		default:
+			counts.Pending++
+		}
+	}
+	var groups v1.ScimGroupList
+	if err := r.List(ctx, &groups, client.InNamespace(ic.Namespace), client.MatchingFields{kubestore.FieldTenant: ic.Name}); err != nil {
+		return fmt.Errorf("listing ScimGroups: %w", err)
+	}
+	ic.Status.Users = counts
+	ic.Status.Groups = int32(len(groups.Items))
+	metricUsers.WithLabelValues(ic.Namespace, ic.Name, "synced").Set(float64(counts.Synced))
+	metricUsers.WithLabelValues(ic.Namespace, ic.Name, "pending").Set(float64(counts.Pending))
+	metricUsers.WithLabelValues(ic.Namespace, ic.Name, "failed").Set(float64(counts.Failed))
+	return nil
+}
+
+func resyncPeriod(ic *v1.IdentityConfig) time.Duration {
+	if ic.Spec.ResyncPeriod != nil && ic.Spec.ResyncPeriod.Duration > 0 {
+		return ic.Spec.ResyncPeriod.Duration
+	}
+	return defaultResyncPeriod
+}
+
+// resyncDue says whether Lightrun must be re-read now and, if not, how long
+// until it must: every resyncPeriod after the last resync, and at once when
+// the resync-requested-at annotation carries a value not handled yet.
+func resyncDue(ic *v1.IdentityConfig, now time.Time) (bool, time.Duration) {
+	if req := ic.Annotations[v1.AnnotationResyncRequestedAt]; req != "" && req != ic.Status.LastHandledResyncRequest {
+		return true, 0
+	}
+	last := ic.Status.LastResyncTime
+	if last == nil {
+		return true, 0
+	}
+	next := last.Add(resyncPeriod(ic))
+	if !now.Before(next) {
+		return true, 0
+	}
+	return false, next.Sub(now)
+}
+
+// maybeResync re-reads Lightrun when a resync is due and hands every user
+// and pool whose Lightrun side drifted to its controller, which reverts it
+// (Lightrun rule 3). One list of all users is cheaper than a read per user:
+// for 100,000 users it is 50 calls. It returns the time to the next resync.
+func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.IdentityConfig, backend Lightrun, now time.Time) (time.Duration, error) {
+	due, wait := resyncDue(ic, now)
+	if !due {
+		return wait, nil
+	}
+	lusers, err := backend.Users(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("listing Lightrun users: %w", err)
+	}
+	byEmail := make(map[string]*User, len(lusers))
+	for i := range lusers {
+		byEmail[lusers[i].Email] = &lusers[i]
+	}
+	var users v1.ScimUserList
+	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), client.MatchingFields{kubestore.FieldTenant: ic.Name}); err != nil {
+		return 0, fmt.Errorf("listing ScimUsers: %w", err)
+	}
+	drifted := 0
+	for i := range users.Items {
+		u := &users.Items[i]
+		if !needsResync(u, byEmail) {
+			continue
+		}
+		drifted++
+		select {
+		case r.userResync <- event.GenericEvent{Object: u}:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	var pools v1.AgentPoolList
+	if err := r.List(ctx, &pools, client.InNamespace(ic.Namespace), client.MatchingFields{fieldPoolConfig: ic.Name}); err != nil {
+		return 0, fmt.Errorf("listing AgentPools: %w", err)
+	}
+	for i := range pools.Items {
+		select {
+		case r.poolResync <- event.GenericEvent{Object: &pools.Items[i]}:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	logf.FromContext(ctx).Info("Resynced with Lightrun", "lightrunUsers", len(lusers), "usersToRevisit", drifted, "agentPools", len(pools.Items))
+	ic.Status.LastResyncTime = &metav1.Time{Time: now}
+	ic.Status.LastHandledResyncRequest = ic.Annotations[v1.AnnotationResyncRequestedAt]
+	return resyncPeriod(ic), nil
+}
+
+// needsResync compares a ScimUser with what Lightrun holds for it.
+func needsResync(u *v1.ScimUser, lightrunUsers map[string]*User) bool {
+	if u.DeletionTimestamp != nil {
+		return false
+	}
+	c := meta.FindStatusCondition(u.Status.Conditions, v1.ConditionSynced)
+	if c == nil {
+		return false
+	}
+	lu := lightrunUsers[u.Status.Email]
+	switch {
+	case c.Status == metav1.ConditionTrue && memberEmail(u) != "":
+		if lu == nil || lu.Enabled != active(u.Spec) {
+			return true
+		}
+		first, last := lightrunNames(u.Spec, u.Status.Email)
+		return lu.FirstName != first || lu.LastName != last || !slices.Equal(normalRoles(lu.Roles), normalRoles(u.Status.EffectiveRoles))
+	case c.Reason == v1.ReasonLightrunRejected:
+		// Lightrun may accept now (RBAC turned on, say): one try per resync.
+		return true
+	case c.Reason == v1.ReasonExistingUnmanagedUser:
+		// The unmanaged user may have been removed from Lightrun since.
+		return lu == nil
+	}
+	return false
+}
+
+// SetupWithManager registers the controller and its watches.
+func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Client = mgr.GetClient()
+	r.live = mgr.GetAPIReader()
+	r.recorder = mgr.GetEventRecorder("identityconfig-controller")
+	r.now = time.Now
+	r.probes = map[types.NamespacedName]*probe{}
+	r.bearers = map[types.NamespacedName]bearerCheck{}
+
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("identityconfig").
+		For(&v1.IdentityConfig{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		// Rule 1: a second IdentityConfig for a company, or the incumbent's
+		// departure, changes who wins.
+		Watches(&v1.IdentityConfig{}, handler.EnqueueRequestsFromMapFunc(r.sameCompany),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A rotated API key or bearer token takes effect without a restart.
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.usingSecret)).
+		// Counts follow the users' sync state, coalesced over StatusDelay.
+		Watches(&v1.ScimUser{}, r.delayedToConfig(func(o client.Object) string {
+			return o.(*v1.ScimUser).Spec.IdentityConfigRef.Name
+		}, syncStateChanged)).
+		Watches(&v1.ScimGroup{}, r.delayedToConfig(func(o client.Object) string {
+			return o.(*v1.ScimGroup).Spec.IdentityConfigRef.Name
+		}, func(_, _ client.Object) bool { return false })).
+		WatchesRawSource(source.Channel(r.health.events, &handler.EnqueueRequestForObject{})).
+		WithOptions(r.controllerOptions(1)).
+		Complete(r)
+}
+
+// sameCompany maps an IdentityConfig to the others of its Lightrun company.
+func (r *IdentityConfigReconciler) sameCompany(ctx context.Context, o client.Object) []reconcile.Request {
+	ic := o.(*v1.IdentityConfig)
+	var list v1.IdentityConfigList
+	if err := r.List(ctx, &list, client.MatchingFields{fieldCompany: companyKey(ic.Spec.Lightrun)}); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing IdentityConfigs of a company")
+		return nil
+	}
+	var out []reconcile.Request
+	for _, other := range list.Items {
+		if other.Namespace != ic.Namespace || other.Name != ic.Name {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&other)})
+		}
+	}
+	return out
+}
+
+// usingSecret maps a Secret to the IdentityConfigs of its namespace that use it.
+func (r *IdentityConfigReconciler) usingSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	var list v1.IdentityConfigList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{fieldSecret: o.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing IdentityConfigs of a Secret")
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, ic := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ic)})
+	}
+	return out
+}
+
+// syncStateChanged reports whether a ScimUser update changes its count.
+func syncStateChanged(oldObj, newObj client.Object) bool {
+	o, n := oldObj.(*v1.ScimUser), newObj.(*v1.ScimUser)
+	oc := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionSynced)
+	nc := meta.FindStatusCondition(n.Status.Conditions, v1.ConditionSynced)
+	if (oc == nil) != (nc == nil) {
+		return true
+	}
+	return oc != nil && (oc.Status != nc.Status || oc.Reason != nc.Reason)
+}
+
+// delayedToConfig enqueues the IdentityConfig of an object after StatusDelay:
+// a bulk push of users becomes one recount instead of one per user.
+func (r *IdentityConfigReconciler) delayedToConfig(configOf func(client.Object) string, updated func(oldObj, newObj client.Object) bool) handler.EventHandler {
+	add := func(o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		q.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: configOf(o)}}, r.opts.StatusDelay)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.Object, q)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if updated(e.ObjectOld, e.ObjectNew) {
+				add(e.ObjectNew, q)
+			}
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(e.Object, q)
+		},
+	}
+}
+
+// provisioningHold says why the users and pools of ic must not be
+// provisioned now, or "" when they may be: the IdentityConfig must be the one
+// IdP of its company (Lightrun rule 1), Lightrun must answer (so that an
+// outage holds work instead of every reconciler hammering Lightrun), and SSO
+// must be Lightrun's login method (Lightrun rule 2).
+func provisioningHold(ic *v1.IdentityConfig) string {
+	if ic.DeletionTimestamp != nil {
+		return fmt.Sprintf("IdentityConfig %s is being deleted.", ic.Name)
+	}
+	if c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionReady); c != nil && c.Reason == v1.ReasonDuplicateIdentityProvider {
+		return fmt.Sprintf("IdentityConfig %s is refused: %s", ic.Name, c.Message)
+	}
+	for _, typ := range []string{v1.ConditionBackendReachable, v1.ConditionSSOEnabled} {
+		c := meta.FindStatusCondition(ic.Status.Conditions, typ)
+		if c == nil {
+			return fmt.Sprintf("IdentityConfig %s has not checked Lightrun yet.", ic.Name)
+		}
+		if c.Status != metav1.ConditionTrue {
+			return fmt.Sprintf("IdentityConfig %s: %s is %s (%s): %s", ic.Name, typ, c.Status, c.Reason, c.Message)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,260 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"net/http"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
+)
+
+var _ = Describe("ScimUser", func() {
+	It("lands a user no AgentPool selects in the default pool with the DEVELOPER role (Lightrun rule 4)", func() {
+		c := newCompany()
+		u := synced(c.user("Dana@Example.com"))
+		lu := c.lightrunUser("dana@example.com")
+		Expect(lu).NotTo(BeNil())
+		Expect(lu.Roles).To(Equal([]string{"DEVELOPER"}))
+		Expect(lu.Enabled).To(BeTrue())
+		Expect(lu.FirstName).To(Equal("Given-Dana"))
+		Expect(lu.LastName).To(Equal("Family"))
+
+		Expect(u.Status.LightrunUserID).To(Equal(lu.ID))
+		Expect(u.Status.Email).To(Equal("dana@example.com"))
+		Expect(u.Status.EffectiveAgentPools).To(Equal([]string{emulator.DefaultAgentPoolName}))
+		Expect(u.Status.EffectiveRoles).To(Equal([]v1.LightrunUserRole{v1.RoleDeveloper}))
+		Expect(u.Status.ObservedGeneration).To(Equal(u.Generation))
+		Expect(u.Status.LastSyncTime).NotTo(BeNil())
+		Expect(u.Status.Adopted).To(BeFalse())
+		Expect(u.Finalizers).To(ContainElement(v1.FinalizerLightrun))
+		Expect(conditionOf(u, v1.ConditionSynced)).To(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
+		// Lightrun puts every user in its default group, linked to the default pool.
+		Expect(c.groupMembers(c.emu.DefaultGroupID())).To(ContainElement("dana@example.com"))
+		Expect(eventNotes(u, controllers.EventUserCreated)[0]).To(ContainSubstring("dana@example.com"))
+	})
+
+	It("uses the IdentityConfig's default roles for users in no pool", func() {
+		c := newCompany(withConfig(func(ic *v1.IdentityConfig) {
+			ic.Spec.DefaultRoles = []v1.LightrunUserRole{v1.RoleCompanyViewer, v1.RoleDeveloper}
+		}))
+		synced(c.user("viewer@example.com"))
+		Expect(c.lightrunUser("viewer@example.com").Roles).To(ConsistOf("COMPANY_VIEWER", "DEVELOPER"))
+	})
+
+	It("gives a user of two agent pools the union of their roles (Lightrun rule 4)", func() {
+		c := newCompany()
+		payments := c.group("Payments Engineers")
+		c.pool("incident", v1.AgentPoolSpec{
+			Roles:   []v1.LightrunUserRole{v1.RoleDeveloper, v1.RoleIncidentResponder},
+			Members: v1.AgentPoolMembers{UserNames: []string{"ALICE@example.com"}},
+		})
+		c.pool("appsec", v1.AgentPoolSpec{
+			Roles:       []v1.LightrunUserRole{v1.RoleAppSec},
+			AccessLevel: v1.AccessLevelPrivileged,
+			Members:     v1.AgentPoolMembers{Groups: []string{"payments engineers"}},
+		})
+		alice := c.user("alice@example.com", inGroups(payments))
+		bob := c.user("bob@example.com")
+
+		Eventually(func() []v1.LightrunUserRole { return fresh(alice).Status.EffectiveRoles }).
+			Should(Equal([]v1.LightrunUserRole{v1.RoleAppSec, v1.RoleIncidentResponder, v1.RoleDeveloper}))
+		alice = synced(alice)
+		Expect(alice.Status.EffectiveAgentPools).To(Equal([]string{"appsec", "incident"}))
+		Expect(c.lightrunUser("alice@example.com").Roles).To(ConsistOf("APP_SEC", "INCIDENT_RESPONDER", "DEVELOPER"))
+		// Bob is in no pool: default role.
+		Expect(synced(bob).Status.EffectiveRoles).To(Equal([]v1.LightrunUserRole{v1.RoleDeveloper}))
+		Expect(c.lightrunUser("bob@example.com").Roles).To(Equal([]string{"DEVELOPER"}))
+
+		// Leaving the group drops the group's pool and its roles.
+		update(alice, func(u *v1.ScimUser) { u.Spec.Groups = nil })
+		Eventually(func() []string { return c.lightrunUser("alice@example.com").Roles }).
+			Should(ConsistOf("INCIDENT_RESPONDER", "DEVELOPER"))
+		Expect(eventNotes(alice, controllers.EventUserUpdated)[0]).To(ContainSubstring("roles"))
+	})
+
+	It("follows name changes and the active flag", func() {
+		c := newCompany()
+		u := synced(c.user("carol@example.com"))
+		update(u, func(u *v1.ScimUser) { u.Spec.Name.GivenName = "Caroline" })
+		Eventually(func() string { return c.lightrunUser("carol@example.com").FirstName }).Should(Equal("Caroline"))
+
+		update(u, func(u *v1.ScimUser) { u.Spec.Active = ptr(false) })
+		Eventually(func() bool { return c.lightrunUser("carol@example.com").Enabled }).Should(BeFalse())
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionTrue, v1.ReasonDeprovisioned))
+		Expect(eventNotes(u, controllers.EventUserDisabled)).NotTo(BeEmpty())
+
+		update(u, func(u *v1.ScimUser) { u.Spec.Active = ptr(true) })
+		Eventually(func() bool { return c.lightrunUser("carol@example.com").Enabled }).Should(BeTrue())
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
+	})
+
+	It("refuses a user without an email with NoEmail", func() {
+		c := newCompany()
+		u := c.user("jdoe", func(u *v1.ScimUser) { u.Spec.Emails = nil })
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonNoEmail))
+		Expect(c.requests(http.MethodPost, "/api/v1/users")).To(BeZero())
+		// Adding a work email lets it through.
+		update(u, func(u *v1.ScimUser) {
+			u.Spec.Emails = []v1.ScimMultiValue{{Value: "jdoe@example.com", Type: "work"}}
+		})
+		Expect(synced(u).Status.Email).To(Equal("jdoe@example.com"))
+	})
+
+	Context("when the email already exists in Lightrun (Lightrun rule 5)", func() {
+		existing := func(c *company, email string) *lightrun.User {
+			GinkgoHelper()
+			lu, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: email, FirstName: "Pre", LastName: "Existing"})
+			Expect(err).NotTo(HaveOccurred())
+			return lu
+		}
+
+		It("adopts the user with provisionExistingUsers", func() {
+			c := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.ProvisionExistingUsers = true }))
+			before := existing(c, "erin@example.com")
+			u := synced(c.user("erin@example.com"))
+			Expect(u.Status.Adopted).To(BeTrue())
+			Expect(u.Status.LightrunUserID).To(Equal(before.ID))
+			Expect(conditionOf(u, v1.ConditionSynced).Message).To(ContainSubstring("adopted"))
+			Expect(eventNotes(u, controllers.EventUserAdopted)).NotTo(BeEmpty())
+			// Adopted means managed: the names are the IdP's now, and no second user exists.
+			Expect(c.lightrunUser("erin@example.com").FirstName).To(Equal("Given-erin"))
+			Expect(c.lightrunUsers()).To(HaveLen(1))
+			Expect(c.requests(http.MethodPost, "/api/v1/users")).To(Equal(1)) // the portal's own create
+		})
+
+		It("refuses the user with ExistingUnmanagedUser without provisionExistingUsers", func() {
+			c := newCompany()
+			before := existing(c, "frank@example.com")
+			u := c.user("frank@example.com")
+			Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+				Should(haveCondition(metav1.ConditionFalse, v1.ReasonExistingUnmanagedUser))
+			Expect(conditionOf(u, v1.ConditionSynced).Message).To(ContainSubstring("provisionExistingUsers"))
+			u = fresh(u)
+			Expect(u.Status.Adopted).To(BeFalse())
+			Expect(u.Status.LightrunUserID).To(BeEmpty())
+			Consistently(func() string { return c.lightrunUser("frank@example.com").FirstName }).
+				WithTimeout(time.Second).Should(Equal(before.FirstName), "an unmanaged user is left alone")
+			Eventually(func() v1.UserCounts { return c.config().Status.Users }).Should(HaveField("Failed", BeEquivalentTo(1)))
+
+			// Deleting the refused user leaves the Lightrun user alone too.
+			Expect(k8sClient.Delete(ctx, u)).To(Succeed())
+			deleted(u)
+			Expect(c.lightrunUser("frank@example.com").Enabled).To(BeTrue())
+
+			// Turning adoption on is what lets such users in.
+			u2 := c.user("frank@example.com")
+			Eventually(func() metav1.Condition { return conditionOf(u2, v1.ConditionSynced) }).
+				Should(haveCondition(metav1.ConditionFalse, v1.ReasonExistingUnmanagedUser))
+			c.updateConfig(func(ic *v1.IdentityConfig) { ic.Spec.ProvisionExistingUsers = true })
+			Expect(synced(u2).Status.Adopted).To(BeTrue())
+		})
+	})
+
+	It("disables the Lightrun user when the IdP deletes the user (deprovisionPolicy Disable)", func() {
+		c := newCompany()
+		u := synced(c.user("gina@example.com"))
+		Expect(k8sClient.Delete(ctx, u)).To(Succeed())
+		deleted(u)
+		lu := c.lightrunUser("gina@example.com")
+		Expect(lu).NotTo(BeNil(), "Disable keeps the user and its history")
+		Expect(lu.Enabled).To(BeFalse())
+	})
+
+	It("deletes the Lightrun user when the IdP deletes the user (deprovisionPolicy Delete)", func() {
+		c := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.DeprovisionPolicy = v1.DeprovisionDelete }))
+		u := synced(c.user("hank@example.com"))
+		Expect(k8sClient.Delete(ctx, u)).To(Succeed())
+		deleted(u)
+		Expect(c.lightrunUser("hank@example.com")).To(BeNil())
+	})
+
+	It("handles an email change as deprovision-and-provision, since Lightrun cannot rename", func() {
+		c := newCompany()
+		c.pool("team", v1.AgentPoolSpec{Members: v1.AgentPoolMembers{UserNames: []string{"ivy"}}})
+		u := synced(c.user("ivy", func(u *v1.ScimUser) {
+			u.Spec.Emails = []v1.ScimMultiValue{{Value: "ivy@old.example.com", Primary: true}}
+		}))
+		oldID := u.Status.LightrunUserID
+		pool := &v1.AgentPool{}
+		pool.Namespace, pool.Name = c.ns, "team"
+		Eventually(func() []string { return c.groupMembers(fresh(pool).Status.GroupID) }).Should(Equal([]string{"ivy@old.example.com"}))
+
+		update(u, func(u *v1.ScimUser) {
+			u.Spec.Emails = []v1.ScimMultiValue{{Value: "ivy@new.example.com", Primary: true}}
+		})
+		Eventually(func() string { return fresh(u).Status.Email }).Should(Equal("ivy@new.example.com"))
+		u = synced(u)
+		Expect(u.Status.LightrunUserID).NotTo(Equal(oldID))
+		Expect(c.lightrunUser("ivy@new.example.com").Enabled).To(BeTrue())
+		Expect(c.lightrunUser("ivy@old.example.com").Enabled).To(BeFalse(), "the old email's user is deprovisioned per policy")
+		msg := conditionOf(u, v1.ConditionSynced).Message
+		Expect(msg).To(ContainSubstring("changed from ivy@old.example.com"))
+		Expect(msg).To(ContainSubstring("cannot rename"))
+		Expect(eventNotes(u, controllers.EventEmailChanged)[0]).To(ContainSubstring("deprovisionPolicy Disable"))
+		// Pool membership follows the new email.
+		Eventually(func() []string { return c.groupMembers(fresh(pool).Status.GroupID) }).Should(Equal([]string{"ivy@new.example.com"}))
+	})
+
+	It("lets only one user of an IdentityConfig hold an email (EmailInUse)", func() {
+		c := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.DeprovisionPolicy = v1.DeprovisionDelete }))
+		first := synced(c.user("shared@example.com"))
+		second := c.user("other-name", func(u *v1.ScimUser) {
+			u.Spec.Emails = []v1.ScimMultiValue{{Value: "SHARED@example.com", Type: "work"}}
+		})
+		Eventually(func() metav1.Condition { return conditionOf(second, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonEmailInUse))
+		Expect(conditionOf(second, v1.ConditionSynced).Message).To(ContainSubstring(first.Name))
+
+		Expect(k8sClient.Delete(ctx, first)).To(Succeed())
+		deleted(first)
+		second = synced(second)
+		Expect(second.Status.Email).To(Equal("shared@example.com"))
+		Expect(c.lightrunUsers()).To(HaveLen(1))
+	})
+
+	It("shows a rejection retrying cannot fix as LightrunRejected, and retries it once Lightrun allows it", func() {
+		c := newCompany(withEmulator(func(o *emulator.Options) { o.RBAC = false }))
+		c.pool("responders", v1.AgentPoolSpec{
+			Roles:   []v1.LightrunUserRole{v1.RoleIncidentResponder},
+			Members: v1.AgentPoolMembers{UserNames: []string{"jack@example.com"}},
+		})
+		u := c.user("jack@example.com")
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonLightrunRejected))
+		Expect(conditionOf(u, v1.ConditionSynced).Message).To(ContainSubstring("RBAC"))
+		Expect(eventNotes(u, v1.ReasonLightrunRejected)).NotTo(BeEmpty())
+		// Terminal: no retry loop while nothing changes.
+		posts := c.requests(http.MethodPost, "/api/v1/users")
+		Consistently(func() int { return c.requests(http.MethodPost, "/api/v1/users") }).
+			WithTimeout(2 * time.Second).Should(Equal(posts))
+
+		c.emu.SetRBAC(true)
+		c.requestResync()
+		Expect(synced(u).Status.EffectiveRoles).To(Equal([]v1.LightrunUserRole{v1.RoleIncidentResponder}))
+	})
+})

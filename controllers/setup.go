@@ -1,0 +1,183 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+)
+
+// Options configure the controllers. The zero value of each field means its
+// documented default.
+type Options struct {
+	// SCIMEnabled says whether this manager serves the SCIM endpoint, for
+	// the IdentityConfig's EndpointReady condition.
+	SCIMEnabled bool
+	// SCIMPublicURL is the base URL identity providers reach the SCIM
+	// endpoint at; IdentityConfig status publishes
+	// <SCIMPublicURL>/scim/v2/<namespace>/<name>.
+	SCIMPublicURL string
+
+	// Lightrun is the template of every Lightrun client (BaseURL and APIKey
+	// come from each IdentityConfig): its rate limit is the token bucket
+	// toward one Lightrun, its retries and Retry-After handling apply per call.
+	Lightrun lightrun.Options
+
+	// MaxConcurrentReconciles of the ScimUser and AgentPool controllers;
+	// default 4.
+	MaxConcurrentReconciles int
+	// RetryBaseDelay and RetryMaxDelay shape the per-object exponential
+	// backoff of failed reconciles; defaults 1s and 5m.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	// RetryQPS and RetryBurst are the global token bucket that paces the
+	// retries of all controllers together; defaults 10 and 100.
+	RetryQPS   float64
+	RetryBurst int
+	// BackendCheckInterval is how often a healthy IdentityConfig re-checks
+	// Lightrun's reachability, login method and built-in SCIM; default 1m.
+	BackendCheckInterval time.Duration
+	// MemberBatchSize is how many emails one group member call carries;
+	// default 100.
+	MemberBatchSize int
+	// StatusDelay coalesces the many ScimUser changes of a bulk push into
+	// one recount of the IdentityConfig and one membership pass of each
+	// AgentPool; default 1s.
+	StatusDelay time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = 4
+	}
+	if o.RetryBaseDelay <= 0 {
+		o.RetryBaseDelay = time.Second
+	}
+	if o.RetryMaxDelay <= 0 {
+		o.RetryMaxDelay = 5 * time.Minute
+	}
+	if o.RetryQPS <= 0 {
+		o.RetryQPS = 10
+	}
+	if o.RetryBurst <= 0 {
+		o.RetryBurst = 100
+	}
+	if o.BackendCheckInterval <= 0 {
+		o.BackendCheckInterval = time.Minute
+	}
+	if o.MemberBatchSize <= 0 {
+		o.MemberBatchSize = 100
+	}
+	if o.StatusDelay <= 0 {
+		o.StatusDelay = time.Second
+	}
+}
+
+// shared is what the controllers of one manager share.
+type shared struct {
+	opts     Options
+	backends *backends
+	health   *health
+	// userResync and poolResync carry the IdentityConfig's resync
+	// (Lightrun rule 3) to the ScimUser and AgentPool controllers.
+	userResync chan event.GenericEvent
+	poolResync chan event.GenericEvent
+	// retryBucket is the one token bucket behind every controller's retries.
+	retryBucket *rate.Limiter
+}
+
+// rateLimiter is the worse of per-object exponential backoff and the global
+// bucket: one failing user backs off on its own, and a Lightrun outage that
+// fails everything cannot turn into a retry storm.
+func (s *shared) rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](s.opts.RetryBaseDelay, s.opts.RetryMaxDelay),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: s.retryBucket},
+	)
+}
+
+func (s *shared) controllerOptions(workers int) controller.Options {
+	return controller.Options{MaxConcurrentReconciles: workers, RateLimiter: s.rateLimiter()}
+}
+
+// Setup registers the field indexes and the four controllers with mgr. The
+// SCIM field indexes (kubestore.SetupIndexes) must be registered already.
+func Setup(ctx context.Context, mgr manager.Manager, opts Options) error {
+	opts.defaults()
+	if err := setupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	template := opts.Lightrun
+	if template.Logger.GetSink() == nil {
+		template.Logger = ctrl.Log.WithName("lightrun")
+	}
+	build := func(url, apiKey string) (Lightrun, error) {
+		o := template
+		o.BaseURL, o.APIKey = url, apiKey
+		// Each client gets its own transport and Retry-After gate.
+		hc := &http.Client{}
+		if template.HTTPClient != nil {
+			*hc = *template.HTTPClient
+		}
+		base := hc.Transport
+		if base == nil {
+			base = http.DefaultTransport.(*http.Transport).Clone()
+		}
+		hc.Transport = newRetryAfterGate(base)
+		o.HTTPClient = hc
+		c, err := lightrun.New(o)
+		if err != nil {
+			return nil, err
+		}
+		return newClientBackend(c), nil
+	}
+	s := &shared{
+		opts:        opts,
+		backends:    newBackends(mgr.GetClient(), mgr.GetAPIReader(), build),
+		health:      newHealth(),
+		userResync:  make(chan event.GenericEvent, 1024),
+		poolResync:  make(chan event.GenericEvent, 256),
+		retryBucket: rate.NewLimiter(rate.Limit(opts.RetryQPS), opts.RetryBurst),
+	}
+	setups := []struct {
+		name  string
+		setup func(manager.Manager) error
+	}{
+		{"IdentityConfig", (&IdentityConfigReconciler{shared: s}).SetupWithManager},
+		{"ScimUser", (&ScimUserReconciler{shared: s}).SetupWithManager},
+		{"AgentPool", (&AgentPoolReconciler{shared: s}).SetupWithManager},
+		{"ScimGroup", (&ScimGroupReconciler{shared: s}).SetupWithManager},
+	}
+	for _, c := range setups {
+		if err := c.setup(mgr); err != nil {
+			return fmt.Errorf("setting up the %s controller: %w", c.name, err)
+		}
+	}
+	return nil
+}

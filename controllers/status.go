@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+)
+
+// maxConditionMessage bounds condition messages (metav1.Condition allows 32768).
+const maxConditionMessage = 2048
+
+// setCondition sets a condition with the object's generation; the transition
+// time moves only when the status changes.
+func setCondition(conds *[]metav1.Condition, generation int64, typ string, status metav1.ConditionStatus, reason, msg string) {
+	if len(msg) > maxConditionMessage {
+		msg = msg[:maxConditionMessage-3] + "..."
+	}
+	meta.SetStatusCondition(conds, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation,
+	})
+}
+
+// conditionIs reports whether the condition typ has this status.
+func conditionIs(conds []metav1.Condition, typ string, status metav1.ConditionStatus) bool {
+	c := meta.FindStatusCondition(conds, typ)
+	return c != nil && c.Status == status
+}
+
+// failure is a Lightrun error turned into what a reconciler does about it:
+// the condition reason, whether retrying can help, and when to retry.
+type failure struct {
+	Reason string
+	// Terminal failures are rejections retrying cannot fix (reconcile.TerminalError).
+	Terminal bool
+	// Unreachable failures are reported to the IdentityConfig, which then
+	// holds its users' work until Lightrun answers again.
+	Unreachable bool
+	// RetryAfter is Lightrun's Retry-After, when it sent one.
+	RetryAfter time.Duration
+	Err        error
+}
+
+// classify maps an error from Lightrun (or from the way there) to a failure.
+func classify(err error) failure {
+	f := failure{Err: err, RetryAfter: lightrun.RetryAfter(err)}
+	var serr *secretError
+	switch {
+	case errors.As(err, &serr):
+		f.Reason = serr.Reason
+	case lightrun.IsRateLimited(err):
+		f.Reason = v1.ReasonRateLimited
+	case lightrun.IsUnauthorized(err):
+		f.Reason, f.Unreachable = v1.ReasonUnauthorized, true
+	case lightrun.IsForbidden(err):
+		f.Reason = v1.ReasonForbidden
+	case lightrun.IsInvalid(err):
+		// A 400 for a role RBAC forbids, an over-long name...: the same
+		// request will be refused again until the spec or Lightrun changes.
+		f.Reason, f.Terminal = v1.ReasonLightrunRejected, true
+	case lightrun.IsUnavailable(err):
+		f.Reason, f.Unreachable = v1.ReasonBackendUnreachable, true
+	default:
+		// Unknown answers and our own API server errors: retry with backoff.
+		f.Reason = v1.ReasonBackendUnreachable
+	}
+	return f
+}
+
+// result turns a failure into what Reconcile returns: Retry-After when
+// Lightrun gave one (respected exactly, Lightrun rule of HTTP 429), a
+// terminal error for rejections, otherwise the error itself so that the
+// per-object exponential backoff (and the global bucket) paces the retry.
+func (f failure) result() (ctrl.Result, error) {
+	switch {
+	case f.RetryAfter > 0:
+		return ctrl.Result{RequeueAfter: f.RetryAfter}, nil
+	case f.Terminal:
+		return ctrl.Result{}, reconcile.TerminalError(f.Err)
+	default:
+		return ctrl.Result{}, f.Err
+	}
+}
+
+// ensureFinalizer adds the finalizer with a merge patch (no read-modify-write
+// race with the SCIM endpoint's updates of the spec).
+func ensureFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
+	if controllerutil.ContainsFinalizer(obj, v1.FinalizerLightrun) {
+		return nil
+	}
+	base := obj.DeepCopyObject().(client.Object)
+	controllerutil.AddFinalizer(obj, v1.FinalizerLightrun)
+	if err := c.Patch(ctx, obj, client.MergeFrom(base)); err != nil {
+		return fmt.Errorf("adding finalizer: %w", err)
+	}
+	return nil
+}
+
+// removeFinalizer drops the finalizer with a merge patch.
+func removeFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
+	if !controllerutil.ContainsFinalizer(obj, v1.FinalizerLightrun) {
+		return nil
+	}
+	base := obj.DeepCopyObject().(client.Object)
+	controllerutil.RemoveFinalizer(obj, v1.FinalizerLightrun)
+	if err := c.Patch(ctx, obj, client.MergeFrom(base)); err != nil {
+		return client.IgnoreNotFound(fmt.Errorf("removing finalizer: %w", err))
+	}
+	return nil
+}
+
+// writeStatus writes obj's status as a merge patch against base, a copy of
+// obj carrying the status as it was read; nothing is written when the two
+// are equal, so a reconcile that changes nothing writes nothing.
+func writeStatus(ctx context.Context, c client.Client, obj, base client.Object, before, after any) error {
+	if equality.Semantic.DeepEqual(before, after) {
+		return nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
+		return client.IgnoreNotFound(fmt.Errorf("writing status: %w", err))
+	}
+	return nil
+}
+
+// observeReconcile records a reconcile's duration and outcome.
+func observeReconcile(controller string, start time.Time, outcome string) {
+	if outcome == "" {
+		outcome = "None"
+	}
+	metricReconcileDuration.WithLabelValues(controller, outcome).Observe(time.Since(start).Seconds())
+}
