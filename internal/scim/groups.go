@@ -252,20 +252,9 @@ func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs AttributeSet) (m
 	return groupResource(g, members, r.baseURL), nil
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *request) error   { return s.queryGroups(w, r) }
-func (s *Server) searchGroups(w http.ResponseWriter, r *request) error { return s.queryGroups(w, r) }
-
+// queryGroups answers GET /Groups and POST /Groups/.search.
 func (s *Server) queryGroups(w http.ResponseWriter, r *request) error {
-	q, err := queryFromRequest(r)
-	if err != nil {
-		return err
-	}
-	list, err := runQuery(s, r, q, s.groupLister())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return serveQuery(s, w, r, s.groupLister())
 }
 
 // groupLister answers displayName eq, externalId eq, id eq and

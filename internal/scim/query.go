@@ -123,6 +123,20 @@ func mentionsMembers(q Query) bool {
 	return strings.Contains(strings.ToLower(q.Filter.String()+" "+q.SortBy), "members")
 }
 
+// serveQuery answers a list (GET) or search (POST .search) request.
+func serveQuery[T client.Object](s *Server, w http.ResponseWriter, r *request, l lister[T]) error {
+	q, err := queryFromRequest(r)
+	if err != nil {
+		return err
+	}
+	list, err := runQuery(s, r, q, l)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
 // queryFromRequest reads a GET query string or a POST .search body.
 func queryFromRequest(r *request) (Query, error) {
 	if r.Method == http.MethodPost {

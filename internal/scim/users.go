@@ -199,20 +199,9 @@ func readAll(r *request) ([]byte, error) {
 	return data, nil
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *request) error   { return s.queryUsers(w, r) }
-func (s *Server) searchUsers(w http.ResponseWriter, r *request) error { return s.queryUsers(w, r) }
-
+// queryUsers answers GET /Users and POST /Users/.search.
 func (s *Server) queryUsers(w http.ResponseWriter, r *request) error {
-	q, err := queryFromRequest(r)
-	if err != nil {
-		return err
-	}
-	list, err := runQuery(s, r, q, s.userLister())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return serveQuery(s, w, r, s.userLister())
 }
 
 // userLister answers the lookups IdPs send before every create
