@@ -112,9 +112,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return notFoundAs(err, "Group", r.PathValue("id"))
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, g.ResourceVersion) {
-		w.Header().Set("ETag", weakETag(g.ResourceVersion))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, g.ResourceVersion) {
 		return nil
 	}
 	return s.respondGroup(w, r, http.StatusOK, g)

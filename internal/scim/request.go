@@ -83,6 +83,18 @@ func ifMatch(r *request, current string) (pinned string, failed bool) {
 	return current, false
 }
 
+// notModified answers 304 when If-None-Match names the current version
+// (RFC 7644 §3.14) and reports whether it did.
+func notModified(w http.ResponseWriter, r *request, resourceVersion string) bool {
+	inm := r.Header.Get("If-None-Match")
+	if inm == "" || !etagMatches(inm, resourceVersion) {
+		return false
+	}
+	w.Header().Set("ETag", weakETag(resourceVersion))
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
 // writeResource answers with one resource, its ETag and, for 201, its
 // Location (RFC 7644 §3.3).
 func writeResource(w http.ResponseWriter, status int, res map[string]any, resourceVersion, location string) {

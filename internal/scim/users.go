@@ -65,10 +65,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return notFoundAs(err, "User", r.PathValue("id"))
 	}
-	// RFC 7644 §3.14: If-None-Match naming the current version is a 304.
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, u.ResourceVersion) {
-		w.Header().Set("ETag", weakETag(u.ResourceVersion))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, u.ResourceVersion) {
 		return nil
 	}
 	return s.respondUser(w, r, http.StatusOK, u)
