@@ -43,8 +43,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 )
 
 // linkedGroupPrefix names the Lightrun user group the operator links to each
@@ -556,10 +557,10 @@ func (r *AgentPoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-func (r *AgentPoolReconciler) pools(ctx context.Context, ns, field, value string) []reconcile.Request {
+func (r *AgentPoolReconciler) pools(ctx context.Context, ns string, match client.MatchingFields) []reconcile.Request {
 	var l v1.AgentPoolList
-	if err := r.List(ctx, &l, client.InNamespace(ns), client.MatchingFields{field: value}); err != nil {
-		logf.FromContext(ctx).Error(err, "Listing AgentPools", "field", field)
+	if err := r.List(ctx, &l, client.InNamespace(ns), match); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing AgentPools", "match", match)
 		return nil
 	}
 	out := make([]reconcile.Request, 0, len(l.Items))
@@ -573,7 +574,7 @@ func (r *AgentPoolReconciler) pools(ctx context.Context, ns, field, value string
 // hold on provisioning is lifted.
 func (r *AgentPoolReconciler) configChanges() handler.EventHandler {
 	all := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		for _, req := range r.pools(ctx, o.GetNamespace(), fieldPoolConfig, o.GetName()) {
+		for _, req := range r.pools(ctx, o.GetNamespace(), index.AgentPoolIdentityConfig.Is(o.GetName())) {
 			q.Add(req)
 		}
 	}
@@ -595,24 +596,24 @@ func (r *AgentPoolReconciler) configChanges() handler.EventHandler {
 
 // memberKey is what of a ScimUser matters to group membership.
 func memberKey(u *v1.ScimUser) string {
-	return fmt.Sprintf("%t|%s|%v|%s", u.DeletionTimestamp != nil, kubestore.Fold(u.Spec.UserName), u.Spec.Groups, memberEmail(u))
+	return fmt.Sprintf("%t|%s|%v|%s", u.DeletionTimestamp != nil, fold.String(u.Spec.UserName), u.Spec.Groups, memberEmail(u))
 }
 
 // poolsOfUser maps a ScimUser to the AgentPools that may select it: by
 // userName, through its groups, and the IdentityConfig's default pool.
 func (r *AgentPoolReconciler) poolsOfUser(ctx context.Context, u *v1.ScimUser) []reconcile.Request {
 	ns, ic := u.Namespace, u.Spec.IdentityConfigRef.Name
-	out := r.pools(ctx, ns, fieldPoolUserName, indexKey(ic, kubestore.Fold(u.Spec.UserName)))
+	out := r.pools(ctx, ns, index.AgentPoolUserName.Is(ic, u.Spec.UserName))
 	names, err := groupNames(ctx, r.Client, u)
 	if err != nil {
 		logf.FromContext(ctx).Error(err, "Reading the groups of a ScimUser")
 	}
 	for name := range names {
-		out = append(out, r.pools(ctx, ns, fieldPoolGroup, indexKey(ic, name))...)
+		out = append(out, r.pools(ctx, ns, index.AgentPoolGroup.Is(ic, name))...)
 	}
 	config := &v1.IdentityConfig{}
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: ic}, config); err == nil && config.Spec.DefaultAgentPool != "" {
-		out = append(out, r.pools(ctx, ns, fieldPoolName, indexKey(ic, strings.ToLower(config.Spec.DefaultAgentPool)))...)
+		out = append(out, r.pools(ctx, ns, index.AgentPoolName.Is(ic, config.Spec.DefaultAgentPool))...)
 	}
 	return out
 }
@@ -646,5 +647,5 @@ func (r *AgentPoolReconciler) userChanges() handler.EventHandler {
 // poolsOfGroup maps a ScimGroup to the AgentPools that select it by name.
 func (r *AgentPoolReconciler) poolsOfGroup(ctx context.Context, o client.Object) []reconcile.Request {
 	g := o.(*v1.ScimGroup)
-	return r.pools(ctx, g.Namespace, fieldPoolGroup, indexKey(g.Spec.IdentityConfigRef.Name, kubestore.Fold(g.Spec.DisplayName)))
+	return r.pools(ctx, g.Namespace, index.AgentPoolGroup.Is(g.Spec.IdentityConfigRef.Name, g.Spec.DisplayName))
 }

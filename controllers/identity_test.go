@@ -102,19 +102,6 @@ func TestRolesAreSetsInEnumOrder(t *testing.T) {
 	}
 }
 
-func TestCompanyKey(t *testing.T) {
-	a := companyKey(v1.LightrunConnection{URL: "https://App.Lightrun.com/", CompanyID: "ACME"})
-	b := companyKey(v1.LightrunConnection{URL: "https://app.lightrun.com", CompanyID: "acme"})
-	c := companyKey(v1.LightrunConnection{URL: "https://app.lightrun.com", CompanyID: "other"})
-	d := companyKey(v1.LightrunConnection{URL: "https://eu.lightrun.com", CompanyID: "acme"})
-	if a != b {
-		t.Fatalf("Lightrun rule 1: %q and %q name the same company", a, b)
-	}
-	if a == c || a == d {
-		t.Fatalf("different companies share a key: %q %q %q", a, c, d)
-	}
-}
-
 func TestDuplicateWinnerIsOldestThenName(t *testing.T) {
 	t0 := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	t1 := metav1.NewTime(t0.Add(time.Second))

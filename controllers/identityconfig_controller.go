@@ -43,8 +43,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 )
 
 // defaultResyncPeriod applies when an IdentityConfig has no resyncPeriod
@@ -208,12 +207,17 @@ func (r *IdentityConfigReconciler) dropProbe(key types.NamespacedName) {
 	delete(r.probes, key)
 }
 
+// scimPath is the path of ic's SCIM endpoint: <base path>/<namespace>/<name>.
+func (r *IdentityConfigReconciler) scimPath(ic *v1.IdentityConfig) string {
+	return r.opts.SCIMBasePath + "/" + ic.Namespace + "/" + ic.Name
+}
+
 // scimBaseURL is what the IdP is given: <public URL>/scim/v2/<namespace>/<name>.
 func (r *IdentityConfigReconciler) scimBaseURL(ic *v1.IdentityConfig) string {
 	if r.opts.SCIMPublicURL == "" {
 		return ""
 	}
-	return strings.TrimRight(r.opts.SCIMPublicURL, "/") + scim.BasePath + "/" + ic.Namespace + "/" + ic.Name
+	return strings.TrimRight(r.opts.SCIMPublicURL, "/") + r.scimPath(ic)
 }
 
 // companyWinner returns the IdentityConfig that feeds ic's Lightrun company
@@ -223,7 +227,7 @@ func (r *IdentityConfigReconciler) scimBaseURL(ic *v1.IdentityConfig) string {
 // reconcile agrees, and it is stable: a newcomer never displaces the incumbent.
 func (r *IdentityConfigReconciler) companyWinner(ctx context.Context, ic *v1.IdentityConfig) (*v1.IdentityConfig, error) {
 	var list v1.IdentityConfigList
-	if err := r.List(ctx, &list, client.MatchingFields{fieldCompany: companyKey(ic.Spec.Lightrun)}); err != nil {
+	if err := r.List(ctx, &list, index.IdentityConfigCompany.Is(index.CompanyKey(ic.Spec.Lightrun))); err != nil {
 		return nil, fmt.Errorf("listing IdentityConfigs of the same company: %w", err)
 	}
 	winner := ic
@@ -287,7 +291,7 @@ func (r *IdentityConfigReconciler) setEndpoint(ctx context.Context, ic *v1.Ident
 	}
 	where := ic.Status.ScimBaseURL
 	if where == "" {
-		where = scim.BasePath + "/" + ic.Namespace + "/" + ic.Name + " (set --scim-public-url to publish the full URL)"
+		where = r.scimPath(ic) + " (set --scim-public-url to publish the full URL)"
 	}
 	set(metav1.ConditionTrue, v1.ReasonServing, "The SCIM endpoint accepts requests at "+where)
 	return nil
@@ -461,7 +465,7 @@ func (r *IdentityConfigReconciler) announce(ic *v1.IdentityConfig, before *v1.Id
 // count fills status.users and status.groups, and the users gauge.
 func (r *IdentityConfigReconciler) count(ctx context.Context, ic *v1.IdentityConfig) error {
 	var users v1.ScimUserList
-	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), client.MatchingFields{kubestore.FieldTenant: ic.Name}); err != nil {
+	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name)); err != nil {
 		return fmt.Errorf("listing ScimUsers: %w", err)
 	}
 	var counts v1.UserCounts
@@ -478,7 +482,7 @@ func (r *IdentityConfigReconciler) count(ctx context.Context, ic *v1.IdentityCon
 		}
 	}
 	var groups v1.ScimGroupList
-	if err := r.List(ctx, &groups, client.InNamespace(ic.Namespace), client.MatchingFields{kubestore.FieldTenant: ic.Name}); err != nil {
+	if err := r.List(ctx, &groups, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name)); err != nil {
 		return fmt.Errorf("listing ScimGroups: %w", err)
 	}
 	ic.Status.Users = counts
@@ -532,7 +536,7 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 		byEmail[lusers[i].Email] = &lusers[i]
 	}
 	var users v1.ScimUserList
-	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), client.MatchingFields{kubestore.FieldTenant: ic.Name}); err != nil {
+	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name)); err != nil {
 		return 0, fmt.Errorf("listing ScimUsers: %w", err)
 	}
 	drifted := 0
@@ -549,7 +553,7 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 		}
 	}
 	var pools v1.AgentPoolList
-	if err := r.List(ctx, &pools, client.InNamespace(ic.Namespace), client.MatchingFields{fieldPoolConfig: ic.Name}); err != nil {
+	if err := r.List(ctx, &pools, client.InNamespace(ic.Namespace), index.AgentPoolIdentityConfig.Is(ic.Name)); err != nil {
 		return 0, fmt.Errorf("listing AgentPools: %w", err)
 	}
 	for i := range pools.Items {
@@ -626,7 +630,7 @@ func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 func (r *IdentityConfigReconciler) sameCompany(ctx context.Context, o client.Object) []reconcile.Request {
 	ic := o.(*v1.IdentityConfig)
 	var list v1.IdentityConfigList
-	if err := r.List(ctx, &list, client.MatchingFields{fieldCompany: companyKey(ic.Spec.Lightrun)}); err != nil {
+	if err := r.List(ctx, &list, index.IdentityConfigCompany.Is(index.CompanyKey(ic.Spec.Lightrun))); err != nil {
 		logf.FromContext(ctx).Error(err, "Listing IdentityConfigs of a company")
 		return nil
 	}
@@ -642,7 +646,7 @@ func (r *IdentityConfigReconciler) sameCompany(ctx context.Context, o client.Obj
 // usingSecret maps a Secret to the IdentityConfigs of its namespace that use it.
 func (r *IdentityConfigReconciler) usingSecret(ctx context.Context, o client.Object) []reconcile.Request {
 	var list v1.IdentityConfigList
-	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{fieldSecret: o.GetName()}); err != nil {
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), index.IdentityConfigSecret.Is(o.GetName())); err != nil {
 		logf.FromContext(ctx).Error(err, "Listing IdentityConfigs of a Secret")
 		return nil
 	}

@@ -33,7 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 )
 
 // ScimGroupReconciler keeps a ScimGroup's status: how many users are members
@@ -61,7 +61,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	ic := g.Spec.IdentityConfigRef.Name
 
 	var members v1.ScimUserList
-	if err := r.List(ctx, &members, client.InNamespace(g.Namespace), client.MatchingFields{kubestore.FieldUserGroup: indexKey(ic, g.Name)}); err != nil {
+	if err := r.List(ctx, &members, client.InNamespace(g.Namespace), index.ScimUserGroup.Is(ic, g.Name)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing members: %w", err)
 	}
 	count := int32(0)
@@ -71,7 +71,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		}
 	}
 	var pools v1.AgentPoolList
-	if err := r.List(ctx, &pools, client.InNamespace(g.Namespace), client.MatchingFields{fieldPoolGroup: indexKey(ic, kubestore.Fold(g.Spec.DisplayName))}); err != nil {
+	if err := r.List(ctx, &pools, client.InNamespace(g.Namespace), index.AgentPoolGroup.Is(ic, g.Spec.DisplayName)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing AgentPools: %w", err)
 	}
 	var names []string
@@ -140,7 +140,7 @@ func (r *ScimGroupReconciler) groupsOfPool(ctx context.Context, o client.Object)
 	var out []reconcile.Request
 	for _, display := range p.Spec.Members.Groups {
 		var l v1.ScimGroupList
-		if err := r.List(ctx, &l, client.InNamespace(p.Namespace), client.MatchingFields{kubestore.FieldGroupDisplayName: indexKey(ic, kubestore.Fold(display))}); err != nil {
+		if err := r.List(ctx, &l, client.InNamespace(p.Namespace), index.ScimGroupDisplayName.Is(ic, display)); err != nil {
 			logf.FromContext(ctx).Error(err, "Listing ScimGroups")
 			continue
 		}

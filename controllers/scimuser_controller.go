@@ -41,8 +41,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 )
 
 // ScimUserReconciler makes each ScimUser a Lightrun user keyed by its email:
@@ -277,9 +277,9 @@ func (r *ScimUserReconciler) emailOwner(ctx context.Context, u *v1.ScimUser, key
 	ic := u.Spec.IdentityConfigRef.Name
 	seen := map[string]bool{u.Name: true}
 	var rivals []*v1.ScimUser
-	for _, field := range []string{kubestore.FieldUserEmail, kubestore.FieldUserName} {
+	for _, field := range []index.TenantField{index.ScimUserEmail, index.ScimUserName} {
 		var l v1.ScimUserList
-		if err := r.List(ctx, &l, client.InNamespace(u.Namespace), client.MatchingFields{field: indexKey(ic, kubestore.Fold(key))}); err != nil {
+		if err := r.List(ctx, &l, client.InNamespace(u.Namespace), field.Is(ic, key)); err != nil {
 			return nil, fmt.Errorf("listing ScimUsers with email %s: %w", key, err)
 		}
 		for i := range l.Items {
@@ -538,10 +538,10 @@ func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-func (r *ScimUserReconciler) listUsers(ctx context.Context, ns string, field, value string) []v1.ScimUser {
+func (r *ScimUserReconciler) listUsers(ctx context.Context, ns string, match client.MatchingFields) []v1.ScimUser {
 	var l v1.ScimUserList
-	if err := r.List(ctx, &l, client.InNamespace(ns), client.MatchingFields{field: value}); err != nil {
-		logf.FromContext(ctx).Error(err, "Listing ScimUsers", "field", field)
+	if err := r.List(ctx, &l, client.InNamespace(ns), match); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing ScimUsers", "match", match)
 		return nil
 	}
 	return l.Items
@@ -562,7 +562,7 @@ func requestsFor(users []v1.ScimUser, keep func(*v1.ScimUser) bool) []reconcile.
 // (SSO turned on, Lightrun back after an outage, the duplicate removed).
 func (r *ScimUserReconciler) configChanges() handler.EventHandler {
 	all := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request], keep func(*v1.ScimUser) bool) {
-		for _, req := range requestsFor(r.listUsers(ctx, o.GetNamespace(), kubestore.FieldTenant, o.GetName()), keep) {
+		for _, req := range requestsFor(r.listUsers(ctx, o.GetNamespace(), index.ScimTenant.Is(o.GetName())), keep) {
 			q.Add(req)
 		}
 	}
@@ -594,20 +594,20 @@ func (r *ScimUserReconciler) usersOfPool(ctx context.Context, o client.Object) [
 	ns, ic := p.Namespace, p.Spec.IdentityConfigRef.Name
 	config := &v1.IdentityConfig{}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: ic}, config); err == nil && isDefaultPool(p, config) {
-		return requestsFor(r.listUsers(ctx, ns, kubestore.FieldTenant, ic), nil)
+		return requestsFor(r.listUsers(ctx, ns, index.ScimTenant.Is(ic)), nil)
 	}
 	var out []reconcile.Request
 	for _, name := range p.Spec.Members.UserNames {
-		out = append(out, requestsFor(r.listUsers(ctx, ns, kubestore.FieldUserName, indexKey(ic, kubestore.Fold(name))), nil)...)
+		out = append(out, requestsFor(r.listUsers(ctx, ns, index.ScimUserName.Is(ic, name)), nil)...)
 	}
 	for _, display := range p.Spec.Members.Groups {
 		var groups v1.ScimGroupList
-		if err := r.List(ctx, &groups, client.InNamespace(ns), client.MatchingFields{kubestore.FieldGroupDisplayName: indexKey(ic, kubestore.Fold(display))}); err != nil {
+		if err := r.List(ctx, &groups, client.InNamespace(ns), index.ScimGroupDisplayName.Is(ic, display)); err != nil {
 			logf.FromContext(ctx).Error(err, "Listing ScimGroups")
 			continue
 		}
 		for _, g := range groups.Items {
-			out = append(out, requestsFor(r.listUsers(ctx, ns, kubestore.FieldUserGroup, indexKey(ic, g.Name)), nil)...)
+			out = append(out, requestsFor(r.listUsers(ctx, ns, index.ScimUserGroup.Is(ic, g.Name)), nil)...)
 		}
 	}
 	return out
@@ -616,7 +616,7 @@ func (r *ScimUserReconciler) usersOfPool(ctx context.Context, o client.Object) [
 // membersOfGroup maps a ScimGroup (renamed, created, deleted) to its members.
 func (r *ScimUserReconciler) membersOfGroup(ctx context.Context, o client.Object) []reconcile.Request {
 	g := o.(*v1.ScimGroup)
-	return requestsFor(r.listUsers(ctx, g.Namespace, kubestore.FieldUserGroup, indexKey(g.Spec.IdentityConfigRef.Name, g.Name)), nil)
+	return requestsFor(r.listUsers(ctx, g.Namespace, index.ScimUserGroup.Is(g.Spec.IdentityConfigRef.Name, g.Name)), nil)
 }
 
 // sharingEmail maps a ScimUser to the other users with the same Lightrun key.
@@ -628,8 +628,8 @@ func (r *ScimUserReconciler) sharingEmail(ctx context.Context, o client.Object) 
 	}
 	ic := u.Spec.IdentityConfigRef.Name
 	var out []reconcile.Request
-	for _, field := range []string{kubestore.FieldUserEmail, kubestore.FieldUserName} {
-		out = append(out, requestsFor(r.listUsers(ctx, u.Namespace, field, indexKey(ic, kubestore.Fold(key))), func(other *v1.ScimUser) bool {
+	for _, field := range []index.TenantField{index.ScimUserEmail, index.ScimUserName} {
+		out = append(out, requestsFor(r.listUsers(ctx, u.Namespace, field.Is(ic, key)), func(other *v1.ScimUser) bool {
 			return other.Name != u.Name
 		})...)
 	}

@@ -27,7 +27,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 )
 
 // roleOrder is the order of Lightrun roles in the API's enum; role lists are
@@ -75,7 +76,7 @@ func poolRoles(p *v1.AgentPool, ic *v1.IdentityConfig) []v1.LightrunUserRole {
 // (spec.defaultAgentPool): its group also takes every user no other
 // AgentPool selects.
 func isDefaultPool(p *v1.AgentPool, ic *v1.IdentityConfig) bool {
-	return ic != nil && ic.Spec.DefaultAgentPool != "" && strings.EqualFold(p.Spec.PoolName, ic.Spec.DefaultAgentPool)
+	return ic != nil && ic.Spec.DefaultAgentPool != "" && fold.Equal(p.Spec.PoolName, ic.Spec.DefaultAgentPool)
 }
 
 // selection answers which AgentPools select which users, for one
@@ -89,7 +90,7 @@ type selection struct {
 
 func newSelection(ctx context.Context, c client.Reader, ic *v1.IdentityConfig) (*selection, error) {
 	var list v1.AgentPoolList
-	if err := c.List(ctx, &list, client.InNamespace(ic.Namespace), client.MatchingFields{fieldPoolConfig: ic.Name}); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(ic.Namespace), index.AgentPoolIdentityConfig.Is(ic.Name)); err != nil {
 		return nil, fmt.Errorf("listing AgentPools of %s: %w", ic.Name, err)
 	}
 	s := &selection{c: c, ic: ic}
@@ -115,7 +116,7 @@ func groupNames(ctx context.Context, c client.Reader, u *v1.ScimUser) (map[strin
 			return nil, fmt.Errorf("reading ScimGroup %s: %w", id, err)
 		}
 		if g.DeletionTimestamp == nil && g.Spec.IdentityConfigRef.Name == u.Spec.IdentityConfigRef.Name {
-			names[kubestore.Fold(g.Spec.DisplayName)] = true
+			names[fold.String(g.Spec.DisplayName)] = true
 		}
 	}
 	return names, nil
@@ -125,12 +126,12 @@ func groupNames(ctx context.Context, c client.Reader, u *v1.ScimUser) (map[strin
 // through one of u's SCIM groups (both compared case-insensitively).
 func selects(p *v1.AgentPool, u *v1.ScimUser, groups map[string]bool) bool {
 	for _, n := range p.Spec.Members.UserNames {
-		if kubestore.Fold(n) == kubestore.Fold(u.Spec.UserName) {
+		if fold.Equal(n, u.Spec.UserName) {
 			return true
 		}
 	}
 	for _, g := range p.Spec.Members.Groups {
-		if groups[kubestore.Fold(g)] {
+		if groups[fold.String(g)] {
 			return true
 		}
 	}
@@ -205,7 +206,7 @@ func (s *selection) members(ctx context.Context, p *v1.AgentPool) (map[string]bo
 	ns, ic := p.Namespace, p.Spec.IdentityConfigRef.Name
 	if isDefaultPool(p, s.ic) {
 		var all v1.ScimUserList
-		if err := s.c.List(ctx, &all, client.InNamespace(ns), client.MatchingFields{kubestore.FieldTenant: ic}); err != nil {
+		if err := s.c.List(ctx, &all, client.InNamespace(ns), index.ScimTenant.Is(ic)); err != nil {
 			return nil, fmt.Errorf("listing ScimUsers: %w", err)
 		}
 		for i := range all.Items {
@@ -222,7 +223,7 @@ func (s *selection) members(ctx context.Context, p *v1.AgentPool) (map[string]bo
 	}
 	for _, name := range p.Spec.Members.UserNames {
 		var l v1.ScimUserList
-		if err := s.c.List(ctx, &l, client.InNamespace(ns), client.MatchingFields{kubestore.FieldUserName: indexKey(ic, kubestore.Fold(name))}); err != nil {
+		if err := s.c.List(ctx, &l, client.InNamespace(ns), index.ScimUserName.Is(ic, name)); err != nil {
 			return nil, fmt.Errorf("listing ScimUsers named %s: %w", name, err)
 		}
 		for i := range l.Items {
@@ -231,7 +232,7 @@ func (s *selection) members(ctx context.Context, p *v1.AgentPool) (map[string]bo
 	}
 	for _, display := range p.Spec.Members.Groups {
 		var groups v1.ScimGroupList
-		if err := s.c.List(ctx, &groups, client.InNamespace(ns), client.MatchingFields{kubestore.FieldGroupDisplayName: indexKey(ic, kubestore.Fold(display))}); err != nil {
+		if err := s.c.List(ctx, &groups, client.InNamespace(ns), index.ScimGroupDisplayName.Is(ic, display)); err != nil {
 			return nil, fmt.Errorf("listing ScimGroups named %s: %w", display, err)
 		}
 		for _, g := range groups.Items {
@@ -239,7 +240,7 @@ func (s *selection) members(ctx context.Context, p *v1.AgentPool) (map[string]bo
 				continue
 			}
 			var l v1.ScimUserList
-			if err := s.c.List(ctx, &l, client.InNamespace(ns), client.MatchingFields{kubestore.FieldUserGroup: indexKey(ic, g.Name)}); err != nil {
+			if err := s.c.List(ctx, &l, client.InNamespace(ns), index.ScimUserGroup.Is(ic, g.Name)); err != nil {
 				return nil, fmt.Errorf("listing members of ScimGroup %s: %w", g.Name, err)
 			}
 			for i := range l.Items {

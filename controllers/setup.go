@@ -39,9 +39,12 @@ type Options struct {
 	// SCIMEnabled says whether this manager serves the SCIM endpoint, for
 	// the IdentityConfig's EndpointReady condition.
 	SCIMEnabled bool
+	// SCIMBasePath is the path the SCIM endpoint serves IdentityConfigs
+	// under; each one's endpoint is <SCIMBasePath>/<namespace>/<name>.
+	SCIMBasePath string
 	// SCIMPublicURL is the base URL identity providers reach the SCIM
 	// endpoint at; IdentityConfig status publishes
-	// <SCIMPublicURL>/scim/v2/<namespace>/<name>.
+	// <SCIMPublicURL><SCIMBasePath>/<namespace>/<name>.
 	SCIMPublicURL string
 
 	// Lightrun is the template of every Lightrun client (BaseURL and APIKey
@@ -126,13 +129,10 @@ func (s *shared) controllerOptions(workers int) controller.Options {
 	return controller.Options{MaxConcurrentReconciles: workers, RateLimiter: s.rateLimiter()}
 }
 
-// Setup registers the field indexes and the four controllers with mgr. The
-// SCIM field indexes (kubestore.SetupIndexes) must be registered already.
+// Setup registers the four controllers with mgr. The field indexes they look
+// objects up by (index.Setup) must be registered already.
 func Setup(ctx context.Context, mgr manager.Manager, opts Options) error {
 	opts.defaults()
-	if err := setupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
-		return err
-	}
 	template := opts.Lightrun
 	if template.Logger.GetSink() == nil {
 		template.Logger = ctrl.Log.WithName("lightrun")

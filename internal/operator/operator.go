@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -137,13 +139,14 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 
 	// The SCIM indexes serve the endpoint and the controllers alike, so they
 	// are registered once, whether or not this manager serves SCIM.
-	if err := kubestore.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := index.Setup(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("setting up SCIM indexes: %w", err)
 	}
 	scimEnabled := opts.SCIMBindAddress != "" && opts.SCIMBindAddress != "0"
 	ctrlOpts := opts.Controllers
 	ctrlOpts.SCIMEnabled = scimEnabled
 	ctrlOpts.SCIMPublicURL = opts.SCIMPublicURL
+	ctrlOpts.SCIMBasePath = scim.BasePath
 	if err := controllers.Setup(context.Background(), mgr, ctrlOpts); err != nil {
 		return nil, fmt.Errorf("setting up the controllers: %w", err)
 	}

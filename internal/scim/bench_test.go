@@ -30,6 +30,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -79,7 +81,7 @@ func BenchmarkLargeGroup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := kubestore.SetupIndexes(bctx, mgr.GetFieldIndexer()); err != nil {
+	if err := index.Setup(bctx, mgr.GetFieldIndexer()); err != nil {
 		b.Fatal(err)
 	}
 	st := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{MemberWorkers: 32})

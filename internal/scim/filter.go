@@ -515,7 +515,7 @@ type Equality struct {
 	// "members.value".
 	Path string
 	// Value is the compared string as given in the filter (unescaped, not
-	// case-folded: apply FoldCase when CaseExact is false).
+	// case-folded: apply fold.String when CaseExact is false).
 	Value string
 	// CaseExact reports whether the attribute compares case-sensitively; an
 	// index of a caseExact=false attribute must be looked up case-folded.

@@ -22,6 +22,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 )
 
 // boundExpr is a filter resolved against a resource type. eval receives the
@@ -139,7 +141,7 @@ func (e *boundCompare) compare(v any) bool {
 		// RFC 7644 §3.4.2.2: string comparisons follow the attribute's
 		// caseExact characteristic.
 		if !e.def.CaseExact {
-			s = fold(s)
+			s = fold.String(s)
 		}
 		return compareStrings(e.op, s, e.lit.str)
 	case TypeDateTime:
@@ -357,7 +359,7 @@ func prepareLiteral(path string, def *Attribute, op string, value any) (literal,
 		}
 		lit := literal{raw: s, str: s}
 		if !def.CaseExact {
-			lit.str = fold(s)
+			lit.str = fold.String(s)
 		}
 		return lit, nil
 	case TypeBoolean:

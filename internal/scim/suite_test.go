@@ -28,6 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -108,7 +110,7 @@ func startServerWith(cfg *rest.Config, opts scim.Options, wrap func(store.Users)
 		HealthProbeBindAddress: "0",
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(kubestore.SetupIndexes(ctx, mgr.GetFieldIndexer())).To(Succeed())
+	Expect(index.Setup(ctx, mgr.GetFieldIndexer())).To(Succeed())
 	st := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{})
 	opts.Addr = "127.0.0.1:0"
 	var users store.Users = st

@@ -25,18 +25,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 )
-
-// FoldCase maps s to the case-folded form this package compares values of
-// caseExact=false attributes in (RFC 7643 §2.3.1). An index of such an
-// attribute (userName, emails.value, displayName) must store and look up
-// FoldCase(value) to agree with Filter.Match. Upper-then-lower casing folds
-// the Unicode pairs a single ToLower misses (U+017F LONG S and "s").
-func FoldCase(s string) string {
-	return strings.ToLower(strings.ToUpper(s))
-}
-
-func fold(s string) string { return FoldCase(s) }
 
 // toRat converts a JSON number (json.Number, float64, or a Go integer) to an
 // exact rational, so integers beyond 2^53 compare correctly.
@@ -126,7 +117,7 @@ func compareScalars(attr *Attribute, a, b any) (int, bool) {
 			return 0, false
 		}
 		if !attr.CaseExact {
-			as, bs = fold(as), fold(bs)
+			as, bs = fold.String(as), fold.String(bs)
 		}
 		return strings.Compare(as, bs), true
 	case TypeDateTime:

@@ -20,9 +20,11 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 )
 
-func TestFoldCase(t *testing.T) {
+func TestFoldAgreesWithMatch(t *testing.T) {
 	tests := []struct {
 		name string
 		a, b string
@@ -37,15 +39,15 @@ func TestFoldCase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := FoldCase(tt.a) == FoldCase(tt.b); got != tt.same {
-				t.Fatalf("FoldCase(%q) == FoldCase(%q) is %v, want %v", tt.a, tt.b, got, tt.same)
+			if got := fold.String(tt.a) == fold.String(tt.b); got != tt.same {
+				t.Fatalf("fold.String(%q) == fold.String(%q) is %v, want %v", tt.a, tt.b, got, tt.same)
 			}
 		})
 	}
 	// The index key agrees with Filter.Match for caseExact=false attributes.
 	f := MustParseFilter(`userName eq "ſam"`)
 	if !f.Match(UserResourceType, map[string]any{"userName": "SAM"}) {
-		t.Fatal("Match and FoldCase disagree")
+		t.Fatal("Match and fold.String disagree")
 	}
 }
 

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
+
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -68,7 +70,7 @@ type claims struct {
 }
 
 func claimName(kind claimKind, t store.Tenant, name string) string {
-	sum := sha256.Sum256([]byte(t.IdentityConfig + "\x00" + Fold(name)))
+	sum := sha256.Sum256([]byte(t.IdentityConfig + "\x00" + fold.String(name)))
 	return fmt.Sprintf("scim-%s-%s", kind, hex.EncodeToString(sum[:16]))
 }
 

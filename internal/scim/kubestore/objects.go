@@ -21,6 +21,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -37,7 +40,7 @@ type kindOf[T client.Object] struct {
 	unique  func(T) string // the name that must be unique per tenant
 	tenant  func(T) *v1.IdentityConfigReference
 	list    func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
-	indexes map[store.Index]string // store index -> cache field
+	indexes map[store.Index]index.TenantField // store index -> cache field (IndexNone: the tenant)
 }
 
 var users = kindOf[*v1.ScimUser]{
@@ -57,12 +60,11 @@ var users = kindOf[*v1.ScimUser]{
 		}
 		return out, nil
 	},
-	indexes: map[store.Index]string{
-		store.IndexNone:       FieldTenant,
-		store.IndexUserName:   FieldUserName,
-		store.IndexExternalID: FieldUserExternalID,
-		store.IndexEmail:      FieldUserEmail,
-		store.IndexGroup:      FieldUserGroup,
+	indexes: map[store.Index]index.TenantField{
+		store.IndexUserName:   index.ScimUserName,
+		store.IndexExternalID: index.ScimUserExternalID,
+		store.IndexEmail:      index.ScimUserEmail,
+		store.IndexGroup:      index.ScimUserGroup,
 	},
 }
 
@@ -83,10 +85,9 @@ var groups = kindOf[*v1.ScimGroup]{
 		}
 		return out, nil
 	},
-	indexes: map[store.Index]string{
-		store.IndexNone:        FieldTenant,
-		store.IndexDisplayName: FieldGroupDisplayName,
-		store.IndexExternalID:  FieldGroupExternalID,
+	indexes: map[store.Index]index.TenantField{
+		store.IndexDisplayName: index.ScimGroupDisplayName,
+		store.IndexExternalID:  index.ScimGroupExternalID,
 	},
 }
 
@@ -161,7 +162,7 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 		return zero, fmt.Errorf("updating %s %s: %w", k.kind, obj.GetName(), store.ErrNotFound)
 	}
 	oldName, newName := k.unique(current), k.unique(obj)
-	renamed := Fold(oldName) != Fold(newName)
+	renamed := !fold.Equal(oldName, newName)
 	if renamed {
 		if err := s.claims.acquire(ctx, k.claim, t, newName, obj.GetName()); err != nil {
 			return zero, err
@@ -208,19 +209,15 @@ func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 }
 
 func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, sel store.Selector) ([]T, error) {
-	field, ok := k.indexes[sel.Index]
-	if !ok {
-		return nil, fmt.Errorf("%s has no index %q", k.kind, sel.Index)
-	}
-	value := t.IdentityConfig
+	match := index.ScimTenant.Is(t.IdentityConfig)
 	if sel.Index != store.IndexNone {
-		v := sel.Value
-		if sel.Index == store.IndexUserName || sel.Index == store.IndexEmail || sel.Index == store.IndexDisplayName {
-			v = Fold(v)
+		field, ok := k.indexes[sel.Index]
+		if !ok {
+			return nil, fmt.Errorf("%s has no index %q", k.kind, sel.Index)
 		}
-		value = indexKey(t.IdentityConfig, v)
+		match = field.Is(t.IdentityConfig, sel.Value)
 	}
-	items, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), client.MatchingFields{field: value}, client.UnsafeDisableDeepCopy)
+	items, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), match, client.UnsafeDisableDeepCopy)
 	if err != nil {
 		return nil, classify(err, "listing "+k.kind)
 	}
@@ -245,7 +242,7 @@ func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.T
 		if err != nil {
 			return nil, err
 		}
-		if Fold(k.unique(obj)) == Fold(sel.Value) {
+		if fold.Equal(k.unique(obj), sel.Value) {
 			out = append(out, obj)
 		}
 	}

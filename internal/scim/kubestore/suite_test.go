@@ -20,6 +20,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/client-go/rest"
@@ -73,7 +75,7 @@ func newReplica(opts kubestore.Options) *kubestore.Store {
 		HealthProbeBindAddress: "0",
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(kubestore.SetupIndexes(ctx, mgr.GetFieldIndexer())).To(Succeed())
+	Expect(index.Setup(ctx, mgr.GetFieldIndexer())).To(Succeed())
 	mctx, stop := context.WithCancel(ctx)
 	DeferCleanup(stop)
 	go func() {
