@@ -40,7 +40,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	identityv1alpha1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 )
@@ -86,7 +86,7 @@ type Options struct {
 	// Controllers configures the reconcilers: the Lightrun client template
 	// (rate limit, retries), concurrency, backoff, check intervals. Its
 	// SCIMEnabled and SCIMPublicURL are filled from the fields above.
-	Controllers controllers.Options
+	Controllers controller.Options
 	// SkipControllerNameValidation lets one process build several managers
 	// (tests that restart the manager); controller names are otherwise
 	// required to be unique per process.
@@ -147,7 +147,7 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	ctrlOpts.SCIMEnabled = scimEnabled
 	ctrlOpts.SCIMPublicURL = opts.SCIMPublicURL
 	ctrlOpts.SCIMBasePath = scim.BasePath
-	if err := controllers.Setup(context.Background(), mgr, ctrlOpts); err != nil {
+	if err := controller.Setup(context.Background(), mgr, ctrlOpts); err != nil {
 		return nil, fmt.Errorf("setting up the controllers: %w", err)
 	}
 

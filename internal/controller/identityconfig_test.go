@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package controller_test
 
 import (
 	"net/http"
@@ -27,7 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
@@ -202,7 +202,7 @@ var _ = Describe("Metrics", func() {
 	It("counts Lightrun calls by operation and status and users by state", func() {
 		c := newCompany()
 		u := synced(c.user("metered@example.com"))
-		Expect(eventNotes(u, controllers.EventUserCreated)[0]).To(ContainSubstring("metered@example.com"))
+		Expect(eventNotes(u, controller.EventUserCreated)[0]).To(ContainSubstring("metered@example.com"))
 		Eventually(func() float64 {
 			return metricValue("lightrun_identity_users", map[string]string{"namespace": c.ns, "identity_config": c.name, "state": "synced"})
 		}).Should(BeEquivalentTo(1))

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package controller_test
 
 import (
 	"time"
@@ -23,7 +23,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
 )
@@ -61,7 +61,7 @@ var _ = Describe("Drift (Lightrun rule 3)", func() {
 		Eventually(func() []string { return c.lightrunUser("kim@example.com").Roles }).
 			Should(ConsistOf("DEVELOPER", "INCIDENT_RESPONDER"))
 		Expect(c.lightrunUser("kim@example.com").FirstName).To(Equal("Given-kim"))
-		note := eventNotes(u, controllers.EventDriftReverted)[0]
+		note := eventNotes(u, controller.EventDriftReverted)[0]
 		Expect(note).To(ContainSubstring("edited in Lightrun"))
 		Expect(note).To(ContainSubstring("SYSTEM_ADMIN"))
 		Expect(note).To(ContainSubstring(`"Hacked"`))
@@ -71,7 +71,7 @@ var _ = Describe("Drift (Lightrun rule 3)", func() {
 		Expect(c.portal.DisableUser(ctx, "kim@example.com")).To(Succeed())
 		c.requestResync()
 		Eventually(func() bool { return c.lightrunUser("kim@example.com").Enabled }).Should(BeTrue())
-		Expect(eventNotes(u, controllers.EventDriftReverted)[0]).To(ContainSubstring("disabled in Lightrun"))
+		Expect(eventNotes(u, controller.EventDriftReverted)[0]).To(ContainSubstring("disabled in Lightrun"))
 	})
 
 	It("re-creates a user deleted in Lightrun, and its group membership", func() {
@@ -80,7 +80,7 @@ var _ = Describe("Drift (Lightrun rule 3)", func() {
 		c.requestResync()
 		Eventually(func() *emulator.User { return c.lightrunUser("kim@example.com") }).ShouldNot(BeNil())
 		Eventually(func() string { return fresh(u).Status.LightrunUserID }).ShouldNot(Equal(before))
-		Expect(eventNotes(u, controllers.EventDriftReverted)[0]).To(ContainSubstring("deleted in Lightrun"))
+		Expect(eventNotes(u, controller.EventDriftReverted)[0]).To(ContainSubstring("deleted in Lightrun"))
 		Eventually(func() []string { return c.groupMembers(pool.Status.GroupID) }).
 			Should(Equal([]string{"kim@example.com", "lee@example.com"}))
 	})
@@ -95,7 +95,7 @@ var _ = Describe("Drift (Lightrun rule 3)", func() {
 		c.requestResync()
 		Eventually(func() []string { return c.groupMembers(pool.Status.GroupID) }).
 			Should(Equal([]string{"kim@example.com", "lee@example.com"}))
-		note := eventNotes(pool, controllers.EventDriftReverted)[0]
+		note := eventNotes(pool, controller.EventDriftReverted)[0]
 		Expect(note).To(ContainSubstring("removed 1 members added in Lightrun (intruder@example.com)"))
 		Expect(note).To(ContainSubstring("re-added 1 members removed in Lightrun (lee@example.com)"))
 	})
@@ -113,7 +113,7 @@ var _ = Describe("Drift (Lightrun rule 3)", func() {
 		Expect(g.Name).To(Equal("lightrun-identity/ops"))
 		Expect(g.Roles).To(Equal([]string{"STANDARD"}))
 		Eventually(func() string { return c.lightrunPool(pool.Status.PoolID).Description }).Should(BeEmpty())
-		Eventually(func() []string { return notesOf(pool, controllers.EventDriftReverted) }).Should(ContainElements(
+		Eventually(func() []string { return notesOf(pool, controller.EventDriftReverted) }).Should(ContainElements(
 			ContainSubstring(`group lightrun-identity/ops was edited in Lightrun; reverted name "renamed" → "lightrun-identity/ops"`),
 			ContainSubstring(`agent pool ops was edited in Lightrun; reverted description "edited" → ""`),
 		))
@@ -137,7 +137,7 @@ var _ = Describe("Drift (Lightrun rule 3)", func() {
 			}
 			return writes
 		}).WithTimeout(time.Second).Should(BeEmpty())
-		Expect(eventsFor(u, controllers.EventDriftReverted)).To(BeEmpty())
-		Expect(eventsFor(pool, controllers.EventDriftReverted)).To(BeEmpty())
+		Expect(eventsFor(u, controller.EventDriftReverted)).To(BeEmpty())
+		Expect(eventsFor(pool, controller.EventDriftReverted)).To(BeEmpty())
 	})
 })

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package controller_test
 
 import (
 	"context"
@@ -31,7 +31,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/testenv"
@@ -106,7 +106,7 @@ func managerOptions() operator.Options {
 		SCIMPublicURL:                "http://" + scimAddr,
 		GracefulShutdownTimeout:      5 * time.Second,
 		SkipControllerNameValidation: true,
-		Controllers: controllers.Options{
+		Controllers: controller.Options{
 			Lightrun: lightrun.Options{
 				RateLimit:      1000,
 				Burst:          100,

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package controller_test
 
 import (
 	"time"
@@ -24,7 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
 )
@@ -68,9 +68,9 @@ var _ = Describe("AgentPool", func() {
 		Expect(g.AgentPoolIDs).To(Equal([]string{pool.ID}))
 		Expect(g.Roles).To(Equal([]string{"PRIVILEGED"}))
 		Expect(c.groupMembers(g.ID)).To(Equal([]string{"a@example.com", "b@example.com", "pat@example.com"}))
-		Expect(eventNotes(p, controllers.EventPoolCreated)).NotTo(BeEmpty())
-		Expect(eventNotes(p, controllers.EventGroupCreated)).NotTo(BeEmpty())
-		Expect(eventNotes(p, controllers.EventMembersChanged)).NotTo(BeEmpty())
+		Expect(eventNotes(p, controller.EventPoolCreated)).NotTo(BeEmpty())
+		Expect(eventNotes(p, controller.EventGroupCreated)).NotTo(BeEmpty())
+		Expect(eventNotes(p, controller.EventMembersChanged)).NotTo(BeEmpty())
 
 		// Membership is a diff: b leaves the group, c joins it.
 		update(b, func(u *v1.ScimUser) { u.Spec.Groups = nil })
@@ -100,7 +100,7 @@ var _ = Describe("AgentPool", func() {
 		Expect(p.Status.PoolID).To(Equal(existing.ID))
 		Expect(p.Status.Adopted).To(BeTrue())
 		Expect(c.lightrunPool(existing.ID).Description).To(Equal("now in git"))
-		Expect(eventNotes(p, controllers.EventPoolAdopted)).NotTo(BeEmpty())
+		Expect(eventNotes(p, controller.EventPoolAdopted)).NotTo(BeEmpty())
 	})
 
 	It("removes the linked group on deletion and keeps the pool with deletionPolicy Retain", func() {
@@ -133,7 +133,7 @@ var _ = Describe("AgentPool", func() {
 		Expect(k8sClient.Delete(ctx, p)).To(Succeed())
 		deleted(p)
 		Expect(c.lightrunPool(c.emu.DefaultAgentPoolID())).NotTo(BeNil())
-		Expect(eventNotes(p, controllers.EventPoolKept)[0]).To(ContainSubstring("never deleted"))
+		Expect(eventNotes(p, controller.EventPoolKept)[0]).To(ContainSubstring("never deleted"))
 	})
 
 	It("puts users no pool selects into the IdentityConfig's default pool", func() {

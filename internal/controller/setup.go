@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package controller
 
 import (
 	"context"
@@ -25,7 +25,7 @@ import (
 	"golang.org/x/time/rate"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
+	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -125,8 +125,8 @@ func (s *shared) rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
 	)
 }
 
-func (s *shared) controllerOptions(workers int) controller.Options {
-	return controller.Options{MaxConcurrentReconciles: workers, RateLimiter: s.rateLimiter()}
+func (s *shared) controllerOptions(workers int) ctrlcontroller.Options {
+	return ctrlcontroller.Options{MaxConcurrentReconciles: workers, RateLimiter: s.rateLimiter()}
 }
 
 // Setup registers the four controllers with mgr. The field indexes they look

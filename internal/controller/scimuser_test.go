@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package controller_test
 
 import (
 	"net/http"
@@ -25,7 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/controllers"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
 )
@@ -52,7 +52,7 @@ var _ = Describe("ScimUser", func() {
 		Expect(conditionOf(u, v1.ConditionSynced)).To(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
 		// Lightrun puts every user in its default group, linked to the default pool.
 		Expect(c.groupMembers(c.emu.DefaultGroupID())).To(ContainElement("dana@example.com"))
-		Expect(eventNotes(u, controllers.EventUserCreated)[0]).To(ContainSubstring("dana@example.com"))
+		Expect(eventNotes(u, controller.EventUserCreated)[0]).To(ContainSubstring("dana@example.com"))
 	})
 
 	It("uses the IdentityConfig's default roles for users in no pool", func() {
@@ -91,7 +91,7 @@ var _ = Describe("ScimUser", func() {
 		update(alice, func(u *v1.ScimUser) { u.Spec.Groups = nil })
 		Eventually(func() []string { return c.lightrunUser("alice@example.com").Roles }).
 			Should(ConsistOf("INCIDENT_RESPONDER", "DEVELOPER"))
-		Expect(eventNotes(alice, controllers.EventUserUpdated)[0]).To(ContainSubstring("roles"))
+		Expect(eventNotes(alice, controller.EventUserUpdated)[0]).To(ContainSubstring("roles"))
 	})
 
 	It("follows name changes and the active flag", func() {
@@ -104,7 +104,7 @@ var _ = Describe("ScimUser", func() {
 		Eventually(func() bool { return c.lightrunUser("carol@example.com").Enabled }).Should(BeFalse())
 		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonDeprovisioned))
-		Expect(eventNotes(u, controllers.EventUserDisabled)).NotTo(BeEmpty())
+		Expect(eventNotes(u, controller.EventUserDisabled)).NotTo(BeEmpty())
 
 		update(u, func(u *v1.ScimUser) { u.Spec.Active = ptr(true) })
 		Eventually(func() bool { return c.lightrunUser("carol@example.com").Enabled }).Should(BeTrue())
@@ -140,7 +140,7 @@ var _ = Describe("ScimUser", func() {
 			Expect(u.Status.Adopted).To(BeTrue())
 			Expect(u.Status.LightrunUserID).To(Equal(before.ID))
 			Expect(conditionOf(u, v1.ConditionSynced).Message).To(ContainSubstring("adopted"))
-			Expect(eventNotes(u, controllers.EventUserAdopted)).NotTo(BeEmpty())
+			Expect(eventNotes(u, controller.EventUserAdopted)).NotTo(BeEmpty())
 			// Adopted means managed: the names are the IdP's now, and no second user exists.
 			Expect(c.lightrunUser("erin@example.com").FirstName).To(Equal("Given-erin"))
 			Expect(c.lightrunUsers()).To(HaveLen(1))
@@ -215,7 +215,7 @@ var _ = Describe("ScimUser", func() {
 		msg := conditionOf(u, v1.ConditionSynced).Message
 		Expect(msg).To(ContainSubstring("changed from ivy@old.example.com"))
 		Expect(msg).To(ContainSubstring("cannot rename"))
-		Expect(eventNotes(u, controllers.EventEmailChanged)[0]).To(ContainSubstring("deprovisionPolicy Disable"))
+		Expect(eventNotes(u, controller.EventEmailChanged)[0]).To(ContainSubstring("deprovisionPolicy Disable"))
 		// Pool membership follows the new email.
 		Eventually(func() []string { return c.groupMembers(fresh(pool).Status.GroupID) }).Should(Equal([]string{"ivy@new.example.com"}))
 	})

@@ -19,7 +19,7 @@ limitations under the License.
 // five Lightrun provisioning rules listed in DESIGN.md. The Lightrun API sits
 // behind the small Lightrun interface below; docs/controllers.md describes
 // the reconcile flows, conditions, events and metrics.
-package controllers
+package controller
 
 import (
 	"context"
