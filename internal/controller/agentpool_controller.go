@@ -26,9 +26,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -133,7 +134,7 @@ func (r *AgentPoolReconciler) waiting(p *v1.AgentPool, reason, msg string) {
 func (r *AgentPoolReconciler) fail(p *v1.AgentPool, ic *v1.IdentityConfig, typ, what string, err error) (ctrl.Result, error) {
 	f := classify(err)
 	if f.Unreachable {
-		r.health.report(ic)
+		r.connections.ReportUnreachable(ic)
 	}
 	msg := fmt.Sprintf("%s: %v", what, err)
 	if f.Terminal {
@@ -153,9 +154,9 @@ func (r *AgentPoolReconciler) sync(ctx context.Context, p *v1.AgentPool, ic *v1.
 		r.waiting(p, v1.ReasonIdentityConfigNotReady, "Provisioning is held: "+hold)
 		return ctrl.Result{}, nil
 	}
-	backend, err := r.backends.For(ctx, ic)
+	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
-		var serr *secretError
+		var serr *connect.SecretError
 		if errors.As(err, &serr) {
 			r.waiting(p, v1.ReasonIdentityConfigNotReady, "IdentityConfig "+ic.Name+": "+serr.Message)
 			return ctrl.Result{}, nil
@@ -197,8 +198,8 @@ func accessOf(p *v1.AgentPool) v1.AccessLevel {
 
 // ensurePool finds the pool (by the id in status, else by name, adopting an
 // existing one) or creates it, and keeps its name and description.
-func (r *AgentPoolReconciler) ensurePool(ctx context.Context, p *v1.AgentPool, backend Lightrun, steady bool) (*AgentPool, error) {
-	var pool *AgentPool
+func (r *AgentPoolReconciler) ensurePool(ctx context.Context, p *v1.AgentPool, backend connect.Lightrun, steady bool) (*connect.AgentPool, error) {
+	var pool *connect.AgentPool
 	if id := p.Status.PoolID; id != "" {
 		found, err := backend.AgentPool(ctx, id)
 		switch {
@@ -218,7 +219,7 @@ func (r *AgentPoolReconciler) ensurePool(ctx context.Context, p *v1.AgentPool, b
 				eventf(r.recorder, p, false, EventPoolAdopted, "AdoptPool", "Adopted the existing Lightrun agent pool %s (%s).", found.Name, found.ID)
 			}
 		case lightrun.IsNotFound(err):
-			created, err := backend.CreateAgentPool(ctx, AgentPool{Name: p.Spec.PoolName, Description: p.Spec.Description})
+			created, err := backend.CreateAgentPool(ctx, connect.AgentPool{Name: p.Spec.PoolName, Description: p.Spec.Description})
 			if lightrun.IsConflict(err) {
 				created, err = backend.AgentPoolByName(ctx, p.Spec.PoolName)
 			}
@@ -245,7 +246,7 @@ func (r *AgentPoolReconciler) ensurePool(ctx context.Context, p *v1.AgentPool, b
 			diffs = append(diffs, fmt.Sprintf("description %q → %q", pool.Description, p.Spec.Description))
 		}
 		diff := strings.Join(diffs, ", ")
-		updated, err := backend.UpdateAgentPool(ctx, AgentPool{ID: pool.ID, Name: p.Spec.PoolName, Description: p.Spec.Description})
+		updated, err := backend.UpdateAgentPool(ctx, connect.AgentPool{ID: pool.ID, Name: p.Spec.PoolName, Description: p.Spec.Description})
 		if err != nil {
 			return nil, err
 		}
@@ -263,10 +264,10 @@ func (r *AgentPoolReconciler) ensurePool(ctx context.Context, p *v1.AgentPool, b
 
 // ensureGroup finds or creates the group linked to the pool and keeps its
 // link and access level.
-func (r *AgentPoolReconciler) ensureGroup(ctx context.Context, p *v1.AgentPool, backend Lightrun, pool *AgentPool, steady bool) (*Group, error) {
+func (r *AgentPoolReconciler) ensureGroup(ctx context.Context, p *v1.AgentPool, backend connect.Lightrun, pool *connect.AgentPool, steady bool) (*connect.Group, error) {
 	name := linkedGroupName(p)
-	want := Group{Name: name, AgentPoolIDs: []string{pool.ID}, Access: []v1.AccessLevel{accessOf(p)}}
-	var g *Group
+	want := connect.Group{Name: name, AgentPoolIDs: []string{pool.ID}, Access: []v1.AccessLevel{accessOf(p)}}
+	var g *connect.Group
 	if id := p.Status.GroupID; id != "" {
 		found, err := backend.Group(ctx, id)
 		switch {
@@ -342,7 +343,7 @@ func membersDigest(emails []string) string {
 
 // syncMembers applies the difference between the selected users and the
 // group's members, in batches of MemberBatchSize emails.
-func (r *AgentPoolReconciler) syncMembers(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend Lightrun, g *Group, desired map[string]bool) (ctrl.Result, error) {
+func (r *AgentPoolReconciler) syncMembers(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend connect.Lightrun, g *connect.Group, desired map[string]bool) (ctrl.Result, error) {
 	want := make([]string, 0, len(desired))
 	for e := range desired {
 		want = append(want, e)
@@ -419,7 +420,7 @@ func (r *AgentPoolReconciler) syncMembers(ctx context.Context, p *v1.AgentPool, 
 }
 
 // announceMembers records what changed in the group's membership.
-func (r *AgentPoolReconciler) announceMembers(p *v1.AgentPool, g *Group, add, remove []string, drift bool) {
+func (r *AgentPoolReconciler) announceMembers(p *v1.AgentPool, g *connect.Group, add, remove []string, drift bool) {
 	list := func(emails []string) string {
 		const shown = 10
 		if len(emails) > shown {
@@ -463,7 +464,7 @@ func (r *AgentPoolReconciler) finalize(ctx context.Context, p *v1.AgentPool, ic 
 		r.waiting(p, v1.ReasonDeleting, "Removing the agent pool from Lightrun is held: "+hold)
 		return ctrl.Result{}, false, nil
 	}
-	backend, err := r.backends.For(ctx, ic)
+	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
 		return ctrl.Result{}, false, err
 	}
@@ -500,7 +501,7 @@ func (r *AgentPoolReconciler) finalize(ctx context.Context, p *v1.AgentPool, ic 
 }
 
 // deletePool deletes the Lightrun pool; kept is true while agents are connected.
-func (r *AgentPoolReconciler) deletePool(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend Lightrun) (ctrl.Result, bool, error) {
+func (r *AgentPoolReconciler) deletePool(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend connect.Lightrun) (ctrl.Result, bool, error) {
 	poolID := p.Status.PoolID
 	if poolID == "" {
 		found, err := backend.AgentPoolByName(ctx, p.Spec.PoolName)
@@ -599,21 +600,23 @@ func memberKey(u *v1.ScimUser) string {
 	return fmt.Sprintf("%t|%s|%v|%s", u.DeletionTimestamp != nil, fold.String(u.Spec.UserName), u.Spec.Groups, memberEmail(u))
 }
 
-// poolsOfUser maps a ScimUser to the AgentPools that may select it: by
-// userName, through its groups, and the IdentityConfig's default pool.
+// poolsOfUser maps a ScimUser to the AgentPools whose members it may change.
 func (r *AgentPoolReconciler) poolsOfUser(ctx context.Context, u *v1.ScimUser) []reconcile.Request {
-	ns, ic := u.Namespace, u.Spec.IdentityConfigRef.Name
-	out := r.pools(ctx, ns, index.AgentPoolUserName.Is(ic, u.Spec.UserName))
-	names, err := groupNames(ctx, r.Client, u)
-	if err != nil {
-		logf.FromContext(ctx).Error(err, "Reading the groups of a ScimUser")
+	sel, err := selectionOf(ctx, r.Client, u.Namespace, u.Spec.IdentityConfigRef.Name)
+	if err == nil {
+		var pools []*v1.AgentPool
+		if pools, err = sel.poolsAffectedBy(ctx, u); err == nil {
+			return poolRequests(pools)
+		}
 	}
-	for name := range names {
-		out = append(out, r.pools(ctx, ns, index.AgentPoolGroup.Is(ic, name))...)
-	}
-	config := &v1.IdentityConfig{}
-	if err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: ic}, config); err == nil && config.Spec.DefaultAgentPool != "" {
-		out = append(out, r.pools(ctx, ns, index.AgentPoolName.Is(ic, config.Spec.DefaultAgentPool))...)
+	logf.FromContext(ctx).Error(err, "Finding the AgentPools of a ScimUser", "scimUser", u.Name)
+	return nil
+}
+
+func poolRequests(pools []*v1.AgentPool) []reconcile.Request {
+	out := make([]reconcile.Request, 0, len(pools))
+	for _, p := range pools {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(p)})
 	}
 	return out
 }
@@ -647,5 +650,10 @@ func (r *AgentPoolReconciler) userChanges() handler.EventHandler {
 // poolsOfGroup maps a ScimGroup to the AgentPools that select it by name.
 func (r *AgentPoolReconciler) poolsOfGroup(ctx context.Context, o client.Object) []reconcile.Request {
 	g := o.(*v1.ScimGroup)
-	return r.pools(ctx, g.Namespace, index.AgentPoolGroup.Is(g.Spec.IdentityConfigRef.Name, g.Spec.DisplayName))
+	sel, err := selectionOf(ctx, r.Client, g.Namespace, g.Spec.IdentityConfigRef.Name)
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Finding the AgentPools of a ScimGroup", "scimGroup", g.Name)
+		return nil
+	}
+	return poolRequests(sel.poolsOfGroup(g))
 }

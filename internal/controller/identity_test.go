@@ -29,6 +29,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
 )
 
 func TestEmailKey(t *testing.T) {
@@ -163,7 +164,7 @@ func TestClassifyLightrunErrors(t *testing.T) {
 		{&lightrun.Error{Kind: lightrun.KindUnauthorized, StatusCode: 401}, v1.ReasonUnauthorized, false, true},
 		{&lightrun.Error{Kind: lightrun.KindForbidden, StatusCode: 403}, v1.ReasonForbidden, false, false},
 		{&lightrun.Error{Kind: lightrun.KindRateLimited, StatusCode: 429, RetryAfter: 3 * time.Second}, v1.ReasonRateLimited, false, false},
-		{&secretError{Reason: v1.ReasonSecretKeyMissing}, v1.ReasonSecretKeyMissing, false, false},
+		{&connect.SecretError{Reason: v1.ReasonSecretKeyMissing}, v1.ReasonSecretKeyMissing, false, false},
 	}
 	for _, c := range cases {
 		f := classify(c.err)
@@ -182,16 +183,16 @@ func TestClassifyLightrunErrors(t *testing.T) {
 // call panics (the embedded nil interface), so the test proves syncMembers
 // makes no other call.
 type memberRecorder struct {
-	Lightrun
+	connect.Lightrun
 	adds, removes [][]string
 }
 
-func (m *memberRecorder) AddMembers(_ context.Context, _ string, emails []string) ([]MemberFailure, error) {
+func (m *memberRecorder) AddMembers(_ context.Context, _ string, emails []string) ([]connect.MemberFailure, error) {
 	m.adds = append(m.adds, append([]string(nil), emails...))
 	return nil, nil
 }
 
-func (m *memberRecorder) RemoveMembers(_ context.Context, _ string, emails []string) ([]MemberFailure, error) {
+func (m *memberRecorder) RemoveMembers(_ context.Context, _ string, emails []string) ([]connect.MemberFailure, error) {
 	m.removes = append(m.removes, append([]string(nil), emails...))
 	return nil, nil
 }
@@ -212,7 +213,7 @@ func TestMembershipDiffsAreBatched(t *testing.T) {
 	}
 	rec := &memberRecorder{}
 	p := &v1.AgentPool{}
-	if _, err := r.syncMembers(context.Background(), p, &v1.IdentityConfig{}, rec, &Group{ID: "g", Name: "g", Members: have}, desired); err != nil {
+	if _, err := r.syncMembers(context.Background(), p, &v1.IdentityConfig{}, rec, &connect.Group{ID: "g", Name: "g", Members: have}, desired); err != nil {
 		t.Fatal(err)
 	}
 	var added int

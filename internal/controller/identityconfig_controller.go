@@ -22,8 +22,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,10 +51,6 @@ import (
 // (the CRD defaults it to the same value).
 const defaultResyncPeriod = 10 * time.Minute
 
-// failedReasons are the Synced reasons a user is counted as failed under:
-// refusals that only a change of the user, the IdentityConfig or Lightrun fixes.
-var failedReasons = []string{v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonEmailInUse, v1.ReasonLightrunRejected}
-
 // IdentityConfigReconciler checks that an IdentityConfig can provision into
 // its Lightrun company — Secrets, reachability, SSO (Lightrun rule 2), one
 // IdP per company (Lightrun rule 1) — publishes the SCIM URL and the user
@@ -61,30 +58,8 @@ var failedReasons = []string{v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v
 type IdentityConfigReconciler struct {
 	*shared
 	client.Client
-	live     client.Reader
 	recorder recorder.EventRecorder
 	now      func() time.Time
-
-	mu      sync.Mutex
-	probes  map[types.NamespacedName]*probe
-	bearers map[types.NamespacedName]bearerCheck
-}
-
-// probe is the last check of one IdentityConfig's Lightrun. It lives in
-// memory: after a restart every IdentityConfig is checked once more.
-type probe struct {
-	backend    Lightrun
-	generation int64
-	settings   Settings
-	err        error
-	failures   int
-	next       time.Time
-}
-
-// bearerCheck remembers the verdict on a bearer-token Secret at a resourceVersion.
-type bearerCheck struct {
-	resourceVersion string
-	reason, message string
 }
 
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs,verbs=get;list;watch
@@ -134,11 +109,10 @@ func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 
 	requeue := r.opts.BackendCheckInterval
-	backend, berr := r.backends.For(ctx, ic)
-	var serr *secretError
+	backend, berr := r.connections.For(ctx, ic)
+	var serr *connect.SecretError
 	switch {
 	case errors.As(berr, &serr):
-		r.dropProbe(req.NamespacedName)
 		msg := "Lightrun cannot be called: " + serr.Message
 		setCondition(&st.Conditions, gen, v1.ConditionBackendReachable, metav1.ConditionUnknown, serr.Reason, msg)
 		setCondition(&st.Conditions, gen, v1.ConditionSSOEnabled, metav1.ConditionUnknown, serr.Reason, msg)
@@ -146,9 +120,9 @@ func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	case berr != nil:
 		return ctrl.Result{}, berr
 	default:
-		p := r.check(ctx, ic, backend, now)
-		requeue = max(p.next.Sub(now), time.Second)
-		r.setBackendConditions(ic, p)
+		check := r.connections.Check(ctx, ic, backend, now)
+		requeue = max(check.Next.Sub(now), time.Second)
+		r.setBackendConditions(ic, check)
 	}
 
 	ready := r.setReady(ic, serr, duplicateMsg)
@@ -162,7 +136,7 @@ func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if err != nil {
 			resyncErr = err
 			if classify(err).Unreachable {
-				r.health.report(ic) // the retry re-checks Lightrun first
+				r.connections.ReportUnreachable(ic) // the retry re-checks Lightrun first
 			}
 			log.Info("Resync failed; retrying", "error", err.Error())
 		} else if next > 0 {
@@ -191,20 +165,10 @@ func readyReason(ic *v1.IdentityConfig) string {
 }
 
 func (r *IdentityConfigReconciler) forget(key types.NamespacedName) {
-	r.dropProbe(key)
-	r.backends.Forget(key)
-	r.mu.Lock()
-	delete(r.bearers, key)
-	r.mu.Unlock()
+	r.connections.Forget(key)
 	for _, state := range []string{"synced", "pending", "failed"} {
 		metricUsers.DeleteLabelValues(key.Namespace, key.Name, state)
 	}
-}
-
-func (r *IdentityConfigReconciler) dropProbe(key types.NamespacedName) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.probes, key)
 }
 
 // scimPath is the path of ic's SCIM endpoint: <base path>/<namespace>/<name>.
@@ -266,7 +230,6 @@ func (r *IdentityConfigReconciler) setEndpoint(ctx context.Context, ic *v1.Ident
 	set := func(status metav1.ConditionStatus, reason, msg string) {
 		setCondition(&ic.Status.Conditions, ic.Generation, v1.ConditionEndpointReady, status, reason, msg)
 	}
-	ref := ic.Spec.SCIM.BearerTokenSecretRef
 	switch {
 	case !r.opts.SCIMEnabled:
 		set(metav1.ConditionFalse, v1.ReasonEndpointDisabled, "This operator does not serve the SCIM endpoint (--scim-bind-address=0); stored users still reconcile.")
@@ -277,16 +240,16 @@ func (r *IdentityConfigReconciler) setEndpoint(ctx context.Context, ic *v1.Ident
 	case duplicateMsg != "":
 		set(metav1.ConditionFalse, v1.ReasonDuplicateIdentityProvider, duplicateMsg)
 		return nil
-	case ref == nil:
+	case ic.Spec.SCIM.BearerTokenSecretRef == nil:
 		set(metav1.ConditionFalse, v1.ReasonSecretNotFound, "spec.scim.bearerTokenSecretRef is not set.")
 		return nil
 	}
-	reason, msg, err := r.checkBearer(ctx, ic, ref)
-	if err != nil {
-		return err
-	}
-	if reason != "" {
-		set(metav1.ConditionFalse, reason, "The SCIM endpoint refuses every request: "+msg)
+	if err := r.connections.CheckBearerToken(ctx, ic); err != nil {
+		var serr *connect.SecretError
+		if !errors.As(err, &serr) {
+			return err
+		}
+		set(metav1.ConditionFalse, serr.Reason, "The SCIM endpoint refuses every request: "+serr.Message)
 		return nil
 	}
 	where := ic.Status.ScimBaseURL
@@ -297,82 +260,13 @@ func (r *IdentityConfigReconciler) setEndpoint(ctx context.Context, ic *v1.Ident
 	return nil
 }
 
-// checkBearer verifies the bearer-token Secret holds a token, reading its
-// data only when its resourceVersion changed since the last look.
-func (r *IdentityConfigReconciler) checkBearer(ctx context.Context, ic *v1.IdentityConfig, ref *v1.BearerTokenSecretReference) (string, string, error) {
-	key := types.NamespacedName{Namespace: ic.Namespace, Name: ref.Name}
-	m, err := secretMeta(ctx, r.Client, key)
-	if err != nil {
-		return "", "", err
-	}
-	if m == nil {
-		return v1.ReasonSecretNotFound, fmt.Sprintf("Secret %s not found", ref.Name), nil
-	}
-	icKey := client.ObjectKeyFromObject(ic)
-	rv := m.ResourceVersion + "/" + ref.Key
-	r.mu.Lock()
-	cached, ok := r.bearers[icKey]
-	r.mu.Unlock()
-	if ok && cached.resourceVersion == rv {
-		return cached.reason, cached.message, nil
-	}
-	var check bearerCheck
-	check.resourceVersion = rv
-	if _, err := secretValue(ctx, r.live, key, ref.Key); err != nil {
-		var serr *secretError
-		if !errors.As(err, &serr) {
-			return "", "", err
-		}
-		check.reason, check.message = serr.Reason, serr.Message
-	}
-	r.mu.Lock()
-	r.bearers[icKey] = check
-	r.mu.Unlock()
-	return check.reason, check.message, nil
-}
-
-// check returns the latest probe of ic's Lightrun, calling Lightrun when one
-// is due: the first time, after a spec or Secret change, when a reconciler
-// reported a failure, and every BackendCheckInterval — more often, with
-// exponential backoff, while Lightrun does not answer.
-func (r *IdentityConfigReconciler) check(ctx context.Context, ic *v1.IdentityConfig, backend Lightrun, now time.Time) *probe {
-	key := client.ObjectKeyFromObject(ic)
-	suspect := r.health.takeSuspect(key)
-	r.mu.Lock()
-	p := r.probes[key]
-	r.mu.Unlock()
-	if p != nil && p.backend == backend && p.generation == ic.Generation && now.Before(p.next) && !suspect {
-		return p
-	}
-	next := &probe{backend: backend, generation: ic.Generation}
-	if p != nil {
-		next.failures = p.failures
-	}
-	next.settings, next.err = backend.Settings(ctx)
-	if next.err != nil {
-		next.failures++
-		wait := r.opts.RetryBaseDelay << min(next.failures-1, 16)
-		if ra := classify(next.err).RetryAfter; ra > 0 {
-			wait = ra // Lightrun said when to come back (429/503 Retry-After)
-		}
-		next.next = now.Add(min(wait, r.opts.BackendCheckInterval))
-	} else {
-		next.failures = 0
-		next.next = now.Add(r.opts.BackendCheckInterval)
-	}
-	r.mu.Lock()
-	r.probes[key] = next
-	r.mu.Unlock()
-	return next
-}
-
-// setBackendConditions turns a probe into BackendReachable, SSOEnabled and
+// setBackendConditions turns a check into BackendReachable, SSOEnabled and
 // BuiltInSCIMDisabled.
-func (r *IdentityConfigReconciler) setBackendConditions(ic *v1.IdentityConfig, p *probe) {
+func (r *IdentityConfigReconciler) setBackendConditions(ic *v1.IdentityConfig, check connect.Check) {
 	conds, gen := &ic.Status.Conditions, ic.Generation
-	if p.err != nil {
-		f := classify(p.err)
-		msg := fmt.Sprintf("Lightrun at %s did not answer as expected: %v. Provisioning is held until it does; the operator checks again with backoff.", ic.Spec.Lightrun.URL, p.err)
+	if check.Err != nil {
+		f := classify(check.Err)
+		msg := fmt.Sprintf("Lightrun at %s did not answer as expected: %v. Provisioning is held until it does; the operator checks again with backoff.", ic.Spec.Lightrun.URL, check.Err)
 		setCondition(conds, gen, v1.ConditionBackendReachable, metav1.ConditionFalse, f.Reason, msg)
 		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionUnknown, f.Reason, "Lightrun's login method cannot be read while Lightrun does not answer.")
 		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionUnknown, f.Reason, "Lightrun's provisioning settings cannot be read while Lightrun does not answer.")
@@ -380,13 +274,13 @@ func (r *IdentityConfigReconciler) setBackendConditions(ic *v1.IdentityConfig, p
 	}
 	setCondition(conds, gen, v1.ConditionBackendReachable, metav1.ConditionTrue, v1.ReasonReconciled,
 		fmt.Sprintf("Lightrun at %s answers with the configured API key.", ic.Spec.Lightrun.URL))
-	if p.settings.SSO {
+	if check.Settings.SSO {
 		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionTrue, v1.ReasonSSOLoginMethod, "Lightrun's login method is SSO.")
 	} else {
 		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionFalse, v1.ReasonSSONotEnabled,
-			fmt.Sprintf("Lightrun's login method is %s, not SSO. SSO is a prerequisite of provisioning (Lightrun rule 2): users are stored and wait until SSO is Lightrun's login method.", p.settings.LoginMethod))
+			fmt.Sprintf("Lightrun's login method is %s, not SSO. SSO is a prerequisite of provisioning (Lightrun rule 2): users are stored and wait until SSO is Lightrun's login method.", check.Settings.LoginMethod))
 	}
-	if p.settings.BuiltInSCIM {
+	if check.Settings.BuiltInSCIM {
 		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled,
 			"Lightrun's built-in SCIM provisioning is enabled for this company, so a second identity provider may be provisioning the same users (Lightrun rule 1). Turn it off in Lightrun's settings.")
 	} else {
@@ -398,7 +292,7 @@ func (r *IdentityConfigReconciler) setBackendConditions(ic *v1.IdentityConfig, p
 // SCIM endpoint serves (or is off on purpose). It returns whether
 // provisioning may proceed, which a failing endpoint does not stop: the
 // stored users keep reconciling.
-func (r *IdentityConfigReconciler) setReady(ic *v1.IdentityConfig, serr *secretError, duplicateMsg string) bool {
+func (r *IdentityConfigReconciler) setReady(ic *v1.IdentityConfig, serr *connect.SecretError, duplicateMsg string) bool {
 	conds, gen := &ic.Status.Conditions, ic.Generation
 	set := func(status metav1.ConditionStatus, reason, msg string) {
 		setCondition(conds, gen, v1.ConditionReady, status, reason, msg)
@@ -475,7 +369,7 @@ func (r *IdentityConfigReconciler) count(ctx context.Context, ic *v1.IdentityCon
 		switch {
 		case c != nil && c.Status == metav1.ConditionTrue:
 			counts.Synced++
-		case c != nil && slices.Contains(failedReasons, c.Reason):
+		case c != nil && failedReason(c.Reason):
 			counts.Failed++
 		default:
 			counts.Pending++
@@ -522,7 +416,7 @@ func resyncDue(ic *v1.IdentityConfig, now time.Time) (bool, time.Duration) {
 // and pool whose Lightrun side drifted to its controller, which reverts it
 // (Lightrun rule 3). One list of all users is cheaper than a read per user:
 // for 100,000 users it is 50 calls. It returns the time to the next resync.
-func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.IdentityConfig, backend Lightrun, now time.Time) (time.Duration, error) {
+func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.IdentityConfig, backend connect.Lightrun, now time.Time) (time.Duration, error) {
 	due, wait := resyncDue(ic, now)
 	if !due {
 		return wait, nil
@@ -531,7 +425,7 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 	if err != nil {
 		return 0, fmt.Errorf("listing Lightrun users: %w", err)
 	}
-	byEmail := make(map[string]*User, len(lusers))
+	byEmail := make(map[string]*connect.User, len(lusers))
 	for i := range lusers {
 		byEmail[lusers[i].Email] = &lusers[i]
 	}
@@ -570,7 +464,7 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 }
 
 // needsResync compares a ScimUser with what Lightrun holds for it.
-func needsResync(u *v1.ScimUser, lightrunUsers map[string]*User) bool {
+func needsResync(u *v1.ScimUser, lightrunUsers map[string]*connect.User) bool {
 	if u.DeletionTimestamp != nil {
 		return false
 	}
@@ -599,11 +493,8 @@ func needsResync(u *v1.ScimUser, lightrunUsers map[string]*User) bool {
 // SetupWithManager registers the controller and its watches.
 func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = mgr.GetClient()
-	r.live = mgr.GetAPIReader()
 	r.recorder = mgr.GetEventRecorder("identityconfig-controller")
 	r.now = time.Now
-	r.probes = map[types.NamespacedName]*probe{}
-	r.bearers = map[types.NamespacedName]bearerCheck{}
 
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("identityconfig").
@@ -621,7 +512,7 @@ func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1.ScimGroup{}, r.delayedToConfig(func(o client.Object) string {
 			return o.(*v1.ScimGroup).Spec.IdentityConfigRef.Name
 		}, func(_, _ client.Object) bool { return false })).
-		WatchesRawSource(source.Channel(r.health.events, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Channel(r.connections.Wakeups(), &handler.EnqueueRequestForObject{})).
 		WithOptions(r.controllerOptions(1)).
 		Complete(r)
 }

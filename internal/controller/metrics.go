@@ -24,25 +24,14 @@ import (
 // The controllers' Prometheus metrics, served with controller-runtime's own
 // (controller_runtime_reconcile_total, _time_seconds, _errors_total and the
 // workqueue metrics) on the manager's metrics endpoint. What controller-runtime
-// lacks is added here: where users stand, what Lightrun answered, why a
-// reconcile ended the way it did, and how much drift was reverted.
+// lacks is added here: where users stand, why a reconcile ended the way it
+// did, and how much drift was reverted. What Lightrun answered is counted by
+// internal/lightrun/connect.
 var (
 	metricUsers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "lightrun_identity_users",
 		Help: "ScimUsers by IdentityConfig and sync state (synced, pending, failed).",
 	}, []string{"namespace", "identity_config", "state"})
-
-	metricLightrunCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "lightrun_identity_lightrun_requests_total",
-		Help: "Lightrun API calls by operation and status: 2xx, the HTTP status of a failure, or network/canceled. A call includes the client's retries.",
-	}, []string{"operation", "status"})
-
-	metricLightrunCallDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "lightrun_identity_lightrun_request_duration_seconds",
-		Help:    "Time a Lightrun API call took, retries and Retry-After waits included, by operation.",
-		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
-	}, []string{"operation"})
-
 	metricReconcileDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "lightrun_identity_reconcile_duration_seconds",
 		Help:    "Reconcile duration by controller and outcome (the condition reason the reconcile ended with).",
@@ -66,6 +55,5 @@ const (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(metricUsers, metricLightrunCalls, metricLightrunCallDuration,
-		metricReconcileDuration, metricDriftReverted)
+	ctrlmetrics.Registry.MustRegister(metricUsers, metricReconcileDuration, metricDriftReverted)
 }

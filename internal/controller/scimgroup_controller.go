@@ -70,15 +70,13 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 			count++
 		}
 	}
-	var pools v1.AgentPoolList
-	if err := r.List(ctx, &pools, client.InNamespace(g.Namespace), index.AgentPoolGroup.Is(ic, g.Spec.DisplayName)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing AgentPools: %w", err)
+	sel, err := selectionOf(ctx, r.Client, g.Namespace, ic)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	var names []string
-	for _, p := range pools.Items {
-		if p.DeletionTimestamp == nil {
-			names = append(names, p.Name)
-		}
+	for _, p := range sel.poolsOfGroup(g) {
+		names = append(names, p.Name)
 	}
 	slices.Sort(names)
 
@@ -136,17 +134,18 @@ func (r *ScimGroupReconciler) userGroups() handler.EventHandler {
 // groupsOfPool maps an AgentPool to the ScimGroups it selects by name.
 func (r *ScimGroupReconciler) groupsOfPool(ctx context.Context, o client.Object) []reconcile.Request {
 	p := o.(*v1.AgentPool)
-	ic := p.Spec.IdentityConfigRef.Name
-	var out []reconcile.Request
-	for _, display := range p.Spec.Members.Groups {
-		var l v1.ScimGroupList
-		if err := r.List(ctx, &l, client.InNamespace(p.Namespace), index.ScimGroupDisplayName.Is(ic, display)); err != nil {
-			logf.FromContext(ctx).Error(err, "Listing ScimGroups")
-			continue
-		}
-		for i := range l.Items {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&l.Items[i])})
-		}
+	sel, err := selectionOf(ctx, r.Client, p.Namespace, p.Spec.IdentityConfigRef.Name)
+	var groups []v1.ScimGroup
+	if err == nil {
+		groups, err = sel.groupsOf(ctx, p)
+	}
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Finding the ScimGroups of an AgentPool", "agentPool", p.Name)
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(groups))
+	for i := range groups {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&groups[i])})
 	}
 	return out
 }

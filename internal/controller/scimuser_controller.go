@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -125,7 +127,7 @@ func (r *ScimUserReconciler) setSynced(u *v1.ScimUser, status metav1.ConditionSt
 func (r *ScimUserReconciler) fail(u *v1.ScimUser, ic *v1.IdentityConfig, what string, err error) (ctrl.Result, error) {
 	f := classify(err)
 	if f.Unreachable {
-		r.health.report(ic)
+		r.connections.ReportUnreachable(ic)
 	}
 	msg := fmt.Sprintf("%s: %v", what, err)
 	if f.Terminal {
@@ -184,9 +186,9 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 			owner.Name, owner.Spec.UserName, key)
 		return ctrl.Result{}, nil
 	}
-	backend, err := r.backends.For(ctx, ic)
+	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
-		var serr *secretError
+		var serr *connect.SecretError
 		if errors.As(err, &serr) {
 			r.setSynced(u, metav1.ConditionFalse, v1.ReasonIdentityConfigNotReady, "IdentityConfig %s: %s", ic.Name, serr.Message)
 			return ctrl.Result{}, nil
@@ -212,7 +214,7 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 		return ctrl.Result{}, err
 	}
 	first, last := lightrunNames(u.Spec, key)
-	want := User{Email: key, FirstName: first, LastName: last, Roles: roles, Enabled: active(u.Spec)}
+	want := connect.User{Email: key, FirstName: first, LastName: last, Roles: roles, Enabled: active(u.Spec)}
 
 	// A difference found while nothing changed on our side since the last
 	// sync was made in Lightrun: drift, reverted with a Warning (rule 3).
@@ -319,7 +321,7 @@ func (r *ScimUserReconciler) emailOwner(ctx context.Context, u *v1.ScimUser, key
 // user of its own (created, or adopted under provisionExistingUsers). When
 // the new email belongs to a Lightrun user the operator may not adopt, the
 // change is refused and the old user is left untouched.
-func (r *ScimUserReconciler) changeEmail(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend Lightrun, prev, key string) (string, bool, error) {
+func (r *ScimUserReconciler) changeEmail(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, prev, key string) (string, bool, error) {
 	if !ic.Spec.ProvisionExistingUsers && !owns(u, key) {
 		_, err := backend.User(ctx, key)
 		switch {
@@ -354,7 +356,7 @@ func policyOf(ic *v1.IdentityConfig) v1.DeprovisionPolicy {
 
 // deprovision applies the IdentityConfig's deprovisionPolicy to a Lightrun
 // user and says what it did. A user already gone is fine.
-func (r *ScimUserReconciler) deprovision(ctx context.Context, backend Lightrun, ic *v1.IdentityConfig, email string) (string, error) {
+func (r *ScimUserReconciler) deprovision(ctx context.Context, backend connect.Lightrun, ic *v1.IdentityConfig, email string) (string, error) {
 	var err error
 	done := "disabled"
 	if policyOf(ic) == v1.DeprovisionDelete {
@@ -374,7 +376,7 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, backend Lightrun, 
 // create call, and a Conflict on a user the annotation names is the
 // operator's own earlier create (a retry, or a crash before the status was
 // written), so it is taken over, not refused.
-func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend Lightrun, want User) (*User, bool, bool, error) {
+func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User) (*connect.User, bool, bool, error) {
 	lu, err := backend.User(ctx, want.Email)
 	switch {
 	case err == nil:
@@ -432,7 +434,7 @@ func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic 
 }
 
 // converge updates the names, roles and enabled state of an existing user.
-func (r *ScimUserReconciler) converge(ctx context.Context, u *v1.ScimUser, backend Lightrun, lu *User, want User, drift bool) (bool, error) {
+func (r *ScimUserReconciler) converge(ctx context.Context, u *v1.ScimUser, backend connect.Lightrun, lu *connect.User, want connect.User, drift bool) (bool, error) {
 	changed := false
 	var diffs []string
 	if lu.FirstName != want.FirstName {
@@ -499,7 +501,7 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, u *v1.ScimUser, ic *v
 		r.setSynced(u, metav1.ConditionFalse, v1.ReasonDeleting, "Deprovisioning Lightrun user %s is held: %s", email, hold)
 		return ctrl.Result{}, false, nil
 	}
-	backend, err := r.backends.For(ctx, ic)
+	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
 		return ctrl.Result{}, false, err
 	}
@@ -591,26 +593,15 @@ func (r *ScimUserReconciler) configChanges() handler.EventHandler {
 // usersOfPool maps an AgentPool to the users whose pools or roles it decides.
 func (r *ScimUserReconciler) usersOfPool(ctx context.Context, o client.Object) []reconcile.Request {
 	p := o.(*v1.AgentPool)
-	ns, ic := p.Namespace, p.Spec.IdentityConfigRef.Name
-	config := &v1.IdentityConfig{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: ic}, config); err == nil && isDefaultPool(p, config) {
-		return requestsFor(r.listUsers(ctx, ns, index.ScimTenant.Is(ic)), nil)
-	}
-	var out []reconcile.Request
-	for _, name := range p.Spec.Members.UserNames {
-		out = append(out, requestsFor(r.listUsers(ctx, ns, index.ScimUserName.Is(ic, name)), nil)...)
-	}
-	for _, display := range p.Spec.Members.Groups {
-		var groups v1.ScimGroupList
-		if err := r.List(ctx, &groups, client.InNamespace(ns), index.ScimGroupDisplayName.Is(ic, display)); err != nil {
-			logf.FromContext(ctx).Error(err, "Listing ScimGroups")
-			continue
-		}
-		for _, g := range groups.Items {
-			out = append(out, requestsFor(r.listUsers(ctx, ns, index.ScimUserGroup.Is(ic, g.Name)), nil)...)
+	sel, err := selectionOf(ctx, r.Client, p.Namespace, p.Spec.IdentityConfigRef.Name)
+	if err == nil {
+		var users []v1.ScimUser
+		if users, err = sel.usersOf(ctx, p); err == nil {
+			return requestsFor(users, nil)
 		}
 	}
-	return out
+	logf.FromContext(ctx).Error(err, "Finding the users of an AgentPool", "agentPool", p.Name)
+	return nil
 }
 
 // membersOfGroup maps a ScimGroup (renamed, created, deleted) to its members.

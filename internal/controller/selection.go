@@ -24,12 +24,18 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 )
+
+// This file decides pool membership: which AgentPools select which
+// ScimUsers, and so which Lightrun agent pools and roles each user gets
+// (docs/rules.md, "default pool and roles"). Every reconciler and every watch
+// mapper asks the one selection type below, in either direction.
 
 // roleOrder is the order of Lightrun roles in the API's enum; role lists are
 // kept in it so that comparing two lists is comparing two sets.
@@ -54,8 +60,8 @@ func normalRoles(roles []v1.LightrunUserRole) []v1.LightrunUserRole {
 	return out
 }
 
-// defaultRoles are an IdentityConfig's roles for users no AgentPool selects
-// (Lightrun rule 4: DEVELOPER unless the IdentityConfig says otherwise).
+// defaultRoles are an IdentityConfig's roles for users no AgentPool selects:
+// DEVELOPER unless the IdentityConfig says otherwise.
 func defaultRoles(ic *v1.IdentityConfig) []v1.LightrunUserRole {
 	if len(ic.Spec.DefaultRoles) == 0 {
 		return []v1.LightrunUserRole{v1.RoleDeveloper}
@@ -79,36 +85,111 @@ func isDefaultPool(p *v1.AgentPool, ic *v1.IdentityConfig) bool {
 	return ic != nil && ic.Spec.DefaultAgentPool != "" && fold.Equal(p.Spec.PoolName, ic.Spec.DefaultAgentPool)
 }
 
-// selection answers which AgentPools select which users, for one
-// IdentityConfig, from the cache.
+// refusedReasons are Synced reasons under which a ScimUser is not a Lightrun
+// user the operator manages, whatever its status still records: only a
+// change of the user, the IdentityConfig or Lightrun lifts them.
+var refusedReasons = []string{v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonEmailInUse}
+
+// failedReason reports whether a Synced reason counts the user as failed:
+// refused, or rejected by Lightrun.
+func failedReason(reason string) bool {
+	return slices.Contains(refusedReasons, reason) || reason == v1.ReasonLightrunRejected
+}
+
+// memberEmail returns the email a ScimUser is a group member under, or ""
+// when it is not one: the user must be in Lightrun under the operator's
+// management (a Lightrun user id recorded), not being deleted, and not
+// refused. A user that is only waiting (an outage, a 429) keeps its
+// memberships, so an outage never empties a group.
+func memberEmail(u *v1.ScimUser) string {
+	if u.DeletionTimestamp != nil || u.Status.LightrunUserID == "" || u.Status.Email == "" {
+		return ""
+	}
+	if c := meta.FindStatusCondition(u.Status.Conditions, v1.ConditionSynced); c != nil && slices.Contains(refusedReasons, c.Reason) {
+		return ""
+	}
+	return u.Status.Email
+}
+
+// selection answers, for one IdentityConfig and from the cache, which
+// AgentPools select which ScimUsers. A pool selects a user explicitly by
+// userName or through one of the user's SCIM groups (both compared without
+// regard to case); the pool that declares the IdentityConfig's default pool
+// also takes every user no pool selects explicitly.
 type selection struct {
 	c  client.Reader
 	ic *v1.IdentityConfig
-	// pools are the IdentityConfig's live AgentPools, by name.
-	pools []v1.AgentPool
+	// pools are the IdentityConfig's live AgentPools, by name; byUserName
+	// and byGroup index them by folded userName and group display name.
+	pools      []v1.AgentPool
+	byUserName map[string][]*v1.AgentPool
+	byGroup    map[string][]*v1.AgentPool
 }
 
+// newSelection reads the live AgentPools of ic.
 func newSelection(ctx context.Context, c client.Reader, ic *v1.IdentityConfig) (*selection, error) {
 	var list v1.AgentPoolList
 	if err := c.List(ctx, &list, client.InNamespace(ic.Namespace), index.AgentPoolIdentityConfig.Is(ic.Name)); err != nil {
 		return nil, fmt.Errorf("listing AgentPools of %s: %w", ic.Name, err)
 	}
-	s := &selection{c: c, ic: ic}
+	s := &selection{c: c, ic: ic, byUserName: map[string][]*v1.AgentPool{}, byGroup: map[string][]*v1.AgentPool{}}
 	for _, p := range list.Items {
 		if p.DeletionTimestamp == nil {
 			s.pools = append(s.pools, p)
 		}
 	}
 	slices.SortFunc(s.pools, func(a, b v1.AgentPool) int { return strings.Compare(a.Name, b.Name) })
+	for i := range s.pools {
+		p := &s.pools[i]
+		for _, n := range p.Spec.Members.UserNames {
+			s.byUserName[fold.String(n)] = appendPool(s.byUserName[fold.String(n)], p)
+		}
+		for _, g := range p.Spec.Members.Groups {
+			s.byGroup[fold.String(g)] = appendPool(s.byGroup[fold.String(g)], p)
+		}
+	}
 	return s, nil
 }
 
-// groupNames returns the folded display names of the ScimGroups u is a member of.
-func groupNames(ctx context.Context, c client.Reader, u *v1.ScimUser) (map[string]bool, error) {
-	names := make(map[string]bool, len(u.Spec.Groups))
+// selectionOf is the selection of the IdentityConfig an object names, for
+// the watch mappers: when the IdentityConfig is gone, pools still select
+// their users explicitly, and there is no default pool.
+func selectionOf(ctx context.Context, c client.Reader, namespace, identityConfig string) (*selection, error) {
+	ic := &v1.IdentityConfig{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: identityConfig}, ic); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("reading IdentityConfig %s: %w", identityConfig, err)
+		}
+		ic = &v1.IdentityConfig{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: identityConfig}}
+	}
+	return newSelection(ctx, c, ic)
+}
+
+func appendPool(pools []*v1.AgentPool, p *v1.AgentPool) []*v1.AgentPool {
+	if slices.Contains(pools, p) {
+		return pools
+	}
+	return append(pools, p)
+}
+
+// defaultPool is the AgentPool that declares the IdentityConfig's default
+// pool, or nil.
+func (s *selection) defaultPool() *v1.AgentPool {
+	for i := range s.pools {
+		if isDefaultPool(&s.pools[i], s.ic) {
+			return &s.pools[i]
+		}
+	}
+	return nil
+}
+
+// groupsOfUser returns the live ScimGroups of the same IdentityConfig u is a
+// direct member of.
+func (s *selection) groupsOfUser(ctx context.Context, u *v1.ScimUser) ([]*v1.ScimGroup, error) {
+	out := make([]*v1.ScimGroup, 0, len(u.Spec.Groups))
 	for _, id := range u.Spec.Groups {
 		g := &v1.ScimGroup{}
-		err := c.Get(ctx, client.ObjectKey{Namespace: u.Namespace, Name: id}, g)
+		err := s.c.Get(ctx, client.ObjectKey{Namespace: u.Namespace, Name: id}, g)
 		if apierrors.IsNotFound(err) {
 			continue
 		}
@@ -116,46 +197,49 @@ func groupNames(ctx context.Context, c client.Reader, u *v1.ScimUser) (map[strin
 			return nil, fmt.Errorf("reading ScimGroup %s: %w", id, err)
 		}
 		if g.DeletionTimestamp == nil && g.Spec.IdentityConfigRef.Name == u.Spec.IdentityConfigRef.Name {
-			names[fold.String(g.Spec.DisplayName)] = true
-		}
-	}
-	return names, nil
-}
-
-// selects reports whether pool p selects u explicitly: by userName or
-// through one of u's SCIM groups (both compared case-insensitively).
-func selects(p *v1.AgentPool, u *v1.ScimUser, groups map[string]bool) bool {
-	for _, n := range p.Spec.Members.UserNames {
-		if fold.Equal(n, u.Spec.UserName) {
-			return true
-		}
-	}
-	for _, g := range p.Spec.Members.Groups {
-		if groups[fold.String(g)] {
-			return true
-		}
-	}
-	return false
-}
-
-// poolsOf returns the AgentPools that select u explicitly.
-func (s *selection) poolsOf(ctx context.Context, u *v1.ScimUser) ([]*v1.AgentPool, error) {
-	groups, err := groupNames(ctx, s.c, u)
-	if err != nil {
-		return nil, err
-	}
-	var out []*v1.AgentPool
-	for i := range s.pools {
-		if selects(&s.pools[i], u, groups) {
-			out = append(out, &s.pools[i])
+			out = append(out, g)
 		}
 	}
 	return out, nil
 }
 
-// effective returns u's effective Lightrun pools and roles (Lightrun rule 4):
-// the pools that select it and the union of their roles; when none selects
-// it, the default pool (defaultPoolName) and the IdentityConfig's default roles.
+// poolsOf returns the AgentPools that select u explicitly, in name order.
+func (s *selection) poolsOf(ctx context.Context, u *v1.ScimUser) ([]*v1.AgentPool, error) {
+	groups, err := s.groupsOfUser(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(s.byUserName[fold.String(u.Spec.UserName)])
+	for _, g := range groups {
+		for _, p := range s.poolsOfGroup(g) {
+			out = appendPool(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b *v1.AgentPool) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// poolsOfGroup returns the AgentPools that select ScimGroup g by name.
+func (s *selection) poolsOfGroup(g *v1.ScimGroup) []*v1.AgentPool {
+	return s.byGroup[fold.String(g.Spec.DisplayName)]
+}
+
+// poolsAffectedBy returns the AgentPools whose members u may change: the
+// pools that select it explicitly, and the default pool.
+func (s *selection) poolsAffectedBy(ctx context.Context, u *v1.ScimUser) ([]*v1.AgentPool, error) {
+	out, err := s.poolsOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if p := s.defaultPool(); p != nil {
+		out = appendPool(out, p)
+	}
+	return out, nil
+}
+
+// effective returns u's effective Lightrun pools and roles: the pools that
+// select it and the union of their roles; when none selects it, the default
+// pool (defaultPoolName) and the IdentityConfig's default roles.
 func (s *selection) effective(ctx context.Context, u *v1.ScimUser, defaultPoolName string) ([]string, []v1.LightrunUserRole, error) {
 	pools, err := s.poolsOf(ctx, u)
 	if err != nil {
@@ -174,79 +258,84 @@ func (s *selection) effective(ctx context.Context, u *v1.ScimUser, defaultPoolNa
 	return slices.Compact(names), normalRoles(roles), nil
 }
 
-// refusedReasons are Synced reasons under which a ScimUser is not a Lightrun
-// user the operator manages, whatever its status still records.
-var refusedReasons = []string{v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonEmailInUse}
+// groupsOf returns the ScimGroups pool p selects by name.
+func (s *selection) groupsOf(ctx context.Context, p *v1.AgentPool) ([]v1.ScimGroup, error) {
+	var out []v1.ScimGroup
+	for _, display := range p.Spec.Members.Groups {
+		var l v1.ScimGroupList
+		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), index.ScimGroupDisplayName.Is(s.ic.Name, display)); err != nil {
+			return nil, fmt.Errorf("listing ScimGroups named %s: %w", display, err)
+		}
+		for _, g := range l.Items {
+			if g.DeletionTimestamp == nil {
+				out = append(out, g)
+			}
+		}
+	}
+	return out, nil
+}
 
-// memberEmail returns the email a ScimUser is a group member under, or ""
-// when it is not one: the user must be in Lightrun under the operator's
-// management (a Lightrun user id recorded), not being deleted, and not
-// refused. A user that is only waiting (an outage, a 429) keeps its
-// memberships, so an outage never empties a group.
-func memberEmail(u *v1.ScimUser) string {
-	if u.DeletionTimestamp != nil || u.Status.LightrunUserID == "" || u.Status.Email == "" {
-		return ""
+// usersOf returns the ScimUsers whose pools or roles p decides: every user
+// of the IdentityConfig when p is its default pool, else the users p selects
+// explicitly (a user may appear twice).
+func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]v1.ScimUser, error) {
+	list := func(match client.MatchingFields) ([]v1.ScimUser, error) {
+		var l v1.ScimUserList
+		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), match); err != nil {
+			return nil, fmt.Errorf("listing ScimUsers: %w", err)
+		}
+		return l.Items, nil
 	}
-	if c := meta.FindStatusCondition(u.Status.Conditions, v1.ConditionSynced); c != nil && slices.Contains(refusedReasons, c.Reason) {
-		return ""
+	if isDefaultPool(p, s.ic) {
+		return list(index.ScimTenant.Is(s.ic.Name))
 	}
-	return u.Status.Email
+	var out []v1.ScimUser
+	for _, name := range p.Spec.Members.UserNames {
+		users, err := list(index.ScimUserName.Is(s.ic.Name, name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, users...)
+	}
+	groups, err := s.groupsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		users, err := list(index.ScimUserGroup.Is(s.ic.Name, g.Name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, users...)
+	}
+	return out, nil
 }
 
 // members returns the emails that belong to pool p's linked group: the users
-// p selects, plus, when p declares the IdentityConfig's default pool, every
-// user no AgentPool selects.
+// p selects and the operator manages in Lightrun, plus, when p is the
+// default pool, every such user no AgentPool selects explicitly.
 func (s *selection) members(ctx context.Context, p *v1.AgentPool) (map[string]bool, error) {
-	out := map[string]bool{}
-	add := func(u *v1.ScimUser) {
-		if e := memberEmail(u); e != "" {
-			out[e] = true
-		}
+	users, err := s.usersOf(ctx, p)
+	if err != nil {
+		return nil, err
 	}
-	ns, ic := p.Namespace, p.Spec.IdentityConfigRef.Name
-	if isDefaultPool(p, s.ic) {
-		var all v1.ScimUserList
-		if err := s.c.List(ctx, &all, client.InNamespace(ns), index.ScimTenant.Is(ic)); err != nil {
-			return nil, fmt.Errorf("listing ScimUsers: %w", err)
+	out := map[string]bool{}
+	for i := range users {
+		u := &users[i]
+		e := memberEmail(u)
+		if e == "" {
+			continue
 		}
-		for i := range all.Items {
-			u := &all.Items[i]
+		if isDefaultPool(p, s.ic) {
 			pools, err := s.poolsOf(ctx, u)
 			if err != nil {
 				return nil, err
 			}
-			if len(pools) == 0 || slices.ContainsFunc(pools, func(q *v1.AgentPool) bool { return q.Name == p.Name }) {
-				add(u)
+			if len(pools) > 0 && !slices.ContainsFunc(pools, func(q *v1.AgentPool) bool { return q.Name == p.Name }) {
+				continue // selected by other pools only
 			}
 		}
-		return out, nil
-	}
-	for _, name := range p.Spec.Members.UserNames {
-		var l v1.ScimUserList
-		if err := s.c.List(ctx, &l, client.InNamespace(ns), index.ScimUserName.Is(ic, name)); err != nil {
-			return nil, fmt.Errorf("listing ScimUsers named %s: %w", name, err)
-		}
-		for i := range l.Items {
-			add(&l.Items[i])
-		}
-	}
-	for _, display := range p.Spec.Members.Groups {
-		var groups v1.ScimGroupList
-		if err := s.c.List(ctx, &groups, client.InNamespace(ns), index.ScimGroupDisplayName.Is(ic, display)); err != nil {
-			return nil, fmt.Errorf("listing ScimGroups named %s: %w", display, err)
-		}
-		for _, g := range groups.Items {
-			if g.DeletionTimestamp != nil {
-				continue
-			}
-			var l v1.ScimUserList
-			if err := s.c.List(ctx, &l, client.InNamespace(ns), index.ScimUserGroup.Is(ic, g.Name)); err != nil {
-				return nil, fmt.Errorf("listing members of ScimGroup %s: %w", g.Name, err)
-			}
-			for i := range l.Items {
-				add(&l.Items[i])
-			}
-		}
+		out[e] = true
 	}
 	return out, nil
 }

@@ -19,18 +19,17 @@ package controller
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"golang.org/x/time/rate"
 	"k8s.io/client-go/util/workqueue"
-	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
 )
 
 // Options configure the controllers. The zero value of each field means its
@@ -104,9 +103,9 @@ func (o *Options) defaults() {
 
 // shared is what the controllers of one manager share.
 type shared struct {
-	opts     Options
-	backends *backends
-	health   *health
+	opts Options
+	// connections are the Lightrun of each IdentityConfig, and their health.
+	connections *connect.Connections
 	// userResync and poolResync carry the IdentityConfig's resync
 	// (Lightrun rule 3) to the ScimUser and AgentPool controllers.
 	userResync chan event.GenericEvent
@@ -133,34 +132,13 @@ func (s *shared) controllerOptions(workers int) ctrlcontroller.Options {
 // objects up by (index.Setup) must be registered already.
 func Setup(ctx context.Context, mgr manager.Manager, opts Options) error {
 	opts.defaults()
-	template := opts.Lightrun
-	if template.Logger.GetSink() == nil {
-		template.Logger = ctrl.Log.WithName("lightrun")
-	}
-	build := func(url, apiKey string) (Lightrun, error) {
-		o := template
-		o.BaseURL, o.APIKey = url, apiKey
-		// Each client gets its own transport and Retry-After gate.
-		hc := &http.Client{}
-		if template.HTTPClient != nil {
-			*hc = *template.HTTPClient
-		}
-		base := hc.Transport
-		if base == nil {
-			base = http.DefaultTransport.(*http.Transport).Clone()
-		}
-		hc.Transport = newRetryAfterGate(base)
-		o.HTTPClient = hc
-		c, err := lightrun.New(o)
-		if err != nil {
-			return nil, err
-		}
-		return newClientBackend(c), nil
-	}
 	s := &shared{
-		opts:        opts,
-		backends:    newBackends(mgr.GetClient(), mgr.GetAPIReader(), build),
-		health:      newHealth(),
+		opts: opts,
+		connections: connect.New(mgr.GetClient(), mgr.GetAPIReader(), connect.Options{
+			Lightrun:      opts.Lightrun,
+			CheckInterval: opts.BackendCheckInterval,
+			CheckBackoff:  opts.RetryBaseDelay,
+		}),
 		userResync:  make(chan event.GenericEvent, 1024),
 		poolResync:  make(chan event.GenericEvent, 256),
 		retryBucket: rate.NewLimiter(rate.Limit(opts.RetryQPS), opts.RetryBurst),

@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
+
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,7 +73,7 @@ type failure struct {
 // classify maps an error from Lightrun (or from the way there) to a failure.
 func classify(err error) failure {
 	f := failure{Err: err, RetryAfter: lightrun.RetryAfter(err)}
-	var serr *secretError
+	var serr *connect.SecretError
 	switch {
 	case errors.As(err, &serr):
 		f.Reason = serr.Reason

@@ -132,7 +132,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			}
 			// RFC 9110 §10.2.3: Retry-After accompanies 503 and 429 (RFC 6585 §4).
 			if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-				if d, ok := parseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
+				if d, ok := ParseRetryAfter(header.Get("Retry-After"), time.Now()); ok {
 					last.RetryAfter = d
 					askedToWait = true
 				}

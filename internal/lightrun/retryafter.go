@@ -23,26 +23,30 @@ import (
 	"time"
 )
 
-// maxRetryAfterSeconds bounds a delta-seconds value before it is turned into a
-// time.Duration, so an absurd header cannot overflow int64 nanoseconds.
-const maxRetryAfterSeconds = 365 * 24 * 60 * 60
+// RetryAfterCap bounds every wait the operator takes from a Retry-After
+// header: the client's own waits and the waits its errors report, and the
+// gate that holds every caller of one Lightrun (internal/lightrun/connect).
+// A longer wait is read as this one, so an absurd header can neither
+// overflow a time.Duration nor stop provisioning for days.
+const RetryAfterCap = 10 * time.Minute
 
-// parseRetryAfter reads a Retry-After header value (RFC 9110 §10.2.3): either
+// ParseRetryAfter reads a Retry-After header value (RFC 9110 §10.2.3): either
 // delay-seconds (a non-negative decimal integer) or an HTTP-date, which is
 // turned into a delay relative to now (a date in the past means "now", 0).
-// ok is false for an absent or malformed value; the caller then falls back to
-// its own backoff. The value comes from the network and is untrusted
+// The delay is at most RetryAfterCap. ok is false for an absent or malformed
+// value; the caller then falls back to its own backoff. The value comes from the network and is untrusted
 // (FuzzParseRetryAfter).
-func parseRetryAfter(value string, now time.Time) (d time.Duration, ok bool) {
+func ParseRetryAfter(value string, now time.Time) (d time.Duration, ok bool) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0, false
 	}
 	if isDigits(value) {
 		secs, err := strconv.ParseInt(value, 10, 64)
-		if err != nil || secs > maxRetryAfterSeconds {
-			// Too many digits to be meant; clamp rather than overflow.
-			secs = maxRetryAfterSeconds
+		if err != nil || secs > int64(RetryAfterCap/time.Second) {
+			// More than the cap, or too many digits to be meant: clamp
+			// rather than overflow.
+			return RetryAfterCap, true
 		}
 		return time.Duration(secs) * time.Second, true
 	}
@@ -52,7 +56,7 @@ func parseRetryAfter(value string, now time.Time) (d time.Duration, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	return min(max(t.Sub(now), 0), maxRetryAfterSeconds*time.Second), true
+	return min(max(t.Sub(now), 0), RetryAfterCap), true
 }
 
 func isDigits(s string) bool {

@@ -38,7 +38,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"1.5", 0, false},
 		{"soon", 0, false},
 		{"0x10", 0, false},
-		{"99999999999999999999999", maxRetryAfterSeconds * time.Second, true},
+		{"99999999999999999999999", RetryAfterCap, true},
 		// RFC 9110 §5.6.7: IMF-fixdate, obsolete RFC 850 and asctime formats.
 		{"Sun, 01 Mar 2026 12:00:30 GMT", 30 * time.Second, true},
 		{"Sunday, 01-Mar-26 12:01:00 GMT", time.Minute, true},
@@ -47,9 +47,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Sun, 01 Mar 2026 12:00:30 PST", 0, false},
 	}
 	for _, tc := range cases {
-		got, ok := parseRetryAfter(tc.value, now)
+		got, ok := ParseRetryAfter(tc.value, now)
 		if got != tc.want || ok != tc.wantOK {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.value, got, ok, tc.want, tc.wantOK)
+			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tc.value, got, ok, tc.want, tc.wantOK)
 		}
 	}
 }
@@ -64,20 +64,20 @@ func FuzzParseRetryAfter(f *testing.F) {
 	}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, value string) {
-		d, ok := parseRetryAfter(value, now)
-		if d < 0 || d > maxRetryAfterSeconds*time.Second {
-			t.Fatalf("parseRetryAfter(%q) = %v, out of bounds", value, d)
+		d, ok := ParseRetryAfter(value, now)
+		if d < 0 || d > RetryAfterCap {
+			t.Fatalf("ParseRetryAfter(%q) = %v, out of bounds", value, d)
 		}
 		if !ok && d != 0 {
-			t.Fatalf("parseRetryAfter(%q) = %v without ok", value, d)
+			t.Fatalf("ParseRetryAfter(%q) = %v without ok", value, d)
 		}
-		if secs, err := strconv.ParseUint(value, 10, 32); err == nil && secs <= maxRetryAfterSeconds {
+		if secs, err := strconv.ParseUint(value, 10, 32); err == nil && secs <= uint64(RetryAfterCap/time.Second) {
 			if !ok || d != time.Duration(secs)*time.Second {
-				t.Fatalf("parseRetryAfter(%q) = %v, %v; want %ds", value, d, ok, secs)
+				t.Fatalf("ParseRetryAfter(%q) = %v, %v; want %ds", value, d, ok, secs)
 			}
 		}
 		if ts, err := http.ParseTime(value); err == nil && !ok {
-			t.Fatalf("parseRetryAfter(%q) refused a valid HTTP-date (%v)", value, ts)
+			t.Fatalf("ParseRetryAfter(%q) refused a valid HTTP-date (%v)", value, ts)
 		}
 	})
 }

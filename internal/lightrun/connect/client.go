@@ -14,13 +14,11 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package connect
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,38 +43,6 @@ type clientBackend struct {
 var _ Lightrun = (*clientBackend)(nil)
 
 func newClientBackend(c *lightrun.Client) *clientBackend { return &clientBackend{c: c} }
-
-// observe records one call's outcome and duration.
-func observe(op string, start time.Time, err error) {
-	metricLightrunCalls.WithLabelValues(op, callStatus(err)).Inc()
-	metricLightrunCallDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
-}
-
-// callStatus is the status label of a call: "2xx" on success, the HTTP
-// status Lightrun answered, or what stopped the call from getting an answer.
-func callStatus(err error) string {
-	if err == nil {
-		return "2xx"
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return "canceled"
-	}
-	var lerr *lightrun.Error
-	if errors.As(err, &lerr) {
-		if lerr.StatusCode != 0 {
-			return strconv.Itoa(lerr.StatusCode)
-		}
-		if lerr.Kind == lightrun.KindNotFound {
-			// A name lookup that walked the list without a match.
-			return strconv.Itoa(http.StatusNotFound)
-		}
-		if lerr.Kind == lightrun.KindUnavailable {
-			return "network"
-		}
-		return strings.ToLower(lerr.Kind.String())
-	}
-	return "error"
-}
 
 func (b *clientBackend) Settings(ctx context.Context) (s Settings, err error) {
 	defer func(start time.Time) { observe("getSettings", start, err) }(time.Now())

@@ -14,16 +14,17 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package connect
 
 import (
 	"bytes"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 )
 
 // retryAfterGate is the transport under one Lightrun client. When Lightrun
@@ -71,39 +72,16 @@ func (g *retryAfterGate) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		if until, ok := retryAt(resp.Header.Get("Retry-After"), g.now()); ok {
+		// The client's own parser, with its cap (lightrun.RetryAfterCap).
+		if wait, ok := lightrun.ParseRetryAfter(resp.Header.Get("Retry-After"), g.now()); ok && wait > 0 {
 			g.mu.Lock()
-			if until.After(g.notBefore) {
+			if until := g.now().Add(wait); until.After(g.notBefore) {
 				g.notBefore = until
 			}
 			g.mu.Unlock()
 		}
 	}
 	return resp, nil
-}
-
-// maxGate bounds how long one Retry-After closes the gate, so that an absurd
-// header cannot stop a Lightrun client for days.
-const maxGate = 10 * time.Minute
-
-// retryAt reads Retry-After, delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-func retryAt(value string, now time.Time) (time.Time, bool) {
-	value = strings.TrimSpace(value)
-	if value == "" {
-		return time.Time{}, false
-	}
-	var wait time.Duration
-	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
-		wait = time.Duration(min(max(secs, 0), int64(maxGate/time.Second))) * time.Second
-	} else if at, err := http.ParseTime(value); err == nil {
-		wait = min(at.Sub(now), maxGate)
-	} else {
-		return time.Time{}, false
-	}
-	if wait <= 0 {
-		return time.Time{}, false
-	}
-	return now.Add(wait), true
 }
 
 // throttled is the local answer for a request the gate will not send.

@@ -14,12 +14,20 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package controllers reconciles IdentityConfig, ScimUser, AgentPool and
-// ScimGroup resources into Lightrun through its public API, honouring the
-// five Lightrun provisioning rules listed in DESIGN.md. The Lightrun API sits
-// behind the small Lightrun interface below; docs/controllers.md describes
-// the reconcile flows, conditions, events and metrics.
-package controller
+// Package connect is the reconcilers' connection to Lightrun. It holds, in
+// one place, everything between an IdentityConfig and the Lightrun company it
+// feeds: the Lightrun interface the reconcilers see (in their own terms, with
+// the typed errors of internal/lightrun), its adapter over the HTTP client,
+// one client per Lightrun URL and API key shared by every IdentityConfig that
+// uses them, the gate that makes a Retry-After hold every caller of a client,
+// the reading of the Secrets an IdentityConfig names, and the health of each
+// connection (is Lightrun answering; reports from reconcilers that it did
+// not). The Lightrun API emulator (internal/lightrun/emulator) is the
+// in-memory Lightrun the tests connect to.
+//
+// The reconcilers use two things: Connections.For, which gives the Lightrun
+// of an IdentityConfig, and the health calls (ReportUnreachable, Check).
+package connect
 
 import (
 	"context"
@@ -34,7 +42,8 @@ import (
 // case-insensitively; the controllers send them lower-cased.
 type Lightrun interface {
 	// Settings reads the company's login method and whether Lightrun's own
-	// SCIM provisioning is on (Lightrun rules 1 and 2).
+	// SCIM provisioning is on (docs/rules.md: one identity provider per
+	// company; SSO first).
 	Settings(ctx context.Context) (Settings, error)
 
 	// User returns the user with this email (NotFound when there is none).
@@ -85,10 +94,10 @@ type Lightrun interface {
 type Settings struct {
 	// LoginMethod is Lightrun's current login method: SSO, PASSWORD or GOOGLE.
 	LoginMethod string
-	// SSO is true when LoginMethod is SSO (Lightrun rule 2).
+	// SSO is true when LoginMethod is SSO.
 	SSO bool
 	// BuiltInSCIM is true when Lightrun's own SCIM provisioning is on, i.e.
-	// another identity provider may be feeding the company (Lightrun rule 1).
+	// another identity provider may be feeding the company.
 	BuiltInSCIM bool
 }
 

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package connect
 
 import (
 	"context"
@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 )
 
 // TestRetryAfterHoldsEveryCaller: after one 429 with Retry-After, no other
@@ -93,20 +95,40 @@ func TestRetryAfterHoldsEveryCaller(t *testing.T) {
 	}
 }
 
-func TestRetryAtParsesBothForms(t *testing.T) {
+// TestGateClosesForTheCappedWait: the gate reads Retry-After with the
+// client's parser, so both forms close it and an absurd value closes it for
+// lightrun.RetryAfterCap, no longer.
+func TestGateClosesForTheCappedWait(t *testing.T) {
 	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	if at, ok := retryAt("3", now); !ok || at != now.Add(3*time.Second) {
-		t.Fatalf("delay-seconds: %v %v", at, ok)
+	cases := []struct {
+		retryAfter string
+		want       time.Time // zero: the gate stays open
+	}{
+		{"3", now.Add(3 * time.Second)},
+		{now.Add(5 * time.Second).Format(http.TimeFormat), now.Add(5 * time.Second)},
+		{"999999999", now.Add(lightrun.RetryAfterCap)},
+		{"", time.Time{}},
+		{"soon", time.Time{}},
+		{"0", time.Time{}},
+		{"-4", time.Time{}},
 	}
-	if at, ok := retryAt(now.Add(5*time.Second).Format(http.TimeFormat), now); !ok || at != now.Add(5*time.Second) {
-		t.Fatalf("HTTP-date: %v %v", at, ok)
-	}
-	if at, ok := retryAt("999999999", now); !ok || at != now.Add(maxGate) {
-		t.Fatalf("an absurd wait is bounded: %v %v", at, ok)
-	}
-	for _, v := range []string{"", "soon", "0", "-4"} {
-		if _, ok := retryAt(v, now); ok {
-			t.Fatalf("%q must not close the gate", v)
+	for _, c := range cases {
+		answer := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {c.retryAfter}},
+				Body: http.NoBody, Request: req}, nil
+		})
+		g := newRetryAfterGate(answer)
+		g.now = func() time.Time { return now }
+		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+		if _, err := g.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		}
+		if !g.notBefore.Equal(c.want) {
+			t.Errorf("Retry-After %q closed the gate until %v, want %v", c.retryAfter, g.notBefore, c.want)
 		}
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
