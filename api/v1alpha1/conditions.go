@@ -81,8 +81,6 @@ const (
 	// ReasonServing: the SCIM endpoint accepts requests.
 	ReasonServing = "Serving"
 
-	// ReasonPending: the user waits for a prerequisite named in the message.
-	ReasonPending = "Pending"
 	// ReasonIdentityConfigNotReady: the owning IdentityConfig is missing or not Ready.
 	ReasonIdentityConfigNotReady = "IdentityConfigNotReady"
 	// ReasonNoEmail: the user has no primary or work email and its userName is not an email.

@@ -70,7 +70,7 @@ type AgentPoolReconciler struct {
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=agentpools/finalizers,verbs=update
 
 // Reconcile implements reconcile.Reconciler.
-func (r *AgentPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *AgentPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	start := time.Now()
 	p := &v1.AgentPool{}
 	defer func() { observeReconcile("agentpool", start, conditionReason(p.Status.Conditions, v1.ConditionReady)) }()
@@ -85,39 +85,15 @@ func (r *AgentPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		}
 		ic = nil
 	}
-	before := p.Status.DeepCopy()
-	var (
-		res ctrl.Result
-		err error
-	)
+	s := openScope(r.Client, p, agentPoolStatus)
+	defer func() { res, err = s.close(ctx, res, err) }()
 	if p.DeletionTimestamp != nil {
-		var done bool
-		res, done, err = r.finalize(ctx, p, ic)
-		if done {
-			return res, err
-		}
-	} else {
-		if err := ensureFinalizer(ctx, r.Client, p); err != nil {
-			return ctrl.Result{}, err
-		}
-		res, err = r.sync(ctx, p, ic)
+		return r.finalize(ctx, s, ic)
 	}
-	p.Status.ObservedGeneration = p.Generation
-	base := p.DeepCopy()
-	base.Status = *before
-	if werr := writeStatus(ctx, r.Client, p, base, *before, p.Status); werr != nil {
-		return ctrl.Result{}, errors.Join(err, werr)
+	if err := s.ensureFinalizer(ctx); err != nil {
+		return ctrl.Result{}, err
 	}
-	return res, err
-}
-
-func conditionReason(conds []metav1.Condition, typ string) string {
-	for _, c := range conds {
-		if c.Type == typ {
-			return c.Reason
-		}
-	}
-	return ""
+	return r.sync(ctx, p, ic)
 }
 
 func (r *AgentPoolReconciler) set(p *v1.AgentPool, typ string, status metav1.ConditionStatus, reason, format string, args ...any) {
@@ -199,136 +175,79 @@ func accessOf(p *v1.AgentPool) v1.AccessLevel {
 // ensurePool finds the pool (by the id in status, else by name, adopting an
 // existing one) or creates it, and keeps its name and description.
 func (r *AgentPoolReconciler) ensurePool(ctx context.Context, p *v1.AgentPool, backend connect.Lightrun, steady bool) (*connect.AgentPool, error) {
-	var pool *connect.AgentPool
-	if id := p.Status.PoolID; id != "" {
-		found, err := backend.AgentPool(ctx, id)
-		switch {
-		case err == nil:
-			pool = found
-		case !lightrun.IsNotFound(err):
-			return nil, err
-		}
-	}
-	if pool == nil {
-		found, err := backend.AgentPoolByName(ctx, p.Spec.PoolName)
-		switch {
-		case err == nil:
-			pool = found
+	want := connect.AgentPool{Name: p.Spec.PoolName, Description: p.Spec.Description}
+	res, err := ensure(ctx, r.recorder, p, lightrunObject[connect.AgentPool]{
+		kind: poolKind, name: want.Name,
+		id: p.Status.PoolID, get: backend.AgentPool,
+		find: func(ctx context.Context) (*connect.AgentPool, error) { return backend.AgentPoolByName(ctx, want.Name) },
+		claim: func(*connect.AgentPool) found {
 			if p.Status.PoolID == "" {
-				p.Status.Adopted = true
-				eventf(r.recorder, p, false, EventPoolAdopted, "AdoptPool", "Adopted the existing Lightrun agent pool %s (%s).", found.Name, found.ID)
+				return foundAdopted
 			}
-		case lightrun.IsNotFound(err):
-			created, err := backend.CreateAgentPool(ctx, connect.AgentPool{Name: p.Spec.PoolName, Description: p.Spec.Description})
-			if lightrun.IsConflict(err) {
-				created, err = backend.AgentPoolByName(ctx, p.Spec.PoolName)
-			}
-			if err != nil {
-				return nil, err
-			}
-			pool = created
-			if p.Status.PoolID != "" {
-				metricDriftReverted.WithLabelValues(driftPool).Inc()
-				eventf(r.recorder, p, true, EventDriftReverted, "RecreatePool", "Lightrun agent pool %s was deleted in Lightrun; re-created it as %s.", p.Spec.PoolName, created.ID)
-			} else {
-				eventf(r.recorder, p, false, EventPoolCreated, "CreatePool", "Created Lightrun agent pool %s (%s).", created.Name, created.ID)
-			}
-		default:
-			return nil, err
-		}
+			return foundKept
+		},
+		create: func(ctx context.Context) (*connect.AgentPool, error) { return backend.CreateAgentPool(ctx, want) },
+		known:  p.Status.PoolID != "",
+		diff: func(have *connect.AgentPool) []string {
+			var d differences
+			d.add("name", have.Name, want.Name, have.Name != want.Name)
+			d.add("description", have.Description, want.Description, have.Description != want.Description)
+			return d
+		},
+		update: func(ctx context.Context, have *connect.AgentPool) (*connect.AgentPool, error) {
+			w := want
+			w.ID = have.ID
+			return backend.UpdateAgentPool(ctx, w)
+		},
+		steady: steady,
+		idOf:   func(o *connect.AgentPool) string { return o.ID },
+	})
+	if err != nil {
+		return nil, err
 	}
-	if pool.Name != p.Spec.PoolName || pool.Description != p.Spec.Description {
-		var diffs []string
-		if pool.Name != p.Spec.PoolName {
-			diffs = append(diffs, fmt.Sprintf("name %q → %q", pool.Name, p.Spec.PoolName))
-		}
-		if pool.Description != p.Spec.Description {
-			diffs = append(diffs, fmt.Sprintf("description %q → %q", pool.Description, p.Spec.Description))
-		}
-		diff := strings.Join(diffs, ", ")
-		updated, err := backend.UpdateAgentPool(ctx, connect.AgentPool{ID: pool.ID, Name: p.Spec.PoolName, Description: p.Spec.Description})
-		if err != nil {
-			return nil, err
-		}
-		pool = updated
-		if steady {
-			metricDriftReverted.WithLabelValues(driftPool).Inc()
-			eventf(r.recorder, p, true, EventDriftReverted, "RevertPool", "Lightrun agent pool %s was edited in Lightrun; reverted %s.", p.Spec.PoolName, diff)
-		} else {
-			eventf(r.recorder, p, false, EventPoolUpdated, "UpdatePool", "Updated Lightrun agent pool %s: %s.", p.Spec.PoolName, diff)
-		}
+	if res.found == foundAdopted {
+		p.Status.Adopted = true
 	}
-	p.Status.PoolID = pool.ID
-	return pool, nil
+	p.Status.PoolID = res.obj.ID
+	return res.obj, nil
 }
 
 // ensureGroup finds or creates the group linked to the pool and keeps its
 // link and access level.
 func (r *AgentPoolReconciler) ensureGroup(ctx context.Context, p *v1.AgentPool, backend connect.Lightrun, pool *connect.AgentPool, steady bool) (*connect.Group, error) {
-	name := linkedGroupName(p)
-	want := connect.Group{Name: name, AgentPoolIDs: []string{pool.ID}, Access: []v1.AccessLevel{accessOf(p)}}
-	var g *connect.Group
-	if id := p.Status.GroupID; id != "" {
-		found, err := backend.Group(ctx, id)
-		switch {
-		case err == nil:
-			g = found
-		case !lightrun.IsNotFound(err):
-			return nil, err
-		}
-	}
-	if g == nil {
-		found, err := backend.GroupByName(ctx, name)
-		switch {
-		case err == nil:
-			g = found
-		case lightrun.IsNotFound(err):
-			created, err := backend.CreateGroup(ctx, want)
-			if lightrun.IsConflict(err) {
-				created, err = backend.GroupByName(ctx, name)
-			}
+	want := connect.Group{Name: linkedGroupName(p), AgentPoolIDs: []string{pool.ID}, Access: []v1.AccessLevel{accessOf(p)}}
+	res, err := ensure(ctx, r.recorder, p, lightrunObject[connect.Group]{
+		kind: groupKind, name: want.Name,
+		detail: fmt.Sprintf(" linked to agent pool %s with %s access", pool.Name, accessOf(p)),
+		id:     p.Status.GroupID, get: backend.Group,
+		find:   func(ctx context.Context) (*connect.Group, error) { return backend.GroupByName(ctx, want.Name) },
+		create: func(ctx context.Context) (*connect.Group, error) { return backend.CreateGroup(ctx, want) },
+		known:  p.Status.GroupID != "",
+		diff: func(have *connect.Group) []string {
+			var d differences
+			d.add("name", have.Name, want.Name, have.Name != want.Name)
+			d.add("agent pools", have.AgentPoolIDs, want.AgentPoolIDs, !slices.Equal(have.AgentPoolIDs, want.AgentPoolIDs))
+			d.add("access", have.Access, want.Access, !slices.Equal(have.Access, want.Access))
+			return d
+		},
+		update: func(ctx context.Context, have *connect.Group) (*connect.Group, error) {
+			w := want
+			w.ID = have.ID
+			updated, err := backend.UpdateGroup(ctx, w)
 			if err != nil {
 				return nil, err
 			}
-			g = created
-			if p.Status.GroupID != "" {
-				metricDriftReverted.WithLabelValues(driftGroup).Inc()
-				eventf(r.recorder, p, true, EventDriftReverted, "RecreateGroup", "Lightrun group %s was deleted in Lightrun; re-created it as %s.", name, created.ID)
-			} else {
-				eventf(r.recorder, p, false, EventGroupCreated, "CreateGroup", "Created Lightrun group %s (%s) linked to agent pool %s with %s access.", name, created.ID, pool.Name, accessOf(p))
-			}
-		default:
-			return nil, err
-		}
+			updated.Members = have.Members // the update answers without members
+			return updated, nil
+		},
+		steady: steady,
+		idOf:   func(o *connect.Group) string { return o.ID },
+	})
+	if err != nil {
+		return nil, err
 	}
-	if g.Name != want.Name || !slices.Equal(g.AgentPoolIDs, want.AgentPoolIDs) || !slices.Equal(g.Access, want.Access) {
-		var diffs []string
-		if g.Name != want.Name {
-			diffs = append(diffs, fmt.Sprintf("name %q → %q", g.Name, want.Name))
-		}
-		if !slices.Equal(g.AgentPoolIDs, want.AgentPoolIDs) {
-			diffs = append(diffs, fmt.Sprintf("agent pools %v → %v", g.AgentPoolIDs, want.AgentPoolIDs))
-		}
-		if !slices.Equal(g.Access, want.Access) {
-			diffs = append(diffs, fmt.Sprintf("access %v → %v", g.Access, want.Access))
-		}
-		diff := strings.Join(diffs, ", ")
-		want.ID = g.ID
-		updated, err := backend.UpdateGroup(ctx, want)
-		if err != nil {
-			return nil, err
-		}
-		updated.Members = g.Members
-		g = updated
-		if steady {
-			metricDriftReverted.WithLabelValues(driftGroup).Inc()
-			eventf(r.recorder, p, true, EventDriftReverted, "RevertGroup", "Lightrun group %s was edited in Lightrun; reverted %s.", name, diff)
-		} else {
-			eventf(r.recorder, p, false, EventGroupUpdated, "UpdateGroup", "Updated Lightrun group %s: %s.", name, diff)
-		}
-	}
-	p.Status.GroupID = g.ID
-	return g, nil
+	p.Status.GroupID = res.obj.ID
+	return res.obj, nil
 }
 
 // membersDigest fingerprints a member set for status.membersDigest.
@@ -450,94 +369,101 @@ func (r *AgentPoolReconciler) announceMembers(p *v1.AgentPool, g *connect.Group,
 }
 
 // finalize removes the linked group and, with deletionPolicy Delete, the pool
-// (never Lightrun's default pool). done is true when the finalizer is gone.
-func (r *AgentPoolReconciler) finalize(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig) (ctrl.Result, bool, error) {
+// (never Lightrun's default pool), then lets the object go.
+func (r *AgentPoolReconciler) finalize(ctx context.Context, s *scope[*v1.AgentPool, v1.AgentPoolStatus], ic *v1.IdentityConfig) (ctrl.Result, error) {
+	p := s.obj
 	if !controllerutil.ContainsFinalizer(p, v1.FinalizerLightrun) {
-		return ctrl.Result{}, true, nil
+		s.released = true
+		return ctrl.Result{}, nil
 	}
 	if ic == nil {
 		eventf(r.recorder, p, true, EventLeftInLightrun, "LeavePool",
 			"IdentityConfig %s is gone, so Lightrun cannot be reached; agent pool %s and group %s are left as they are.", p.Spec.IdentityConfigRef.Name, p.Spec.PoolName, linkedGroupName(p))
-		return ctrl.Result{}, true, removeFinalizer(ctx, r.Client, p)
+		return ctrl.Result{}, s.removeFinalizer(ctx)
 	}
 	if hold := provisioningHold(ic); hold != "" {
 		r.waiting(p, v1.ReasonDeleting, "Removing the agent pool from Lightrun is held: "+hold)
-		return ctrl.Result{}, false, nil
+		return ctrl.Result{}, nil
 	}
 	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
-		return ctrl.Result{}, false, err
+		return ctrl.Result{}, err
 	}
+	if res, err := r.deleteGroup(ctx, p, ic, backend); !finished(res, err) {
+		return res, err
+	}
+	if p.Spec.DeletionPolicy == v1.AgentPoolDelete {
+		if res, err := r.deletePool(ctx, p, ic, backend); !finished(res, err) {
+			return res, err
+		}
+	}
+	return ctrl.Result{}, s.removeFinalizer(ctx)
+}
+
+// deleteGroup deletes the group linked to the pool. It is finished when it
+// returns no error and a zero result.
+func (r *AgentPoolReconciler) deleteGroup(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend connect.Lightrun) (ctrl.Result, error) {
 	groupID := p.Status.GroupID
 	if groupID == "" {
 		g, err := backend.GroupByName(ctx, linkedGroupName(p))
 		switch {
 		case err == nil:
 			groupID = g.ID
-		case !lightrun.IsNotFound(err):
-			res, err := r.fail(p, ic, v1.ConditionPoolReady, "Finding the linked group", err)
-			return res, false, err
+		case lightrun.IsNotFound(err):
+			return ctrl.Result{}, nil
+		default:
+			return r.fail(p, ic, v1.ConditionPoolReady, "Finding the linked group", err)
 		}
 	}
-	if groupID != "" {
-		err := backend.DeleteGroup(ctx, groupID)
-		switch {
-		case err == nil:
-			eventf(r.recorder, p, false, EventGroupDeleted, "DeleteGroup", "Deleted Lightrun group %s.", linkedGroupName(p))
-		case !lightrun.IsNotFound(err):
-			res, err := r.fail(p, ic, v1.ConditionPoolReady, "Deleting the linked group "+linkedGroupName(p), err)
-			return res, false, err
-		}
-		p.Status.GroupID = ""
-		p.Status.MemberCount = 0
+	err := backend.DeleteGroup(ctx, groupID)
+	switch {
+	case err == nil:
+		eventf(r.recorder, p, false, EventGroupDeleted, "DeleteGroup", "Deleted Lightrun group %s.", linkedGroupName(p))
+	case !lightrun.IsNotFound(err):
+		return r.fail(p, ic, v1.ConditionPoolReady, "Deleting the linked group "+linkedGroupName(p), err)
 	}
-	if p.Spec.DeletionPolicy == v1.AgentPoolDelete {
-		res, kept, err := r.deletePool(ctx, p, ic, backend)
-		if err != nil || kept {
-			return res, false, err
-		}
-	}
-	return ctrl.Result{}, true, removeFinalizer(ctx, r.Client, p)
+	p.Status.GroupID = ""
+	p.Status.MemberCount = 0
+	return ctrl.Result{}, nil
 }
 
-// deletePool deletes the Lightrun pool; kept is true while agents are connected.
-func (r *AgentPoolReconciler) deletePool(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend connect.Lightrun) (ctrl.Result, bool, error) {
+// deletePool deletes the Lightrun pool, unless it is Lightrun's default pool
+// or Lightrun refuses. It is finished when it returns no error and a zero
+// result; while agents are connected it is not.
+func (r *AgentPoolReconciler) deletePool(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend connect.Lightrun) (ctrl.Result, error) {
 	poolID := p.Status.PoolID
 	if poolID == "" {
 		found, err := backend.AgentPoolByName(ctx, p.Spec.PoolName)
 		switch {
 		case lightrun.IsNotFound(err):
-			return ctrl.Result{}, false, nil
+			return ctrl.Result{}, nil
 		case err != nil:
-			res, err := r.fail(p, ic, v1.ConditionPoolReady, "Finding agent pool "+p.Spec.PoolName, err)
-			return res, false, err
+			return r.fail(p, ic, v1.ConditionPoolReady, "Finding agent pool "+p.Spec.PoolName, err)
 		}
 		poolID = found.ID
 	}
 	def, err := backend.DefaultAgentPool(ctx)
 	if err != nil {
-		res, err := r.fail(p, ic, v1.ConditionPoolReady, "Finding Lightrun's default agent pool", err)
-		return res, false, err
+		return r.fail(p, ic, v1.ConditionPoolReady, "Finding Lightrun's default agent pool", err)
 	}
 	if poolID == def.ID {
 		eventf(r.recorder, p, false, EventPoolKept, "KeepPool", "Agent pool %s is Lightrun's default pool, which is never deleted.", p.Spec.PoolName)
-		return ctrl.Result{}, false, nil
+		return ctrl.Result{}, nil
 	}
 	err = backend.DeleteAgentPool(ctx, poolID)
 	switch {
 	case err == nil, lightrun.IsNotFound(err):
 		eventf(r.recorder, p, false, EventPoolDeleted, "DeletePool", "Deleted Lightrun agent pool %s (deletionPolicy Delete).", p.Spec.PoolName)
-		return ctrl.Result{}, false, nil
+		return ctrl.Result{}, nil
 	case lightrun.IsForbidden(err):
 		eventf(r.recorder, p, true, EventPoolKept, "KeepPool", "Lightrun refuses to delete agent pool %s (%v); it is kept.", p.Spec.PoolName, err)
-		return ctrl.Result{}, false, nil
+		return ctrl.Result{}, nil
 	case lightrun.IsConflict(err):
 		msg := fmt.Sprintf("Agent pool %s still has live agents; Lightrun deletes a pool only without them. Retrying with backoff.", p.Spec.PoolName)
 		r.waiting(p, v1.ReasonDeleting, msg)
-		return ctrl.Result{}, true, errors.New(msg)
+		return ctrl.Result{}, errors.New(msg)
 	default:
-		res, err := r.fail(p, ic, v1.ConditionPoolReady, "Deleting agent pool "+p.Spec.PoolName, err)
-		return res, true, err
+		return r.fail(p, ic, v1.ConditionPoolReady, "Deleting agent pool "+p.Spec.PoolName, err)
 	}
 }
 

@@ -69,13 +69,14 @@ type IdentityConfigReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile implements reconcile.Reconciler.
-func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	start := time.Now()
-	outcome := ""
-	defer func() { observeReconcile("identityconfig", start, outcome) }()
+	ic := &v1.IdentityConfig{}
+	defer func() {
+		observeReconcile("identityconfig", start, conditionReason(ic.Status.Conditions, v1.ConditionReady))
+	}()
 	log := logf.FromContext(ctx)
 
-	ic := &v1.IdentityConfig{}
 	if err := r.Get(ctx, req.NamespacedName, ic); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.NamespacedName)
@@ -88,11 +89,14 @@ func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		// users and pools hold their own finalizers.
 		return ctrl.Result{}, nil
 	}
-	before := ic.Status.DeepCopy()
+	s := openScope(r.Client, ic, identityConfigStatus)
+	defer func() {
+		r.announce(ic, &s.before)
+		res, err = s.close(ctx, res, err)
+	}()
 	now := r.now()
 	st := &ic.Status
 	gen := ic.Generation
-	st.ObservedGeneration = gen
 	st.ScimBaseURL = r.scimBaseURL(ic)
 
 	winner, err := r.companyWinner(ctx, ic)
@@ -144,24 +148,10 @@ func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 	}
 
-	r.announce(ic, before)
-	outcome = readyReason(ic)
-	base := ic.DeepCopy()
-	base.Status = *before
-	if err := writeStatus(ctx, r.Client, ic, base, *before, ic.Status); err != nil {
-		return ctrl.Result{}, err
-	}
 	if resyncErr != nil {
 		return classify(resyncErr).result()
 	}
 	return ctrl.Result{RequeueAfter: requeue}, nil
-}
-
-func readyReason(ic *v1.IdentityConfig) string {
-	if c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionReady); c != nil {
-		return c.Reason
-	}
-	return ""
 }
 
 func (r *IdentityConfigReconciler) forget(key types.NamespacedName) {

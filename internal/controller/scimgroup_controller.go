@@ -50,14 +50,15 @@ type ScimGroupReconciler struct {
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=scimgroups/status,verbs=get;update;patch
 
 // Reconcile implements reconcile.Reconciler.
-func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	start := time.Now()
 	defer func() { observeReconcile("scimgroup", start, v1.ReasonReconciled) }()
 	g := &v1.ScimGroup{}
 	if err := r.Get(ctx, req.NamespacedName, g); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := g.Status.DeepCopy()
+	s := openScope(r.Client, g, scimGroupStatus)
+	defer func() { res, err = s.close(ctx, res, err) }()
 	ic := g.Spec.IdentityConfigRef.Name
 
 	var members v1.ScimUserList
@@ -82,10 +83,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 
 	g.Status.MemberCount = count
 	g.Status.AgentPools = names
-	g.Status.ObservedGeneration = g.Generation
-	base := g.DeepCopy()
-	base.Status = *before
-	return ctrl.Result{}, writeStatus(ctx, r.Client, g, base, *before, g.Status)
+	return ctrl.Result{}, nil
 }
 
 // SetupWithManager registers the controller and its watches.

@@ -21,13 +21,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -66,16 +64,10 @@ type ScimUserReconciler struct {
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs;agentpools;scimgroups,verbs=get;list;watch
 
 // Reconcile implements reconcile.Reconciler.
-func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	start := time.Now()
 	u := &v1.ScimUser{}
-	defer func() {
-		outcome := ""
-		if c := meta.FindStatusCondition(u.Status.Conditions, v1.ConditionSynced); c != nil {
-			outcome = c.Reason
-		}
-		observeReconcile("scimuser", start, outcome)
-	}()
+	defer func() { observeReconcile("scimuser", start, conditionReason(u.Status.Conditions, v1.ConditionSynced)) }()
 	if err := r.versions.get(ctx, r.Client, req.NamespacedName, u); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -84,27 +76,15 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	before := u.Status.DeepCopy()
-	var res ctrl.Result
+	s := openScope(r.Client, u, scimUserStatus)
+	defer func() { res, err = s.close(ctx, res, err) }()
 	if u.DeletionTimestamp != nil {
-		var done bool
-		res, done, err = r.finalize(ctx, u, ic)
-		if done {
-			return res, err
-		}
-	} else {
-		if err := ensureFinalizer(ctx, r.Client, u); err != nil {
-			return ctrl.Result{}, err
-		}
-		res, err = r.sync(ctx, u, ic)
+		return r.finalize(ctx, s, ic)
 	}
-	u.Status.ObservedGeneration = u.Generation
-	base := u.DeepCopy()
-	base.Status = *before
-	if werr := writeStatus(ctx, r.Client, u, base, *before, u.Status); werr != nil {
-		return ctrl.Result{}, errors.Join(err, werr)
+	if err := s.ensureFinalizer(ctx); err != nil {
+		return ctrl.Result{}, err
 	}
-	return res, err
+	return r.sync(ctx, u, ic)
 }
 
 func (r *ScimUserReconciler) identityConfig(ctx context.Context, u *v1.ScimUser) (*v1.IdentityConfig, error) {
@@ -235,18 +215,19 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 		steady = false
 	}
 
-	lu, changed, refused, err := r.ensureUser(ctx, u, ic, backend, want)
+	res, err := r.ensureUser(ctx, u, ic, backend, want, steady)
 	if err != nil {
 		return r.fail(u, ic, "Provisioning Lightrun user "+key, err)
 	}
-	if refused {
+	if res.found == foundRefused {
 		return ctrl.Result{}, nil
 	}
-	converged, err := r.converge(ctx, u, backend, lu, want, steady)
+	lu := res.obj
+	enabledChanged, err := r.setEnabled(ctx, u, backend, lu, want, steady)
 	if err != nil {
 		return r.fail(u, ic, "Updating Lightrun user "+key, err)
 	}
-	changed = changed || converged
+	changed := res.changed() || enabledChanged
 
 	wasSynced := conditionIs(u.Status.Conditions, v1.ConditionSynced, metav1.ConditionTrue)
 	u.Status.LightrunUserID = lu.ID
@@ -371,151 +352,141 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, backend connect.Li
 	return done, err
 }
 
-// ensureUser finds or creates the Lightrun user. Creation is idempotent: the
-// user is looked up first, the write-ahead annotation is recorded before the
-// create call, and a Conflict on a user the annotation names is the
-// operator's own earlier create (a retry, or a crash before the status was
-// written), so it is taken over, not refused.
-func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User) (*connect.User, bool, bool, error) {
-	lu, err := backend.User(ctx, want.Email)
-	switch {
-	case err == nil:
-		if owns(u, want.Email) {
-			return lu, false, false, nil
-		}
-		if !ic.Spec.ProvisionExistingUsers {
-			u.Status.Email = want.Email
-			u.Status.LightrunUserID = ""
-			r.setSynced(u, metav1.ConditionFalse, v1.ReasonExistingUnmanagedUser,
-				"A Lightrun user with email %s already exists and the operator does not manage it; set provisionExistingUsers: true on IdentityConfig %s to adopt it (Lightrun rule 5).",
-				want.Email, ic.Name)
-			return nil, false, true, nil
-		}
-		// Lightrun rule 5: migrate the existing user under management.
-		u.Status.Adopted = true
-		eventf(r.recorder, u, false, EventUserAdopted, "AdoptUser",
-			"Adopted the existing Lightrun user %s (provisionExistingUsers); the operator manages it from now on.", want.Email)
-		return lu, true, false, nil
-	case !lightrun.IsNotFound(err):
-		return nil, false, false, err
-	}
-
-	deletedInLightrun := u.Status.LightrunUserID != "" && u.Status.Email == want.Email
-	if u.Annotations[v1.AnnotationLightrunUser] != want.Email {
-		base := u.DeepCopy()
-		if u.Annotations == nil {
-			u.Annotations = map[string]string{}
-		}
-		u.Annotations[v1.AnnotationLightrunUser] = want.Email
-		// The patch answers with the stored object; the status this
-		// reconcile is computing must survive it.
-		status := u.Status.DeepCopy()
-		if err := r.Patch(ctx, u, client.MergeFrom(base)); err != nil {
-			return nil, false, false, fmt.Errorf("recording the create of %s: %w", want.Email, err)
-		}
-		u.Status = *status
-	}
-	lu, err = backend.CreateUser(ctx, want)
-	if lightrun.IsConflict(err) {
-		// Our own earlier create (the annotation was written before it).
-		lu, err = backend.User(ctx, want.Email)
-	}
-	if err != nil {
-		return nil, false, false, err
-	}
-	if deletedInLightrun {
-		metricDriftReverted.WithLabelValues(driftUserDeleted).Inc()
-		eventf(r.recorder, u, true, EventDriftReverted, "RecreateUser",
-			"Lightrun user %s was deleted in Lightrun; re-created it (SCIM-managed users are read-only, Lightrun rule 3).", want.Email)
-	} else {
-		eventf(r.recorder, u, false, EventUserCreated, "CreateUser", "Created Lightrun user %s with roles %v.", want.Email, want.Roles)
-	}
-	return lu, true, false, nil
+// ensureUser finds or creates the Lightrun user and keeps its names and
+// roles. Creation is idempotent: the user is looked up first, the
+// write-ahead annotation is recorded before the create call, and a Conflict
+// on a user the annotation names is the operator's own earlier create (a
+// retry, or a crash before the status was written), so it is taken over,
+// not refused. A user that exists and is not the operator's is adopted
+// under provisionExistingUsers, and refused otherwise.
+func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
+	return ensure(ctx, r.recorder, u, lightrunObject[connect.User]{
+		kind: userKind, name: want.Email, detail: fmt.Sprintf(" with roles %v", want.Roles),
+		find: func(ctx context.Context) (*connect.User, error) { return backend.User(ctx, want.Email) },
+		claim: func(*connect.User) found {
+			switch {
+			case owns(u, want.Email):
+				return foundKept
+			case !ic.Spec.ProvisionExistingUsers:
+				u.Status.Email = want.Email
+				u.Status.LightrunUserID = ""
+				r.setSynced(u, metav1.ConditionFalse, v1.ReasonExistingUnmanagedUser,
+					"A Lightrun user with email %s already exists and the operator does not manage it; set provisionExistingUsers: true on IdentityConfig %s to adopt it (Lightrun rule 5).",
+					want.Email, ic.Name)
+				return foundRefused
+			}
+			// Lightrun rule 5: migrate the existing user under management.
+			u.Status.Adopted = true
+			return foundAdopted
+		},
+		create: func(ctx context.Context) (*connect.User, error) {
+			if err := r.recordCreate(ctx, u, want.Email); err != nil {
+				return nil, err
+			}
+			return backend.CreateUser(ctx, want)
+		},
+		known: u.Status.LightrunUserID != "" && u.Status.Email == want.Email,
+		diff: func(have *connect.User) []string {
+			var d differences
+			d.add("first name", have.FirstName, want.FirstName, have.FirstName != want.FirstName)
+			d.add("last name", have.LastName, want.LastName, have.LastName != want.LastName)
+			roles := normalRoles(have.Roles)
+			d.add("roles", roles, want.Roles, !slices.Equal(roles, want.Roles))
+			return d
+		},
+		update: func(ctx context.Context, have *connect.User) (*connect.User, error) {
+			updated, err := backend.UpdateUser(ctx, want)
+			if err != nil {
+				return nil, err
+			}
+			updated.Enabled = have.Enabled // names and roles only
+			return updated, nil
+		},
+		steady: steady,
+		idOf:   func(o *connect.User) string { return o.ID },
+	})
 }
 
-// converge updates the names, roles and enabled state of an existing user.
-func (r *ScimUserReconciler) converge(ctx context.Context, u *v1.ScimUser, backend connect.Lightrun, lu *connect.User, want connect.User, drift bool) (bool, error) {
-	changed := false
-	var diffs []string
-	if lu.FirstName != want.FirstName {
-		diffs = append(diffs, fmt.Sprintf("first name %q → %q", lu.FirstName, want.FirstName))
+// recordCreate writes the write-ahead annotation naming the Lightrun user
+// about to be created for u, so that a create that reached Lightrun before a
+// crash is recognised as the operator's own.
+func (r *ScimUserReconciler) recordCreate(ctx context.Context, u *v1.ScimUser, email string) error {
+	if u.Annotations[v1.AnnotationLightrunUser] == email {
+		return nil
 	}
-	if lu.LastName != want.LastName {
-		diffs = append(diffs, fmt.Sprintf("last name %q → %q", lu.LastName, want.LastName))
+	base := u.DeepCopy()
+	if u.Annotations == nil {
+		u.Annotations = map[string]string{}
 	}
-	if have := normalRoles(lu.Roles); !slices.Equal(have, want.Roles) {
-		diffs = append(diffs, fmt.Sprintf("roles %v → %v", have, want.Roles))
+	u.Annotations[v1.AnnotationLightrunUser] = email
+	// The patch answers with the stored object; the status this reconcile
+	// is computing must survive it.
+	status := u.Status.DeepCopy()
+	if err := r.Patch(ctx, u, client.MergeFrom(base)); err != nil {
+		return fmt.Errorf("recording the create of %s: %w", email, err)
 	}
-	if len(diffs) > 0 {
-		updated, err := backend.UpdateUser(ctx, want)
-		if err != nil {
-			return false, err
-		}
-		*lu = *updated
-		changed = true
-		if drift {
-			metricDriftReverted.WithLabelValues(driftUserEdited).Inc()
-			eventf(r.recorder, u, true, EventDriftReverted, "RevertUser", "Lightrun user %s was edited in Lightrun; reverted %s (Lightrun rule 3).", want.Email, strings.Join(diffs, ", "))
-		} else {
-			eventf(r.recorder, u, false, EventUserUpdated, "UpdateUser", "Updated Lightrun user %s: %s.", want.Email, strings.Join(diffs, ", "))
-		}
+	u.Status = *status
+	return nil
+}
+
+// setEnabled enables or disables the Lightrun user as SCIM active says.
+func (r *ScimUserReconciler) setEnabled(ctx context.Context, u *v1.ScimUser, backend connect.Lightrun, lu *connect.User, want connect.User, drift bool) (bool, error) {
+	if lu.Enabled == want.Enabled {
+		return false, nil
 	}
-	if lu.Enabled != want.Enabled {
-		if err := backend.SetUserEnabled(ctx, want.Email, want.Enabled); err != nil {
-			return changed, err
-		}
-		lu.Enabled = want.Enabled
-		changed = true
-		state, reason := "disabled", EventUserDisabled
-		if want.Enabled {
-			state, reason = "enabled", EventUserEnabled
-		}
-		if drift {
-			metricDriftReverted.WithLabelValues(driftUserDisabled).Inc()
-			eventf(r.recorder, u, true, EventDriftReverted, "RevertUserState", "Lightrun user %s was %s in Lightrun; %s it again (Lightrun rule 3).", want.Email, map[bool]string{true: "disabled", false: "enabled"}[want.Enabled], state)
-		} else {
-			eventf(r.recorder, u, false, reason, "SetUserState", "Lightrun user %s %s (SCIM active=%t).", want.Email, state, want.Enabled)
-		}
+	if err := backend.SetUserEnabled(ctx, want.Email, want.Enabled); err != nil {
+		return false, err
 	}
-	return changed, nil
+	lu.Enabled = want.Enabled
+	state, reason := "disabled", EventUserDisabled
+	if want.Enabled {
+		state, reason = "enabled", EventUserEnabled
+	}
+	if drift {
+		metricDriftReverted.WithLabelValues(driftUserDisabled).Inc()
+		eventf(r.recorder, u, true, EventDriftReverted, "RevertUserState", "Lightrun user %s was %s in Lightrun; %s it again (Lightrun rule 3).", want.Email, map[bool]string{true: "disabled", false: "enabled"}[want.Enabled], state)
+	} else {
+		eventf(r.recorder, u, false, reason, "SetUserState", "Lightrun user %s %s (SCIM active=%t).", want.Email, state, want.Enabled)
+	}
+	return true, nil
 }
 
 // finalize deprovisions the Lightrun user of a deleted ScimUser per the
-// IdentityConfig's deprovisionPolicy, then lets the object go. done is true
-// when the object needs no status write (the finalizer is gone).
-func (r *ScimUserReconciler) finalize(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig) (ctrl.Result, bool, error) {
+// IdentityConfig's deprovisionPolicy, then lets the object go.
+func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], ic *v1.IdentityConfig) (ctrl.Result, error) {
+	u := s.obj
 	if !controllerutil.ContainsFinalizer(u, v1.FinalizerLightrun) {
-		return ctrl.Result{}, true, nil
+		s.released = true
+		return ctrl.Result{}, nil
 	}
 	email := managedEmail(u)
 	switch {
 	case email == "":
 		// Never provisioned (refused, or still waiting): nothing in Lightrun.
-		return ctrl.Result{}, true, removeFinalizer(ctx, r.Client, u)
+		return ctrl.Result{}, s.removeFinalizer(ctx)
 	case ic == nil:
 		eventf(r.recorder, u, true, EventLeftInLightrun, "LeaveUser",
 			"IdentityConfig %s is gone, so Lightrun cannot be reached for this user; Lightrun user %s is left as it is.", u.Spec.IdentityConfigRef.Name, email)
-		return ctrl.Result{}, true, removeFinalizer(ctx, r.Client, u)
+		return ctrl.Result{}, s.removeFinalizer(ctx)
 	}
 	if hold := provisioningHold(ic); hold != "" {
 		r.setSynced(u, metav1.ConditionFalse, v1.ReasonDeleting, "Deprovisioning Lightrun user %s is held: %s", email, hold)
-		return ctrl.Result{}, false, nil
+		return ctrl.Result{}, nil
 	}
 	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
-		return ctrl.Result{}, false, err
+		return ctrl.Result{}, err
 	}
 	done, err := r.deprovision(ctx, backend, ic, email)
 	if err != nil {
-		res, err := r.fail(u, ic, "Deprovisioning Lightrun user "+email, err)
-		return res, false, err
+		return r.fail(u, ic, "Deprovisioning Lightrun user "+email, err)
 	}
 	reason := EventUserDisabled
 	if policyOf(ic) == v1.DeprovisionDelete {
 		reason = EventUserDeleted
 	}
 	eventf(r.recorder, u, false, reason, "Deprovision", "The IdP deleted the user: Lightrun user %s %s (deprovisionPolicy %s).", email, done, policyOf(ic))
-	return ctrl.Result{}, true, removeFinalizer(ctx, r.Client, u)
+	return ctrl.Result{}, s.removeFinalizer(ctx)
 }
 
 // SetupWithManager registers the controller and its watches.

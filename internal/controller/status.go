@@ -17,19 +17,14 @@ limitations under the License.
 package controller
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
@@ -48,6 +43,14 @@ func setCondition(conds *[]metav1.Condition, generation int64, typ string, statu
 	meta.SetStatusCondition(conds, metav1.Condition{
 		Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: generation,
 	})
+}
+
+// conditionReason is the reason of the condition typ, or "" without one.
+func conditionReason(conds []metav1.Condition, typ string) string {
+	if c := meta.FindStatusCondition(conds, typ); c != nil {
+		return c.Reason
+	}
+	return ""
 }
 
 // conditionIs reports whether the condition typ has this status.
@@ -109,52 +112,4 @@ func (f failure) result() (ctrl.Result, error) {
 	default:
 		return ctrl.Result{}, f.Err
 	}
-}
-
-// ensureFinalizer adds the finalizer with a merge patch (no read-modify-write
-// race with the SCIM endpoint's updates of the spec).
-func ensureFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
-	if controllerutil.ContainsFinalizer(obj, v1.FinalizerLightrun) {
-		return nil
-	}
-	base := obj.DeepCopyObject().(client.Object)
-	controllerutil.AddFinalizer(obj, v1.FinalizerLightrun)
-	if err := c.Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return fmt.Errorf("adding finalizer: %w", err)
-	}
-	return nil
-}
-
-// removeFinalizer drops the finalizer with a merge patch.
-func removeFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
-	if !controllerutil.ContainsFinalizer(obj, v1.FinalizerLightrun) {
-		return nil
-	}
-	base := obj.DeepCopyObject().(client.Object)
-	controllerutil.RemoveFinalizer(obj, v1.FinalizerLightrun)
-	if err := c.Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("removing finalizer: %w", err))
-	}
-	return nil
-}
-
-// writeStatus writes obj's status as a merge patch against base, a copy of
-// obj carrying the status as it was read; nothing is written when the two
-// are equal, so a reconcile that changes nothing writes nothing.
-func writeStatus(ctx context.Context, c client.Client, obj, base client.Object, before, after any) error {
-	if equality.Semantic.DeepEqual(before, after) {
-		return nil
-	}
-	if err := c.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("writing status: %w", err))
-	}
-	return nil
-}
-
-// observeReconcile records a reconcile's duration and outcome.
-func observeReconcile(controller string, start time.Time, outcome string) {
-	if outcome == "" {
-		outcome = "None"
-	}
-	metricReconcileDuration.WithLabelValues(controller, outcome).Observe(time.Since(start).Seconds())
 }

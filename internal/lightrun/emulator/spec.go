@@ -29,8 +29,9 @@ import (
 	"github.com/pb33f/libopenapi-validator/config"
 )
 
-// specJSON is Lightrun's published OpenAPI document, byte-for-byte the file in
-// shared/lightrun-api (spec_test.go fails when the two drift apart).
+// specJSON is Lightrun's published OpenAPI document ("Lightrun API" v1), kept
+// byte for byte as Lightrun publishes it: this embedded copy is the one
+// source the client and the emulator follow (docs/lightrun-api.md).
 //
 //go:embed lightrun-openapi.json
 var specJSON []byte

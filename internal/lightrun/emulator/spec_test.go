@@ -17,44 +17,13 @@ limitations under the License.
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 )
-
-// sharedSpecPath is Lightrun's OpenAPI document in the workspace's shared/
-// directory, beside the repository root. LIGHTRUN_OPENAPI_SPEC overrides it.
-func sharedSpecPath() string {
-	if p := os.Getenv("LIGHTRUN_OPENAPI_SPEC"); p != "" {
-		return p
-	}
-	return filepath.Join("..", "..", "..", "..", "shared", "lightrun-api", "lightrun-openapi.json")
-}
-
-// TestEmbeddedSpecMatchesShared fails when the embedded copy drifts from the
-// published document. A clean clone may have no shared/ beside it; only then
-// is the test skipped.
-func TestEmbeddedSpecMatchesShared(t *testing.T) {
-	path := sharedSpecPath()
-	shared, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("%s is absent; cannot compare the embedded spec with it", path)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(shared, specJSON) {
-		t.Fatalf("internal/lightrun/emulator/lightrun-openapi.json differs from %s: copy the shared file over it (byte for byte) and review what changed", path)
-	}
-}
 
 // TestPatchedSpecIsValidOpenAPI: the published document fails strict OpenAPI
 // 3.1 validation for exactly the two known defects; the patched one passes.
