@@ -233,6 +233,18 @@ func ErrNotFound(format string, args ...any) *Error {
 	return newError(http.StatusNotFound, "", format, args...)
 }
 
+// ErrForbidden: RFC 7644 §3.12, 403 without a scimType — the client may
+// not perform the operation (for example on a disabled endpoint).
+func ErrForbidden(format string, args ...any) *Error {
+	return newError(http.StatusForbidden, "", format, args...)
+}
+
+// ErrMethodNotAllowed: 405 — the endpoint exists but does not support the
+// HTTP method (RFC 7644 §3.2 lists the methods of each endpoint).
+func ErrMethodNotAllowed(format string, args ...any) *Error {
+	return newError(http.StatusMethodNotAllowed, "", format, args...)
+}
+
 // ErrConflict: RFC 7644 §3.12, 409 without a scimType — the request
 // conflicts with the current state of the resource (use ErrUniqueness for a
 // duplicate userName or displayName).

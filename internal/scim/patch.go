@@ -65,7 +65,7 @@ func ParsePatch(body []byte) (PatchRequest, error) {
 	if err := decodeStrict(body, &raw); err != nil {
 		return PatchRequest{}, ErrInvalidSyntax("PATCH body is not a PatchOp message: %v", err)
 	}
-	if !containsFold(raw.Schemas, PatchOpURN) {
+	if !HasSchema(raw.Schemas, PatchOpURN) {
 		return PatchRequest{}, ErrInvalidSyntax("PATCH body \"schemas\" must contain %q", PatchOpURN)
 	}
 	if len(raw.Operations) == 0 {
@@ -142,15 +142,6 @@ func decodeStrict(data []byte, v any) error {
 		return errors.New("unexpected data after the JSON value")
 	}
 	return nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, e := range list {
-		if strings.EqualFold(e, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // inOperation prefixes an error's detail with the operation's index.

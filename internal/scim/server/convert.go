@@ -14,149 +14,21 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
 // This file maps between SCIM representations (map[string]any) and the
 // ScimUser/ScimGroup custom resources.
-
-// normalizeResource validates a POST or PUT body against rt's schemas and
-// returns it with attribute names in schema spelling. readOnly attributes
-// (id, meta, groups; RFC 7644 §3.3, §3.5.1: "SHALL be ignored") and the
-// writeOnly password (never stored) are dropped, as are attributes no
-// schema defines (IdPs send custom attributes freely; RFC 7644 §3.3 lets the
-// provider ignore what it does not support). Boolean strings from Entra
-// ("True") are read as booleans.
-func normalizeResource(rt ResourceType, in map[string]any) (map[string]any, error) {
-	out := map[string]any{}
-	core := LookupSchema(rt.Schema)
-	for _, key := range sortedKeys(in) {
-		v := in[key]
-		if strings.EqualFold(key, "schemas") {
-			continue // checked by checkSchemas, rewritten on output
-		}
-		if ext := rt.extension(key); ext != nil {
-			m, ok := v.(map[string]any)
-			if !ok {
-				if v == nil {
-					continue
-				}
-				return nil, ErrInvalidValue("%s must be an object", ext.ID)
-			}
-			extOut := map[string]any{}
-			for _, sk := range sortedKeys(m) {
-				attr := ext.Attribute(sk)
-				if attr == nil {
-					continue
-				}
-				cv, keep, err := normalizeAttribute(attr, m[sk], ext.ID+":"+attr.Name)
-				if err != nil {
-					return nil, err
-				}
-				if keep {
-					extOut[attr.Name] = cv
-				}
-			}
-			if len(extOut) > 0 {
-				out[ext.ID] = extOut
-			}
-			continue
-		}
-		attr := core.Attribute(key)
-		if attr == nil {
-			attr = commonAttribute(key)
-		}
-		if attr == nil {
-			continue
-		}
-		cv, keep, err := normalizeAttribute(attr, v, attr.Name)
-		if err != nil {
-			return nil, err
-		}
-		if keep {
-			out[attr.Name] = cv
-		}
-	}
-	return out, nil
-}
-
-// normalizeAttribute checks one attribute's value; keep is false for values
-// the server ignores (null, readOnly, writeOnly).
-func normalizeAttribute(attr *Attribute, v any, path string) (any, bool, error) {
-	if v == nil || attr.EffectiveMutability() == MutabilityReadOnly || attr.EffectiveReturned() == ReturnedNever {
-		return nil, false, nil
-	}
-	v = coerceBooleans(attr, v, false)
-	if !attr.MultiValued {
-		cv, err := checkValue(attr, v, path)
-		return cv, err == nil, err
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, false, ErrInvalidValue("%s is multi-valued and must be an array, got %s", path, jsonKind(v))
-	}
-	out := make([]any, 0, len(list))
-	primaries := 0
-	for i, e := range list {
-		if e == nil {
-			continue
-		}
-		cv, err := checkValue(attr, e, fmt.Sprintf("%s[%d]", path, i))
-		if err != nil {
-			return nil, false, err
-		}
-		if m, ok := cv.(map[string]any); ok && m["primary"] == true {
-			primaries++
-		}
-		out = append(out, cv)
-	}
-	if primaries > 1 {
-		// RFC 7643 §2.4: the primary attribute value "true" MUST appear no more than once.
-		return nil, false, ErrInvalidValue("at most one value of %s may be primary", path)
-	}
-	return out, true, nil
-}
-
-// checkSchemas enforces RFC 7644 §3.3: the body lists the resource's core
-// schema, and no schema the resource type does not have.
-func checkSchemas(rt ResourceType, body map[string]any) error {
-	v, _, ok := lookupKey(body, "schemas")
-	if !ok {
-		return ErrInvalidValue("the request body must list its schemas, including %s", rt.Schema)
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return ErrInvalidValue("schemas must be an array of URIs")
-	}
-	hasCore := false
-	for _, s := range list {
-		urn, ok := s.(string)
-		if !ok {
-			return ErrInvalidValue("schemas must be an array of URIs")
-		}
-		switch {
-		case strings.EqualFold(urn, rt.Schema):
-			hasCore = true
-		case rt.extension(urn) != nil:
-		default:
-			return ErrInvalidValue("schema %q is not supported by the %s resource type", urn, rt.Name)
-		}
-	}
-	if !hasCore {
-		return ErrInvalidValue("schemas must include %s", rt.Schema)
-	}
-	return nil
-}
 
 func str(m map[string]any, key string) string {
 	s, _ := m[key].(string)
@@ -181,7 +53,7 @@ func multiValues(m map[string]any, key string) ([]v1.ScimMultiValue, error) {
 		mv := v1.ScimMultiValue{Value: str(em, "value"), Display: str(em, "display"), Type: str(em, "type")}
 		mv.Primary, _ = boolean(em, "primary")
 		if mv.Value == "" {
-			return nil, ErrInvalidValue("%s[%d].value is required", key, i)
+			return nil, scim.ErrInvalidValue("%s[%d].value is required", key, i)
 		}
 		out = append(out, mv)
 	}
@@ -205,7 +77,7 @@ func userSpecFromResource(res map[string]any) (v1.ScimUserSpec, error) {
 	}
 	if spec.UserName == "" {
 		// RFC 7643 §4.1.1: userName is REQUIRED.
-		return spec, ErrInvalidValue("userName is required")
+		return spec, scim.ErrInvalidValue("userName is required")
 	}
 	if active, ok := boolean(res, "active"); ok {
 		spec.Active = ptr.To(active)
@@ -242,7 +114,7 @@ func userSpecFromResource(res map[string]any) (v1.ScimUserSpec, error) {
 		a.Primary, _ = boolean(am, "primary")
 		spec.Addresses = append(spec.Addresses, a)
 	}
-	if ent := object(res, EnterpriseUserSchemaURN); ent != nil {
+	if ent := object(res, scim.EnterpriseUserSchemaURN); ent != nil {
 		e := &v1.ScimEnterpriseUser{
 			EmployeeNumber: str(ent, "employeeNumber"),
 			CostCenter:     str(ent, "costCenter"),
@@ -305,7 +177,7 @@ func meta(resourceType, location, resourceVersion string, created time.Time, ann
 func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) map[string]any {
 	s := &u.Spec
 	res := map[string]any{
-		"schemas":  []any{UserSchemaURN},
+		"schemas":  []any{scim.UserSchemaURN},
 		"id":       u.Name,
 		"userName": s.UserName,
 		"active":   ptr.Deref(s.Active, true),
@@ -379,8 +251,8 @@ func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) map[string]
 			ent["manager"] = manager
 		}
 		if len(ent) > 0 {
-			res[EnterpriseUserSchemaURN] = ent
-			res["schemas"] = []any{UserSchemaURN, EnterpriseUserSchemaURN}
+			res[scim.EnterpriseUserSchemaURN] = ent
+			res["schemas"] = []any{scim.UserSchemaURN, scim.EnterpriseUserSchemaURN}
 		}
 	}
 	return res
@@ -397,7 +269,7 @@ type memberRef struct {
 // group's members are never gathered needlessly.
 func groupResource(g *v1.ScimGroup, members []memberRef, baseURL string) map[string]any {
 	res := map[string]any{
-		"schemas":     []any{GroupSchemaURN},
+		"schemas":     []any{scim.GroupSchemaURN},
 		"id":          g.Name,
 		"displayName": g.Spec.DisplayName,
 		"meta":        meta("Group", baseURL+"/Groups/"+g.Name, g.ResourceVersion, g.CreationTimestamp.Time, g.Annotations),
