@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -87,7 +86,7 @@ func TestErrorBody(t *testing.T) {
 		},
 		{
 			name: "RFC 7644 §3.12 empty detail omitted",
-			err:  &Error{Status: http.StatusConflict, ScimType: ScimTypeUniqueness},
+			err:  &Error{Status: statusConflict, ScimType: ScimTypeUniqueness},
 			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409","scimType":"uniqueness"}`,
 		},
 	}
