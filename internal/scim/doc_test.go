@@ -36,7 +36,7 @@ func TestProtocolImportsNeitherHTTPNorAPI(t *testing.T) {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	const module = "github.com/lightrun-platform/lightrun-identity-operator/"
-	for _, dep := range strings.Fields(string(out)) {
+	for dep := range strings.FieldsSeq(string(out)) {
 		if dep == "net/http" || strings.HasPrefix(dep, module+"api/") {
 			t.Errorf("internal/scim depends on %s", dep)
 		}

@@ -17,6 +17,10 @@ limitations under the License.
 package server
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
 	"strings"
 	"time"
 
@@ -28,106 +32,175 @@ import (
 )
 
 // This file maps between SCIM representations (map[string]any) and the
-// ScimUser/ScimGroup custom resources.
+// ScimUser/ScimGroup custom resources. The json tags of ScimUserSpec and
+// ScimGroupSpec are the SCIM attribute names (convert_test.go checks them
+// against the schemas), so attributes go across through encoding/json and
+// a new attribute needs no code here. What is not the same on both sides is
+// handled by name below:
+//   - id, meta and schemas come from the object and the extensions present
+//     (RFC 7643 §3, §3.1), never from the spec;
+//   - identityConfigRef is the tenant, set by the server;
+//   - a user's groups are stored as group ids and rendered as the readOnly
+//     "groups" (RFC 7643 §4.1.2); a group's members are stored on its users;
+//   - the enterprise extension is spec.enterprise, in SCIM the object under
+//     its URN (RFC 7643 §3.3), and its manager's "$ref" is spelled "ref";
+//   - password never reaches here: scim.Normalize drops it.
 
-func str(m map[string]any, key string) string {
-	s, _ := m[key].(string)
-	return s
-}
+// The json names of spec fields that are not SCIM attributes of the same name.
+const (
+	// specTenantKey is identityConfigRef, which the server sets from the URL.
+	specTenantKey = "identityConfigRef"
+	// specGroupsKey is a user's group ids; SCIM "groups" is readOnly.
+	specGroupsKey = "groups"
+	// specEnterpriseKey holds the enterprise User extension.
+	specEnterpriseKey = "enterprise"
+	// specManagerRefKey is the enterprise manager's "$ref": the API keeps to
+	// Kubernetes field names, which have no "$".
+	specManagerRefKey = "ref"
+	// scimRefKey is the SCIM spelling of a reference sub-attribute (RFC 7643 §2.3.7).
+	scimRefKey = "$ref"
+	// membersKey is Group "members"; membership is stored on the users.
+	membersKey = "members"
+)
 
-func boolean(m map[string]any, key string) (bool, bool) {
-	b, ok := m[key].(bool)
-	return b, ok
-}
-
-func object(m map[string]any, key string) map[string]any {
-	o, _ := m[key].(map[string]any)
-	return o
-}
-
-func multiValues(m map[string]any, key string) ([]v1.ScimMultiValue, error) {
-	list, _ := m[key].([]any)
-	var out []v1.ScimMultiValue
-	for i, e := range list {
-		em, _ := e.(map[string]any)
-		mv := v1.ScimMultiValue{Value: str(em, "value"), Display: str(em, "display"), Type: str(em, "type")}
-		mv.Primary, _ = boolean(em, "primary")
-		if mv.Value == "" {
-			return nil, scim.ErrInvalidValue("%s[%d].value is required", key, i)
+// specFromResource reads a normalized SCIM resource into spec (a pointer to
+// a spec type) through the spec's json tags.
+func specFromResource(res map[string]any, spec any) error {
+	in := make(map[string]any, len(res))
+	for k, v := range res {
+		if list, ok := v.([]any); ok && len(list) == 0 {
+			// RFC 7643 §2.5: an empty array is unassigned, so the spec's
+			// list stays nil, as the API server would store it.
+			continue
 		}
-		out = append(out, mv)
+		in[k] = v
 	}
-	return out, nil
+	data, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("encoding the resource: %w", err)
+	}
+	if err := json.Unmarshal(data, spec); err != nil {
+		return fmt.Errorf("decoding the resource into %T: %w", spec, err)
+	}
+	return nil
+}
+
+// resourceFromSpec returns a spec's fields as SCIM attributes by their json
+// tags; omitempty leaves unassigned ones out, as RFC 7643 §2.5 allows.
+func resourceFromSpec(spec any) (map[string]any, error) {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %T: %w", spec, err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("decoding %T: %w", spec, err)
+	}
+	return res, nil
+}
+
+// jsonName is the name a struct field has in JSON: its json tag's name, or
+// the field name when the tag gives none.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+// withManagerRef returns the enterprise extension ext with its manager's key
+// from renamed to to, copying what it changes so that ext is left as it is.
+func withManagerRef(ext map[string]any, from, to string) map[string]any {
+	manager, ok := ext["manager"].(map[string]any)
+	if !ok {
+		return ext
+	}
+	ref, ok := manager[from]
+	if !ok {
+		return ext
+	}
+	manager = maps.Clone(manager)
+	delete(manager, from)
+	manager[to] = ref
+	ext = maps.Clone(ext)
+	ext["manager"] = manager
+	return ext
 }
 
 // userSpecFromResource reads a normalized SCIM User into a ScimUser spec.
 func userSpecFromResource(res map[string]any) (v1.ScimUserSpec, error) {
-	spec := v1.ScimUserSpec{
-		UserName:          strings.TrimSpace(str(res, "userName")),
-		ExternalID:        str(res, "externalId"),
-		DisplayName:       str(res, "displayName"),
-		NickName:          str(res, "nickName"),
-		ProfileURL:        str(res, "profileUrl"),
-		Title:             str(res, "title"),
-		UserType:          str(res, "userType"),
-		PreferredLanguage: str(res, "preferredLanguage"),
-		Locale:            str(res, "locale"),
-		Timezone:          str(res, "timezone"),
-		Active:            ptr.To(true),
+	in := maps.Clone(res)
+	delete(in, specTenantKey)
+	delete(in, specGroupsKey)
+	delete(in, specEnterpriseKey)
+	if ext, ok := in[scim.EnterpriseUserSchemaURN].(map[string]any); ok {
+		in[specEnterpriseKey] = withManagerRef(ext, scimRefKey, specManagerRefKey)
 	}
+	delete(in, scim.EnterpriseUserSchemaURN)
+	var spec v1.ScimUserSpec
+	if err := specFromResource(in, &spec); err != nil {
+		return spec, fmt.Errorf("reading a SCIM User: %w", err)
+	}
+	spec.UserName = strings.TrimSpace(spec.UserName)
 	if spec.UserName == "" {
 		// RFC 7643 §4.1.1: userName is REQUIRED.
 		return spec, scim.ErrInvalidValue("userName is required")
 	}
-	if active, ok := boolean(res, "active"); ok {
-		spec.Active = ptr.To(active)
+	if spec.Active == nil {
+		// A user the IdP says nothing about is active, as the CRD defaults.
+		spec.Active = ptr.To(true)
 	}
-	if n := object(res, "name"); n != nil {
-		spec.Name = &v1.ScimName{
-			Formatted:       str(n, "formatted"),
-			FamilyName:      str(n, "familyName"),
-			GivenName:       str(n, "givenName"),
-			MiddleName:      str(n, "middleName"),
-			HonorificPrefix: str(n, "honorificPrefix"),
-			HonorificSuffix: str(n, "honorificSuffix"),
-		}
-		if *spec.Name == (v1.ScimName{}) {
-			spec.Name = nil
-		}
+	if spec.Name != nil && *spec.Name == (v1.ScimName{}) {
+		spec.Name = nil
 	}
-	var err error
-	for key, dst := range map[string]*[]v1.ScimMultiValue{
-		"emails": &spec.Emails, "phoneNumbers": &spec.PhoneNumbers, "ims": &spec.IMs, "photos": &spec.Photos,
-		"entitlements": &spec.Entitlements, "roles": &spec.Roles, "x509Certificates": &spec.X509Certificates,
-	} {
-		if *dst, err = multiValues(res, key); err != nil {
-			return spec, err
+	if err := requireMultiValues(&spec); err != nil {
+		return spec, err
+	}
+	if e := spec.Enterprise; e != nil {
+		if m := e.Manager; m != nil && m.Value == "" && m.Ref == "" {
+			// RFC 7643 §4.3: a manager is named by its id or URI;
+			// displayName alone is readOnly and names nobody.
+			e.Manager = nil
+		}
+		if *e == (v1.ScimEnterpriseUser{}) {
+			spec.Enterprise = nil
 		}
 	}
-	addresses, _ := res["addresses"].([]any)
-	for _, e := range addresses {
-		am, _ := e.(map[string]any)
-		a := v1.ScimAddress{
-			Formatted: str(am, "formatted"), StreetAddress: str(am, "streetAddress"), Locality: str(am, "locality"),
-			Region: str(am, "region"), PostalCode: str(am, "postalCode"), Country: str(am, "country"), Type: str(am, "type"),
+	return spec, nil
+}
+
+// requireMultiValues refuses a multi-valued attribute value without its
+// "value" (RFC 7643 §2.4), which ScimMultiValue requires.
+func requireMultiValues(spec *v1.ScimUserSpec) error {
+	v := reflect.ValueOf(spec).Elem()
+	for i := range v.NumField() {
+		values, ok := reflect.TypeAssert[[]v1.ScimMultiValue](v.Field(i))
+		if !ok {
+			continue
 		}
-		a.Primary, _ = boolean(am, "primary")
-		spec.Addresses = append(spec.Addresses, a)
+		for j, mv := range values {
+			if mv.Value == "" {
+				return scim.ErrInvalidValue("%s[%d].value is required", jsonName(v.Type().Field(i)), j)
+			}
+		}
 	}
-	if ent := object(res, scim.EnterpriseUserSchemaURN); ent != nil {
-		e := &v1.ScimEnterpriseUser{
-			EmployeeNumber: str(ent, "employeeNumber"),
-			CostCenter:     str(ent, "costCenter"),
-			Organization:   str(ent, "organization"),
-			Division:       str(ent, "division"),
-			Department:     str(ent, "department"),
-		}
-		if m := object(ent, "manager"); m != nil && (str(m, "value") != "" || str(m, "$ref") != "") {
-			e.Manager = &v1.ScimManager{Value: str(m, "value"), Ref: str(m, "$ref"), DisplayName: str(m, "displayName")}
-		}
-		if *e != (v1.ScimEnterpriseUser{}) {
-			spec.Enterprise = e
-		}
+	return nil
+}
+
+// groupSpecFromResource reads a normalized SCIM Group into a ScimGroup
+// spec; its members are the caller's to read.
+func groupSpecFromResource(res map[string]any) (v1.ScimGroupSpec, error) {
+	in := maps.Clone(res)
+	delete(in, specTenantKey)
+	delete(in, membersKey)
+	var spec v1.ScimGroupSpec
+	if err := specFromResource(in, &spec); err != nil {
+		return spec, fmt.Errorf("reading a SCIM Group: %w", err)
+	}
+	if spec.DisplayName == "" {
+		// RFC 7643 §4.2: displayName is REQUIRED.
+		return spec, scim.ErrInvalidValue("displayName is required")
 	}
 	return spec, nil
 }
@@ -136,26 +209,6 @@ func userSpecFromResource(res map[string]any) (v1.ScimUserSpec, error) {
 type groupRef struct {
 	ID          string
 	DisplayName string
-}
-
-func putStr(m map[string]any, key, value string) {
-	if value != "" {
-		m[key] = value
-	}
-}
-
-func multiValueList(values []v1.ScimMultiValue) []any {
-	out := make([]any, len(values))
-	for i, v := range values {
-		m := map[string]any{"value": v.Value}
-		putStr(m, "display", v.Display)
-		putStr(m, "type", v.Type)
-		if v.Primary {
-			m["primary"] = true
-		}
-		out[i] = m
-	}
-	return out
 }
 
 // weakETag is meta.version and the ETag header: a weak entity tag from the
@@ -174,88 +227,34 @@ func meta(resourceType, location, resourceVersion string, created time.Time, ann
 
 // userResource renders a ScimUser as a SCIM User (RFC 7643 §4.1). groups
 // are the user's direct groups that exist.
-func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) map[string]any {
-	s := &u.Spec
-	res := map[string]any{
-		"schemas":  []any{scim.UserSchemaURN},
-		"id":       u.Name,
-		"userName": s.UserName,
-		"active":   ptr.Deref(s.Active, true),
-		"meta":     meta("User", baseURL+"/Users/"+u.Name, u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations),
+func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string]any, error) {
+	res, err := resourceFromSpec(u.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("rendering ScimUser %s: %w", u.Name, err)
 	}
-	putStr(res, "externalId", s.ExternalID)
-	putStr(res, "displayName", s.DisplayName)
-	putStr(res, "nickName", s.NickName)
-	putStr(res, "profileUrl", s.ProfileURL)
-	putStr(res, "title", s.Title)
-	putStr(res, "userType", s.UserType)
-	putStr(res, "preferredLanguage", s.PreferredLanguage)
-	putStr(res, "locale", s.Locale)
-	putStr(res, "timezone", s.Timezone)
-	if n := s.Name; n != nil {
-		name := map[string]any{}
-		putStr(name, "formatted", n.Formatted)
-		putStr(name, "familyName", n.FamilyName)
-		putStr(name, "givenName", n.GivenName)
-		putStr(name, "middleName", n.MiddleName)
-		putStr(name, "honorificPrefix", n.HonorificPrefix)
-		putStr(name, "honorificSuffix", n.HonorificSuffix)
-		res["name"] = name
-	}
-	for key, values := range map[string][]v1.ScimMultiValue{
-		"emails": s.Emails, "phoneNumbers": s.PhoneNumbers, "ims": s.IMs, "photos": s.Photos,
-		"entitlements": s.Entitlements, "roles": s.Roles, "x509Certificates": s.X509Certificates,
-	} {
-		if len(values) > 0 {
-			res[key] = multiValueList(values)
+	delete(res, specTenantKey)
+	delete(res, specGroupsKey)
+	res["schemas"] = []any{scim.UserSchemaURN}
+	res["id"] = u.Name
+	// Always returned, true when unset, as the CRD defaults.
+	res["active"] = ptr.Deref(u.Spec.Active, true)
+	res["meta"] = meta("User", baseURL+"/Users/"+u.Name, u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations)
+	if ext, ok := res[specEnterpriseKey].(map[string]any); ok {
+		delete(res, specEnterpriseKey)
+		if len(ext) > 0 {
+			res[scim.EnterpriseUserSchemaURN] = withManagerRef(ext, specManagerRefKey, scimRefKey)
+			res["schemas"] = []any{scim.UserSchemaURN, scim.EnterpriseUserSchemaURN}
 		}
-	}
-	if len(s.Addresses) > 0 {
-		list := make([]any, len(s.Addresses))
-		for i, a := range s.Addresses {
-			m := map[string]any{}
-			putStr(m, "formatted", a.Formatted)
-			putStr(m, "streetAddress", a.StreetAddress)
-			putStr(m, "locality", a.Locality)
-			putStr(m, "region", a.Region)
-			putStr(m, "postalCode", a.PostalCode)
-			putStr(m, "country", a.Country)
-			putStr(m, "type", a.Type)
-			if a.Primary {
-				m["primary"] = true
-			}
-			list[i] = m
-		}
-		res["addresses"] = list
 	}
 	if len(groups) > 0 {
 		list := make([]any, len(groups))
 		for i, g := range groups {
 			// RFC 7643 §4.1.2: groups is readOnly; "direct" membership.
-			list[i] = map[string]any{"value": g.ID, "$ref": baseURL + "/Groups/" + g.ID, "display": g.DisplayName, "type": "direct"}
+			list[i] = map[string]any{"value": g.ID, scimRefKey: baseURL + "/Groups/" + g.ID, "display": g.DisplayName, "type": "direct"}
 		}
-		res["groups"] = list
+		res[specGroupsKey] = list
 	}
-	if e := s.Enterprise; e != nil {
-		ent := map[string]any{}
-		putStr(ent, "employeeNumber", e.EmployeeNumber)
-		putStr(ent, "costCenter", e.CostCenter)
-		putStr(ent, "organization", e.Organization)
-		putStr(ent, "division", e.Division)
-		putStr(ent, "department", e.Department)
-		if m := e.Manager; m != nil {
-			manager := map[string]any{}
-			putStr(manager, "value", m.Value)
-			putStr(manager, "$ref", m.Ref)
-			putStr(manager, "displayName", m.DisplayName)
-			ent["manager"] = manager
-		}
-		if len(ent) > 0 {
-			res[scim.EnterpriseUserSchemaURN] = ent
-			res["schemas"] = []any{scim.UserSchemaURN, scim.EnterpriseUserSchemaURN}
-		}
-	}
-	return res
+	return res, nil
 }
 
 // memberRef is one member of a group, as Group "members" shows it.
@@ -267,22 +266,25 @@ type memberRef struct {
 // groupResource renders a ScimGroup as a SCIM Group (RFC 7643 §4.2).
 // members is nil when the members are not to be returned, so that a large
 // group's members are never gathered needlessly.
-func groupResource(g *v1.ScimGroup, members []memberRef, baseURL string) map[string]any {
-	res := map[string]any{
-		"schemas":     []any{scim.GroupSchemaURN},
-		"id":          g.Name,
-		"displayName": g.Spec.DisplayName,
-		"meta":        meta("Group", baseURL+"/Groups/"+g.Name, g.ResourceVersion, g.CreationTimestamp.Time, g.Annotations),
+func groupResource(g *v1.ScimGroup, members []memberRef, baseURL string) (map[string]any, error) {
+	res, err := resourceFromSpec(g.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("rendering ScimGroup %s: %w", g.Name, err)
 	}
-	putStr(res, "externalId", g.Spec.ExternalID)
+	delete(res, specTenantKey)
+	res["schemas"] = []any{scim.GroupSchemaURN}
+	res["id"] = g.Name
+	res["meta"] = meta("Group", baseURL+"/Groups/"+g.Name, g.ResourceVersion, g.CreationTimestamp.Time, g.Annotations)
 	if members != nil {
 		list := make([]any, len(members))
 		for i, m := range members {
-			entry := map[string]any{"value": m.ID, "$ref": baseURL + "/Users/" + m.ID, "type": "User"}
-			putStr(entry, "display", m.Display)
+			entry := map[string]any{"value": m.ID, scimRefKey: baseURL + "/Users/" + m.ID, "type": "User"}
+			if m.Display != "" {
+				entry["display"] = m.Display
+			}
 			list[i] = entry
 		}
-		res["members"] = list
+		res[membersKey] = list
 	}
-	return res
+	return res, nil
 }

@@ -41,10 +41,9 @@ func groupFromBody(body map[string]any) (v1.ScimGroupSpec, []string, error) {
 	if err != nil {
 		return v1.ScimGroupSpec{}, nil, err
 	}
-	spec := v1.ScimGroupSpec{DisplayName: str(res, "displayName"), ExternalID: str(res, "externalId")}
-	if spec.DisplayName == "" {
-		// RFC 7643 §4.2: displayName is REQUIRED.
-		return spec, nil, scim.ErrInvalidValue("displayName is required")
+	spec, err := groupSpecFromResource(res)
+	if err != nil {
+		return spec, nil, err
 	}
 	members, err := bodyMemberIDs(res)
 	return spec, members, err
@@ -58,11 +57,11 @@ func bodyMemberIDs(res map[string]any) ([]string, error) {
 	ids := make([]string, 0, len(list))
 	for i, e := range list {
 		m, _ := e.(map[string]any)
-		id := str(m, "value")
+		id, _ := m["value"].(string)
 		if id == "" {
 			return nil, scim.ErrInvalidValue("members[%d].value is required", i)
 		}
-		if t := str(m, "type"); t != "" && t != "User" {
+		if t, _ := m["type"].(string); t != "" && t != "User" {
 			// Nested groups are not supported: Lightrun has none to map them to.
 			return nil, scim.ErrInvalidValue("members[%d] is a %s; only User members are supported", i, t)
 		}
@@ -135,7 +134,8 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *request) error {
 	change := store.MemberChange{Replace: true, Add: members}
 	return s.updateGroup(w, r, change, false, func(current *v1.ScimGroup) (*v1.ScimGroup, error) {
 		next := current.DeepCopy()
-		next.Spec.DisplayName, next.Spec.ExternalID = spec.DisplayName, spec.ExternalID
+		spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		next.Spec = spec
 		return next, nil
 	})
 }
@@ -165,7 +165,11 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 		if len(rest) == 0 {
 			return current, nil
 		}
-		res, err := scim.ApplyPatch(scim.GroupResourceType, groupResource(current, nil, r.baseURL), rest)
+		res, err := groupResource(current, nil, r.baseURL)
+		if err != nil {
+			return nil, err
+		}
+		res, err = scim.ApplyPatch(scim.GroupResourceType, res, rest)
 		if err != nil {
 			return nil, err
 		}
@@ -173,11 +177,13 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return nil, err
 		}
-		next := current.DeepCopy()
-		next.Spec.DisplayName, next.Spec.ExternalID = str(normalized, "displayName"), str(normalized, "externalId")
-		if next.Spec.DisplayName == "" {
-			return nil, scim.ErrInvalidValue("displayName is required")
+		spec, err := groupSpecFromResource(normalized)
+		if err != nil {
+			return nil, err
 		}
+		next := current.DeepCopy()
+		spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		next.Spec = spec
 		return next, nil
 	})
 }
@@ -248,7 +254,7 @@ func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs scim.AttributeSe
 		}
 		slices.SortFunc(members, func(a, b memberRef) int { return strings.Compare(a.ID, b.ID) })
 	}
-	return groupResource(g, members, r.baseURL), nil
+	return groupResource(g, members, r.baseURL)
 }
 
 // queryGroups answers GET /Groups and POST /Groups/.search.

@@ -105,7 +105,11 @@ func (s *Server) patchUser(w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return nil, err
 		}
-		res, err := scim.ApplyPatch(scim.UserResourceType, userResource(current, groups, r.baseURL), patch.Operations)
+		res, err := userResource(current, groups, r.baseURL)
+		if err != nil {
+			return nil, err
+		}
+		res, err = scim.ApplyPatch(scim.UserResourceType, res, patch.Operations)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +155,10 @@ func (s *Server) respondUser(w http.ResponseWriter, r *request, status int, u *v
 			return err
 		}
 	}
-	res := userResource(u, groups, r.baseURL)
+	res, err := userResource(u, groups, r.baseURL)
+	if err != nil {
+		return err
+	}
 	writeResource(w, status, attrs.Apply(res), u.ResourceVersion, r.baseURL+"/Users/"+u.Name)
 	return nil
 }
@@ -243,7 +250,7 @@ func (s *Server) userLister() lister[*v1.ScimUser] {
 					return nil, err
 				}
 			}
-			return userResource(u, groups, r.baseURL), nil
+			return userResource(u, groups, r.baseURL)
 		},
 	}
 }
