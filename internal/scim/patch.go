@@ -357,7 +357,7 @@ func applyOperation(rt ResourceType, res map[string]any, op PatchOperation) erro
 	}
 	if top.EffectiveMutability() == MutabilityWriteOnly {
 		// password: RFC 7643 §4.1.1 writeOnly. This server never stores
-		// it (DESIGN.md), so a valid value is accepted and dropped.
+		// it (docs/scim.md, Errors), so a valid value is accepted and dropped.
 		if op.Op != OpRemove && op.Value != nil {
 			if _, err := checkValue(t.definition(), op.Value, t.path); err != nil {
 				return err
@@ -958,7 +958,7 @@ func enforcePrimary(def *Attribute, path string, list []any, touched []int) erro
 }
 
 // dropPassword removes any password from the result: this server never
-// keeps one (DESIGN.md, ScimUser).
+// keeps one (docs/scim.md, Errors).
 func dropPassword(res map[string]any) {
 	deleteKey(res, "password")
 }
