@@ -17,9 +17,11 @@ limitations under the License.
 package server_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -149,3 +151,31 @@ var _ = Describe("rate limiting", func() {
 		Expect(last.body["schemas"]).To(ConsistOf(scim.ErrorURN))
 	})
 })
+
+// TestErrorStatusesAreHTTPStatuses checks the protocol package's status
+// numbers, which it keeps without net/http, against net/http's.
+func TestErrorStatusesAreHTTPStatuses(t *testing.T) {
+	for status, err := range map[int]*scim.Error{
+		http.StatusBadRequest:            scim.ErrInvalidValue("x"),
+		http.StatusUnauthorized:          scim.ErrUnauthorized("x"),
+		http.StatusForbidden:             scim.ErrForbidden("x"),
+		http.StatusNotFound:              scim.ErrNotFound("x"),
+		http.StatusMethodNotAllowed:      scim.ErrMethodNotAllowed("x"),
+		http.StatusConflict:              scim.ErrConflict("x"),
+		http.StatusPreconditionFailed:    scim.ErrPreconditionFailed("x"),
+		http.StatusRequestEntityTooLarge: scim.ErrPayloadTooLarge("x"),
+		http.StatusUnsupportedMediaType:  scim.ErrUnsupportedMediaType("x"),
+		http.StatusTooManyRequests:       scim.ErrTooManyRequests("x"),
+		http.StatusInternalServerError:   scim.AsError(errors.New("x")),
+		http.StatusNotImplemented:        scim.ErrNotImplemented("x"),
+		http.StatusServiceUnavailable:    scim.ErrServiceUnavailable("x"),
+	} {
+		if err.Status != status {
+			t.Errorf("%s: status %d, want %d", err, err.Status, status)
+		}
+		bare := &scim.Error{Status: status}
+		if want := fmt.Sprintf("scim %d %s", status, http.StatusText(status)); bare.Error() != want {
+			t.Errorf("got %q, want %q", bare.Error(), want)
+		}
+	}
+}
