@@ -29,7 +29,7 @@ import (
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	scim "github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
 
 var _ = Describe("IdentityConfig", func() {

@@ -41,8 +41,8 @@ import (
 
 	identityv1alpha1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	scimserver "github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
 
 // The manager's permissions. Controllers and the SCIM endpoint add their own
@@ -146,14 +146,14 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	ctrlOpts := opts.Controllers
 	ctrlOpts.SCIMEnabled = scimEnabled
 	ctrlOpts.SCIMPublicURL = opts.SCIMPublicURL
-	ctrlOpts.SCIMBasePath = scim.BasePath
+	ctrlOpts.SCIMBasePath = scimserver.BasePath
 	if err := controller.Setup(context.Background(), mgr, ctrlOpts); err != nil {
 		return nil, fmt.Errorf("setting up the controllers: %w", err)
 	}
 
 	if scimEnabled {
 		store := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{})
-		server := scim.NewServer(scim.Options{
+		server := scimserver.NewServer(scimserver.Options{
 			Addr:      opts.SCIMBindAddress,
 			CertDir:   opts.SCIMCertDir,
 			PublicURL: opts.SCIMPublicURL,

@@ -73,7 +73,7 @@ func expandPathless(rt ResourceType, res map[string]any, op PatchOperation) ([]P
 	var plain, containers, qualified []string
 	for k := range m {
 		switch {
-		case containsFold(rt.SchemaURNs(), k):
+		case HasSchema(rt.SchemaURNs(), k):
 			containers = append(containers, k)
 		case strings.ContainsAny(k, ".:"):
 			qualified = append(qualified, k)

@@ -16,9 +16,12 @@ limitations under the License.
 
 // Package scim is the protocol core of the operator's SCIM 2.0 endpoint
 // (RFC 7643 core schema, RFC 7644 protocol): schema metadata and attribute
-// path resolution, filters, PATCH, projection of attributes, sorting and
-// paging, and the SCIM error body. It does no HTTP and knows nothing of
-// Kubernetes; the handlers and the storage layer build on it.
+// path resolution, validation of resources against their schemas, filters,
+// PATCH, projection of attributes, sorting and paging, and the SCIM error
+// body. It imports neither net/http nor the operator's API types: the HTTP
+// handlers, Bulk and the conversion to the ScimUser and ScimGroup custom
+// resources are in internal/scim/server, and storage is behind the
+// interfaces of internal/scim/store.
 //
 // Resources are handled in their SCIM JSON form, map[string]any, the shape
 // encoding/json produces when decoding into an interface. Numbers may be
@@ -33,10 +36,13 @@ limitations under the License.
 // writes uses the schema's spelling.
 //
 // Where things are:
-//   - errors.go: the SCIM error (RFC 7644 §3.12) and the schema/message URNs;
+//   - errors.go: the SCIM error (RFC 7644 §3.12), its HTTP status as a plain
+//     number, and the schema/message URNs;
 //   - schema.go, schema_user.go, schema_group.go, resource_type.go: attribute
 //     metadata (RFC 7643 §7), the User, EnterpriseUser and Group schemas,
 //     the resource types, and attribute path resolution;
+//   - normalize.go: a POST or PUT body checked against its resource type's
+//     schemas and brought to schema spelling (RFC 7644 §3.3, §3.5.1);
 //   - filter.go, filter_eval.go: filters (RFC 7644 §3.4.2.2), their
 //     evaluation, and the equality constraints storage can index;
 //   - patch.go, dialect.go, members.go: PATCH (RFC 7644 §3.5.2), the IdP

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 )
 
@@ -71,6 +70,44 @@ const (
 	ScimTypeTooLarge = "tooLarge"
 )
 
+// The HTTP status codes of SCIM errors (RFC 7644 §3.12). They are plain
+// numbers here, equal to net/http's Status* constants, so that the protocol
+// does not depend on an HTTP implementation; the server writes them as they
+// are.
+const (
+	statusBadRequest            = 400
+	statusUnauthorized          = 401
+	statusForbidden             = 403
+	statusNotFound              = 404
+	statusMethodNotAllowed      = 405
+	statusConflict              = 409
+	statusPreconditionFailed    = 412
+	statusRequestEntityTooLarge = 413
+	statusUnsupportedMediaType  = 415
+	statusTooManyRequests       = 429
+	statusInternalServerError   = 500
+	statusNotImplemented        = 501
+	statusServiceUnavailable    = 503
+)
+
+// statusText is the reason phrase of each status above (RFC 9110 §15), for
+// the message of an Error that has neither scimType nor detail.
+var statusText = map[int]string{
+	statusBadRequest:            "Bad Request",
+	statusUnauthorized:          "Unauthorized",
+	statusForbidden:             "Forbidden",
+	statusNotFound:              "Not Found",
+	statusMethodNotAllowed:      "Method Not Allowed",
+	statusConflict:              "Conflict",
+	statusPreconditionFailed:    "Precondition Failed",
+	statusRequestEntityTooLarge: "Request Entity Too Large",
+	statusUnsupportedMediaType:  "Unsupported Media Type",
+	statusTooManyRequests:       "Too Many Requests",
+	statusInternalServerError:   "Internal Server Error",
+	statusNotImplemented:        "Not Implemented",
+	statusServiceUnavailable:    "Service Unavailable",
+}
+
 // Error is a SCIM error (RFC 7644 §3.12). It implements error, and its JSON
 // form is the SCIM error body, so a handler can write it as it is.
 type Error struct {
@@ -92,8 +129,10 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("scim %d %s", e.Status, e.ScimType)
 	case e.Detail != "":
 		return fmt.Sprintf("scim %d: %s", e.Status, e.Detail)
+	case statusText[e.Status] != "":
+		return fmt.Sprintf("scim %d %s", e.Status, statusText[e.Status])
 	default:
-		return fmt.Sprintf("scim %d %s", e.Status, http.StatusText(e.Status))
+		return fmt.Sprintf("scim %d", e.Status)
 	}
 }
 
@@ -150,7 +189,7 @@ func AsError(err error) *Error {
 	if errors.As(err, &se) {
 		return se
 	}
-	return &Error{Status: http.StatusInternalServerError, Detail: "internal server error"}
+	return &Error{Status: statusInternalServerError, Detail: "internal server error"}
 }
 
 func newError(status int, scimType, format string, args ...any) *Error {
@@ -164,118 +203,130 @@ func newError(status int, scimType, format string, args ...any) *Error {
 // ErrInvalidFilter: RFC 7644 §3.12, 400 invalidFilter — the filter syntax
 // was invalid, or the attribute and comparison combination is not supported.
 func ErrInvalidFilter(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeInvalidFilter, format, args...)
+	return newError(statusBadRequest, ScimTypeInvalidFilter, format, args...)
 }
 
 // ErrTooMany: RFC 7644 §3.12, 400 tooMany — the filter yields more results
 // than the server is willing to process.
 func ErrTooMany(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeTooMany, format, args...)
+	return newError(statusBadRequest, ScimTypeTooMany, format, args...)
 }
 
 // ErrUniqueness: RFC 7644 §3.12, 409 uniqueness — one or more attribute
 // values are already in use or reserved.
 func ErrUniqueness(format string, args ...any) *Error {
-	return newError(http.StatusConflict, ScimTypeUniqueness, format, args...)
+	return newError(statusConflict, ScimTypeUniqueness, format, args...)
 }
 
 // ErrMutability: RFC 7644 §3.12, 400 mutability — the modification is
 // incompatible with the attribute's mutability.
 func ErrMutability(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeMutability, format, args...)
+	return newError(statusBadRequest, ScimTypeMutability, format, args...)
 }
 
 // ErrInvalidSyntax: RFC 7644 §3.12, 400 invalidSyntax — the request body
 // structure was invalid or did not conform to the request schema.
 func ErrInvalidSyntax(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeInvalidSyntax, format, args...)
+	return newError(statusBadRequest, ScimTypeInvalidSyntax, format, args...)
 }
 
 // ErrInvalidPath: RFC 7644 §3.12, 400 invalidPath — the "path" was invalid
 // or malformed.
 func ErrInvalidPath(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeInvalidPath, format, args...)
+	return newError(statusBadRequest, ScimTypeInvalidPath, format, args...)
 }
 
 // ErrNoTarget: RFC 7644 §3.12, 400 noTarget — the "path" did not yield an
 // attribute or value that could be operated on.
 func ErrNoTarget(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeNoTarget, format, args...)
+	return newError(statusBadRequest, ScimTypeNoTarget, format, args...)
 }
 
 // ErrInvalidValue: RFC 7644 §3.12, 400 invalidValue — a required value was
 // missing, or the value is not compatible with the operation, the attribute
 // type or the resource schema.
 func ErrInvalidValue(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeInvalidValue, format, args...)
+	return newError(statusBadRequest, ScimTypeInvalidValue, format, args...)
 }
 
 // ErrInvalidVers: RFC 7644 §3.12, 400 invalidVers — the specified SCIM
 // protocol version is not supported.
 func ErrInvalidVers(format string, args ...any) *Error {
-	return newError(http.StatusBadRequest, ScimTypeInvalidVers, format, args...)
+	return newError(statusBadRequest, ScimTypeInvalidVers, format, args...)
 }
 
 // ErrSensitive: RFC 7644 §3.12 and §7.5.2, 403 sensitive — the request
 // carried sensitive information (for example in the URI) and is refused.
 func ErrSensitive(format string, args ...any) *Error {
-	return newError(http.StatusForbidden, ScimTypeSensitive, format, args...)
+	return newError(statusForbidden, ScimTypeSensitive, format, args...)
 }
 
 // ErrTooLarge: 413 tooLarge — the request body or bulk request exceeds the
 // limit advertised in ServiceProviderConfig (RFC 7644 §3.7.4).
 func ErrTooLarge(format string, args ...any) *Error {
-	return newError(http.StatusRequestEntityTooLarge, ScimTypeTooLarge, format, args...)
+	return newError(statusRequestEntityTooLarge, ScimTypeTooLarge, format, args...)
 }
 
 // ErrNotFound: RFC 7644 §3.12, 404 — the resource does not exist.
 func ErrNotFound(format string, args ...any) *Error {
-	return newError(http.StatusNotFound, "", format, args...)
+	return newError(statusNotFound, "", format, args...)
+}
+
+// ErrForbidden: RFC 7644 §3.12, 403 without a scimType — the client may
+// not perform the operation (for example on a disabled endpoint).
+func ErrForbidden(format string, args ...any) *Error {
+	return newError(statusForbidden, "", format, args...)
+}
+
+// ErrMethodNotAllowed: 405 — the endpoint exists but does not support the
+// HTTP method (RFC 7644 §3.2 lists the methods of each endpoint).
+func ErrMethodNotAllowed(format string, args ...any) *Error {
+	return newError(statusMethodNotAllowed, "", format, args...)
 }
 
 // ErrConflict: RFC 7644 §3.12, 409 without a scimType — the request
 // conflicts with the current state of the resource (use ErrUniqueness for a
 // duplicate userName or displayName).
 func ErrConflict(format string, args ...any) *Error {
-	return newError(http.StatusConflict, "", format, args...)
+	return newError(statusConflict, "", format, args...)
 }
 
 // ErrPreconditionFailed: RFC 7644 §3.12 and §3.14, 412 — an If-Match
 // version did not match the resource's current version.
 func ErrPreconditionFailed(format string, args ...any) *Error {
-	return newError(http.StatusPreconditionFailed, "", format, args...)
+	return newError(statusPreconditionFailed, "", format, args...)
 }
 
 // ErrPayloadTooLarge: RFC 7644 §3.12, 413 without a scimType.
 func ErrPayloadTooLarge(format string, args ...any) *Error {
-	return newError(http.StatusRequestEntityTooLarge, "", format, args...)
+	return newError(statusRequestEntityTooLarge, "", format, args...)
 }
 
 // ErrUnsupportedMediaType: 415 — the request body is neither
 // application/scim+json nor application/json (RFC 7644 §3.1, §8.1).
 func ErrUnsupportedMediaType(format string, args ...any) *Error {
-	return newError(http.StatusUnsupportedMediaType, "", format, args...)
+	return newError(statusUnsupportedMediaType, "", format, args...)
 }
 
 // ErrUnauthorized: RFC 7644 §3.12, 401 — authorization failure.
 func ErrUnauthorized(format string, args ...any) *Error {
-	return newError(http.StatusUnauthorized, "", format, args...)
+	return newError(statusUnauthorized, "", format, args...)
 }
 
 // ErrTooManyRequests: 429 — the client exceeded its rate limit; the handler
 // adds Retry-After.
 func ErrTooManyRequests(format string, args ...any) *Error {
-	return newError(http.StatusTooManyRequests, "", format, args...)
+	return newError(statusTooManyRequests, "", format, args...)
 }
 
 // ErrNotImplemented: RFC 7644 §3.12, 501 — the operation is not supported
 // (for example /Me, RFC 7644 §3.11).
 func ErrNotImplemented(format string, args ...any) *Error {
-	return newError(http.StatusNotImplemented, "", format, args...)
+	return newError(statusNotImplemented, "", format, args...)
 }
 
 // ErrServiceUnavailable: 503 — the backing store (the Kubernetes API) is
 // unavailable; the handler adds Retry-After.
 func ErrServiceUnavailable(format string, args ...any) *Error {
-	return newError(http.StatusServiceUnavailable, "", format, args...)
+	return newError(statusServiceUnavailable, "", format, args...)
 }

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -44,6 +43,8 @@ func TestErrorConstructors(t *testing.T) {
 		{"RFC 7644 §3.12 sensitive", ErrSensitive("x"), 403, "sensitive"},
 		{"RFC 7644 §3.7.4 tooLarge", ErrTooLarge("x"), 413, "tooLarge"},
 		{"RFC 7644 §3.12 404", ErrNotFound("x"), 404, ""},
+		{"RFC 7644 §3.12 403", ErrForbidden("x"), 403, ""},
+		{"405", ErrMethodNotAllowed("x"), 405, ""},
 		{"RFC 7644 §3.12 409", ErrConflict("x"), 409, ""},
 		{"RFC 7644 §3.14 412", ErrPreconditionFailed("x"), 412, ""},
 		{"RFC 7644 §3.12 413", ErrPayloadTooLarge("x"), 413, ""},
@@ -87,7 +88,7 @@ func TestErrorBody(t *testing.T) {
 		},
 		{
 			name: "RFC 7644 §3.12 empty detail omitted",
-			err:  &Error{Status: http.StatusConflict, ScimType: ScimTypeUniqueness},
+			err:  &Error{Status: statusConflict, ScimType: ScimTypeUniqueness},
 			want: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409","scimType":"uniqueness"}`,
 		},
 	}

@@ -131,7 +131,7 @@ func ParseSearchRequest(body []byte) (Query, error) {
 	if err := decodeStrict(body, &raw); err != nil {
 		return Query{}, ErrInvalidSyntax("search request is not a SearchRequest message: %v", err)
 	}
-	if !containsFold(raw.Schemas, SearchRequestURN) {
+	if !HasSchema(raw.Schemas, SearchRequestURN) {
 		return Query{}, ErrInvalidSyntax("search request \"schemas\" must contain %q", SearchRequestURN)
 	}
 	q := Query{StartIndex: 1}

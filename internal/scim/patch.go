@@ -65,7 +65,7 @@ func ParsePatch(body []byte) (PatchRequest, error) {
 	if err := decodeStrict(body, &raw); err != nil {
 		return PatchRequest{}, ErrInvalidSyntax("PATCH body is not a PatchOp message: %v", err)
 	}
-	if !containsFold(raw.Schemas, PatchOpURN) {
+	if !HasSchema(raw.Schemas, PatchOpURN) {
 		return PatchRequest{}, ErrInvalidSyntax("PATCH body \"schemas\" must contain %q", PatchOpURN)
 	}
 	if len(raw.Operations) == 0 {
@@ -142,15 +142,6 @@ func decodeStrict(data []byte, v any) error {
 		return errors.New("unexpected data after the JSON value")
 	}
 	return nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, e := range list {
-		if strings.EqualFold(e, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // inOperation prefixes an error's detail with the operation's index.
@@ -366,7 +357,7 @@ func applyOperation(rt ResourceType, res map[string]any, op PatchOperation) erro
 	}
 	if top.EffectiveMutability() == MutabilityWriteOnly {
 		// password: RFC 7643 §4.1.1 writeOnly. This server never stores
-		// it (DESIGN.md), so a valid value is accepted and dropped.
+		// it (docs/scim.md, Errors), so a valid value is accepted and dropped.
 		if op.Op != OpRemove && op.Value != nil {
 			if _, err := checkValue(t.definition(), op.Value, t.path); err != nil {
 				return err
@@ -967,7 +958,7 @@ func enforcePrimary(def *Attribute, path string, list []any, touched []int) erro
 }
 
 // dropPassword removes any password from the result: this server never
-// keeps one (DESIGN.md, ScimUser).
+// keeps one (docs/scim.md, Errors).
 func dropPassword(res map[string]any) {
 	deleteKey(res, "password")
 }

@@ -248,6 +248,18 @@ func LookupSchema(urn string) *Schema {
 	return nil
 }
 
+// HasSchema reports whether the "schemas" of a resource or message list urn.
+// Schema URIs are matched case-insensitively, as attribute names are
+// (RFC 7643 §2.1), since IdPs do not all spell them alike.
+func HasSchema(schemas []string, urn string) bool {
+	for _, s := range schemas {
+		if strings.EqualFold(s, urn) {
+			return true
+		}
+	}
+	return false
+}
+
 // ErrUnknownAttribute is wrapped by every resolution error: the path names no
 // attribute of the resource type. Callers turn it into the scimType their
 // context calls for (invalidFilter, invalidPath...).

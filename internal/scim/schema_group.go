@@ -27,7 +27,8 @@ var GroupSchema = Schema{
 			a := stringAttr("displayName", "A human-readable name for the Group. REQUIRED. Unique within an IdentityConfig.")
 			// RFC 7643 §4.2 calls displayName REQUIRED (the §8.7.1 figure
 			// says false), and this service provider keeps it unique per
-			// IdentityConfig (DESIGN.md, Uniqueness), so it says so here.
+			// IdentityConfig (docs/scim.md, Uniqueness and consistency), so
+			// it says so here.
 			a.Required = true
 			a.Uniqueness = UniquenessServer
 			return a

@@ -133,7 +133,7 @@ var UserSchema = Schema{
 		booleanAttr("active", "A Boolean value indicating the User's administrative status."),
 		func() Attribute {
 			// RFC 7643 §4.1.1: password is writeOnly and never returned.
-			// This server also never stores it (DESIGN.md, ScimUser).
+			// This server also never stores it (docs/scim.md, Errors).
 			a := stringAttr("password", "The User's cleartext password. Accepted and discarded by this service provider.")
 			a.Mutability = MutabilityWriteOnly
 			a.Returned = ReturnedNever

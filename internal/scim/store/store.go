@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Package store is the storage boundary of the SCIM endpoint: the handlers in
-// internal/scim speak to it in terms of the API's custom resources, and
+// internal/scim/server speak to it in terms of the API's custom resources, and
 // internal/scim/kubestore implements it on the Kubernetes API server.
 package store
 

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // Bulk (RFC 7644 §3.7): many operations in one request, each answered with
@@ -59,20 +61,20 @@ const bulkIDPrefix = "bulkId:"
 func parseBulkRequest(data []byte, maxOperations int) (bulkRequest, error) {
 	var req bulkRequest
 	if err := json.Unmarshal(data, &req); err != nil {
-		return req, ErrInvalidSyntax("the request body is not a BulkRequest: %v", err)
+		return req, scim.ErrInvalidSyntax("the request body is not a BulkRequest: %v", err)
 	}
-	if !containsFold(req.Schemas, BulkRequestURN) {
-		return req, ErrInvalidValue("schemas must include %s", BulkRequestURN)
+	if !scim.HasSchema(req.Schemas, scim.BulkRequestURN) {
+		return req, scim.ErrInvalidValue("schemas must include %s", scim.BulkRequestURN)
 	}
 	if len(req.Operations) == 0 {
-		return req, ErrInvalidValue("Operations must hold at least one operation")
+		return req, scim.ErrInvalidValue("Operations must hold at least one operation")
 	}
 	if len(req.Operations) > maxOperations {
 		// RFC 7644 §3.7.4: more than maxOperations is 413.
-		return req, ErrTooLarge("the request holds %d operations; the maximum is %d", len(req.Operations), maxOperations)
+		return req, scim.ErrTooLarge("the request holds %d operations; the maximum is %d", len(req.Operations), maxOperations)
 	}
 	if req.FailOnErrors != nil && *req.FailOnErrors < 1 {
-		return req, ErrInvalidValue("failOnErrors must be a positive integer")
+		return req, scim.ErrInvalidValue("failOnErrors must be a positive integer")
 	}
 	seen := map[string]bool{}
 	for i, op := range req.Operations {
@@ -82,18 +84,18 @@ func parseBulkRequest(data []byte, maxOperations int) (bulkRequest, error) {
 		case http.MethodPost:
 			// RFC 7644 §3.7: bulkId is REQUIRED for POST.
 			if op.BulkID == "" {
-				return req, ErrInvalidValue("Operations[%d]: a POST needs a bulkId", i)
+				return req, scim.ErrInvalidValue("Operations[%d]: a POST needs a bulkId", i)
 			}
 			if seen[op.BulkID] {
-				return req, ErrInvalidValue("Operations[%d]: bulkId %q is used twice", i, op.BulkID)
+				return req, scim.ErrInvalidValue("Operations[%d]: bulkId %q is used twice", i, op.BulkID)
 			}
 			seen[op.BulkID] = true
 		case http.MethodPut, http.MethodPatch, http.MethodDelete:
 		default:
-			return req, ErrInvalidValue("Operations[%d]: method %q is not one of POST, PUT, PATCH, DELETE", i, op.Method)
+			return req, scim.ErrInvalidValue("Operations[%d]: method %q is not one of POST, PUT, PATCH, DELETE", i, op.Method)
 		}
 		if op.Method != http.MethodDelete && len(op.Data) == 0 {
-			return req, ErrInvalidValue("Operations[%d]: %s needs data", i, op.Method)
+			return req, scim.ErrInvalidValue("Operations[%d]: %s needs data", i, op.Method)
 		}
 	}
 	return req, nil
@@ -103,7 +105,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 	data, err := readAll(r)
 	var maxBytes *http.MaxBytesError
 	if errors.As(err, &maxBytes) {
-		return ErrTooLarge("the request body exceeds maxPayloadSize, %d bytes", maxBytes.Limit)
+		return scim.ErrTooLarge("the request body exceeds maxPayloadSize, %d bytes", maxBytes.Limit)
 	}
 	if err != nil {
 		return err
@@ -156,9 +158,9 @@ func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 			var res *bulkResult
 			switch {
 			case unknown != "":
-				res = bulkError(op, ErrInvalidValue("bulkId %q is not defined by any POST of this request", unknown))
+				res = bulkError(op, scim.ErrInvalidValue("bulkId %q is not defined by any POST of this request", unknown))
 			case failedRef != "":
-				res = bulkError(op, ErrConflict("bulkId %q refers to an operation that failed", failedRef))
+				res = bulkError(op, scim.ErrConflict("bulkId %q refers to an operation that failed", failedRef))
 			case !ready:
 				waiting = append(waiting, i)
 				continue
@@ -179,7 +181,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 		if !progressed {
 			// RFC 7644 §3.7.1: what cannot be resolved is a circular reference.
 			for _, i := range waiting {
-				results[i] = bulkError(req.Operations[i], ErrConflict("circular bulkId reference"))
+				results[i] = bulkError(req.Operations[i], scim.ErrConflict("circular bulkId reference"))
 				errorsSeen++
 			}
 			break
@@ -193,7 +195,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 			out = append(out, res) // failOnErrors: operations never attempted are left out
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{BulkResponseURN}, "Operations": out})
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{scim.BulkResponseURN}, "Operations": out})
 	return nil
 }
 
@@ -244,7 +246,7 @@ func walkStrings(v any, f func(string) string) any {
 	return v
 }
 
-func bulkError(op bulkOperation, e *Error) *bulkResult {
+func bulkError(op bulkOperation, e *scim.Error) *bulkResult {
 	body, _ := json.Marshal(e)
 	return &bulkResult{Method: op.Method, BulkID: op.BulkID, Status: strconv.Itoa(e.Status), Response: body}
 }
@@ -275,7 +277,7 @@ func (s *Server) runBulkOperation(r *request, op bulkOperation, created map[stri
 		id, handler = parts[1], map[string]handlerFunc{http.MethodPut: s.replaceGroup, http.MethodPatch: s.patchGroup, http.MethodDelete: s.deleteGroup}[op.Method]
 	}
 	if handler == nil {
-		return bulkError(op, ErrInvalidPath("%s %s is not a bulk operation this server supports", op.Method, op.Path))
+		return bulkError(op, scim.ErrInvalidPath("%s %s is not a bulk operation this server supports", op.Method, op.Path))
 	}
 
 	body := []byte(op.Data)
@@ -287,7 +289,7 @@ func (s *Server) runBulkOperation(r *request, op bulkOperation, created map[stri
 	}
 	inner, err := http.NewRequestWithContext(r.Context(), op.Method, r.baseURL+"/"+strings.Join(parts, "/"), bytes.NewReader(body))
 	if err != nil {
-		return bulkError(op, ErrInvalidPath("%s: %v", op.Path, err))
+		return bulkError(op, scim.ErrInvalidPath("%s: %v", op.Path, err))
 	}
 	inner.Header.Set("Content-Type", "application/scim+json")
 	if op.Version != "" {

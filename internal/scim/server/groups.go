@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"errors"
@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
@@ -33,17 +34,16 @@ import (
 // groupFromBody reads a POST or PUT body: the spec, and the member ids
 // (nil when the body has no members attribute).
 func groupFromBody(body map[string]any) (v1.ScimGroupSpec, []string, error) {
-	if err := checkSchemas(GroupResourceType, body); err != nil {
+	if err := scim.CheckSchemas(scim.GroupResourceType, body); err != nil {
 		return v1.ScimGroupSpec{}, nil, err
 	}
-	res, err := normalizeResource(GroupResourceType, body)
+	res, err := scim.Normalize(scim.GroupResourceType, body)
 	if err != nil {
 		return v1.ScimGroupSpec{}, nil, err
 	}
-	spec := v1.ScimGroupSpec{DisplayName: str(res, "displayName"), ExternalID: str(res, "externalId")}
-	if spec.DisplayName == "" {
-		// RFC 7643 §4.2: displayName is REQUIRED.
-		return spec, nil, ErrInvalidValue("displayName is required")
+	spec, err := groupSpecFromResource(res)
+	if err != nil {
+		return spec, nil, err
 	}
 	members, err := bodyMemberIDs(res)
 	return spec, members, err
@@ -57,13 +57,13 @@ func bodyMemberIDs(res map[string]any) ([]string, error) {
 	ids := make([]string, 0, len(list))
 	for i, e := range list {
 		m, _ := e.(map[string]any)
-		id := str(m, "value")
+		id, _ := m["value"].(string)
 		if id == "" {
-			return nil, ErrInvalidValue("members[%d].value is required", i)
+			return nil, scim.ErrInvalidValue("members[%d].value is required", i)
 		}
-		if t := str(m, "type"); t != "" && t != "User" {
+		if t, _ := m["type"].(string); t != "" && t != "User" {
 			// Nested groups are not supported: Lightrun has none to map them to.
-			return nil, ErrInvalidValue("members[%d] is a %s; only User members are supported", i, t)
+			return nil, scim.ErrInvalidValue("members[%d] is a %s; only User members are supported", i, t)
 		}
 		ids = append(ids, id)
 	}
@@ -75,7 +75,7 @@ func bodyMemberIDs(res map[string]any) ([]string, error) {
 func (s *Server) checkMembers(r *request, ids []string) error {
 	for _, id := range ids {
 		if _, err := s.users.GetUser(r.Context(), r.tenant.Tenant, id); errors.Is(err, store.ErrNotFound) {
-			return ErrInvalidValue("member %q is not a user of this endpoint", id)
+			return scim.ErrInvalidValue("member %q is not a user of this endpoint", id)
 		} else if err != nil {
 			return err
 		}
@@ -134,7 +134,8 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *request) error {
 	change := store.MemberChange{Replace: true, Add: members}
 	return s.updateGroup(w, r, change, false, func(current *v1.ScimGroup) (*v1.ScimGroup, error) {
 		next := current.DeepCopy()
-		next.Spec.DisplayName, next.Spec.ExternalID = spec.DisplayName, spec.ExternalID
+		spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		next.Spec = spec
 		return next, nil
 	})
 }
@@ -144,11 +145,11 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	patch, err := ParsePatch(data)
+	patch, err := scim.ParsePatch(data)
 	if err != nil {
 		return err
 	}
-	rest, delta, err := SplitMemberOps(patch.Operations)
+	rest, delta, err := scim.SplitMemberOps(patch.Operations)
 	if err != nil {
 		return err
 	}
@@ -164,24 +165,30 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 		if len(rest) == 0 {
 			return current, nil
 		}
-		res, err := ApplyPatch(GroupResourceType, groupResource(current, nil, r.baseURL), rest)
+		res, err := groupResource(current, nil, r.baseURL)
 		if err != nil {
 			return nil, err
 		}
-		normalized, err := normalizeResource(GroupResourceType, res)
+		res, err = scim.ApplyPatch(scim.GroupResourceType, res, rest)
+		if err != nil {
+			return nil, err
+		}
+		normalized, err := scim.Normalize(scim.GroupResourceType, res)
+		if err != nil {
+			return nil, err
+		}
+		spec, err := groupSpecFromResource(normalized)
 		if err != nil {
 			return nil, err
 		}
 		next := current.DeepCopy()
-		next.Spec.DisplayName, next.Spec.ExternalID = str(normalized, "displayName"), str(normalized, "externalId")
-		if next.Spec.DisplayName == "" {
-			return nil, ErrInvalidValue("displayName is required")
-		}
+		spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		next.Spec = spec
 		return next, nil
 	})
 }
 
-func memberChange(d MemberDelta) store.MemberChange {
+func memberChange(d scim.MemberDelta) store.MemberChange {
 	switch {
 	case d.ReplaceSet:
 		return store.MemberChange{Replace: true, Add: d.Replace}
@@ -216,7 +223,7 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *request) error {
 }
 
 func (s *Server) respondGroup(w http.ResponseWriter, r *request, status int, g *v1.ScimGroup) error {
-	attrs, err := attributeSetFromQuery(r, GroupResourceType)
+	attrs, err := attributeSetFromQuery(r, scim.GroupResourceType)
 	if err != nil {
 		return err
 	}
@@ -230,7 +237,7 @@ func (s *Server) respondGroup(w http.ResponseWriter, r *request, status int, g *
 
 // renderGroup gathers the members only when the response includes them:
 // GET /Groups/{id}?excludedAttributes=members never touches the member index.
-func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs AttributeSet) (map[string]any, error) {
+func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs scim.AttributeSet) (map[string]any, error) {
 	var members []memberRef
 	if attrs.Includes("members") {
 		users, err := s.users.ListUsers(r.Context(), r.tenant.Tenant, store.Selector{Index: store.IndexGroup, Value: g.Name})
@@ -247,7 +254,7 @@ func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs AttributeSet) (m
 		}
 		slices.SortFunc(members, func(a, b memberRef) int { return strings.Compare(a.ID, b.ID) })
 	}
-	return groupResource(g, members, r.baseURL), nil
+	return groupResource(g, members, r.baseURL)
 }
 
 // queryGroups answers GET /Groups and POST /Groups/.search.
@@ -259,8 +266,8 @@ func (s *Server) queryGroups(w http.ResponseWriter, r *request) error {
 // members[value eq "id"] / members.value eq "id" from indexes.
 func (s *Server) groupLister() lister[*v1.ScimGroup] {
 	return lister[*v1.ScimGroup]{
-		rt: GroupResourceType,
-		candidates: func(r *request, eqs []Equality) ([]*v1.ScimGroup, error) {
+		rt: scim.GroupResourceType,
+		candidates: func(r *request, eqs []scim.Equality) ([]*v1.ScimGroup, error) {
 			t := r.tenant.Tenant
 			for _, eq := range eqs {
 				switch eq.Path {

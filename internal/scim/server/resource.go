@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"context"
@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
@@ -61,7 +62,7 @@ func applyUpdate[T client.Object](r *request, rs resourceStore[T], change func(T
 		}
 		pinned, failed := ifMatch(r, current.GetResourceVersion())
 		if failed {
-			return zero, ErrPreconditionFailed("%s %s is at version %s, not the one If-Match names", rs.kind, id, weakETag(current.GetResourceVersion()))
+			return zero, scim.ErrPreconditionFailed("%s %s is at version %s, not the one If-Match names", rs.kind, id, weakETag(current.GetResourceVersion()))
 		}
 		next, err := change(current)
 		if err != nil {
@@ -89,7 +90,7 @@ func deleteResource[T client.Object](w http.ResponseWriter, r *request, rs resou
 		}
 		var failed bool
 		if pinned, failed = ifMatch(r, current.GetResourceVersion()); failed {
-			return ErrPreconditionFailed("%s %s is at version %s, not the one If-Match names", rs.kind, id, weakETag(current.GetResourceVersion()))
+			return scim.ErrPreconditionFailed("%s %s is at version %s, not the one If-Match names", rs.kind, id, weakETag(current.GetResourceVersion()))
 		}
 	}
 	if err := rs.remove(r.Context(), r.tenant.Tenant, id, pinned); err != nil {

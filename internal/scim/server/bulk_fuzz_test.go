@@ -14,12 +14,14 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // FuzzParseBulkRequest feeds arbitrary bodies to the Bulk parser and the
@@ -41,7 +43,7 @@ func FuzzParseBulkRequest(f *testing.F) {
 		const maxOps = 5
 		req, err := parseBulkRequest(body, maxOps)
 		if err != nil {
-			if AsError(err).Status < 400 {
+			if scim.AsError(err).Status < 400 {
 				t.Fatalf("error with non-error status: %v", err)
 			}
 			return

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim_test
+package server_test
 
 import (
 	"bytes"
@@ -44,6 +44,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/testenv"
 )
 
@@ -85,7 +86,7 @@ func BenchmarkLargeGroup(b *testing.B) {
 		b.Fatal(err)
 	}
 	st := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{MemberWorkers: 32})
-	srv := scim.NewServer(scim.Options{Addr: "127.0.0.1:0", RateLimit: 1e6, RateBurst: 1e6, MaxBodyBytes: 4 << 20},
+	srv := server.NewServer(server.Options{Addr: "127.0.0.1:0", RateLimit: 1e6, RateBurst: 1e6, MaxBodyBytes: 4 << 20},
 		st, st, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 0), ctrl.Log.WithName("scim"))
 	if err := mgr.Add(srv); err != nil {
 		b.Fatal(err)
@@ -104,7 +105,7 @@ func BenchmarkLargeGroup(b *testing.B) {
 			SCIM:     v1.ScimEndpointSpec{Enabled: true, BearerTokenSecretRef: &v1.BearerTokenSecretReference{Name: "token", Key: "token"}},
 		},
 	}))
-	base := "http://" + addr + scim.BasePath + "/" + ns + "/idp"
+	base := "http://" + addr + server.BasePath + "/" + ns + "/idp"
 
 	// The users exist before the push; creating them is not what is measured.
 	start := time.Now()

@@ -14,13 +14,15 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // decodeBody reads a JSON object body. Numbers stay json.Number so that no
@@ -38,13 +40,13 @@ func decodeObject(data []byte) (map[string]any, error) {
 	dec.UseNumber()
 	var body map[string]any
 	if err := dec.Decode(&body); err != nil {
-		return nil, ErrInvalidSyntax("the request body is not a JSON object: %v", err)
+		return nil, scim.ErrInvalidSyntax("the request body is not a JSON object: %v", err)
 	}
 	if body == nil {
-		return nil, ErrInvalidSyntax("the request body must be a JSON object")
+		return nil, scim.ErrInvalidSyntax("the request body must be a JSON object")
 	}
 	if dec.More() {
-		return nil, ErrInvalidSyntax("the request body holds more than one JSON value")
+		return nil, scim.ErrInvalidSyntax("the request body holds more than one JSON value")
 	}
 	return body, nil
 }

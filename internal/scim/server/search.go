@@ -14,12 +14,14 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"net/http"
 
 	"k8s.io/utils/ptr"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // searchAll answers POST /.search at the root (RFC 7644 §3.4.3): the query
@@ -31,10 +33,10 @@ func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	userOK := q.Validate(UserResourceType) == nil
-	groupOK := q.Validate(GroupResourceType) == nil
+	userOK := q.Validate(scim.UserResourceType) == nil
+	groupOK := q.Validate(scim.GroupResourceType) == nil
 	if !userOK && !groupOK {
-		return q.Validate(UserResourceType)
+		return q.Validate(scim.UserResourceType)
 	}
 
 	// Count first, then fetch exactly the window of each type the page covers.
@@ -78,6 +80,6 @@ func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
 		}
 		page = append(page, l.Resources...)
 	}
-	writeJSON(w, http.StatusOK, NewListResponse(total, q.StartIndex, page))
+	writeJSON(w, http.StatusOK, scim.NewListResponse(total, q.StartIndex, page))
 	return nil
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim_test
+package server_test
 
 import (
 	"bytes"
@@ -46,6 +46,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/testenv"
 )
@@ -78,7 +79,7 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cfg, client.Options{Scheme: operator.NewScheme()})
 	Expect(err).NotTo(HaveOccurred())
 
-	srv := startServer(cfg, scim.Options{})
+	srv := startServer(cfg, server.Options{})
 	endpoint = srv.newTenant("okta", "okta-token")
 })
 
@@ -89,20 +90,20 @@ var _ = AfterSuite(func() {
 	}
 })
 
-// server is one running SCIM endpoint (one replica).
-type server struct {
+// replica is one running SCIM endpoint.
+type replica struct {
 	url    string
 	client client.Client // to the API server this replica uses
 }
 
 // startServer runs a manager with the SCIM endpoint on a free loopback port.
-func startServer(cfg *rest.Config, opts scim.Options) *server {
+func startServer(cfg *rest.Config, opts server.Options) *replica {
 	GinkgoHelper()
 	return startServerWith(cfg, opts, nil)
 }
 
 // startServerWith lets wrap replace the users store the endpoint sees.
-func startServerWith(cfg *rest.Config, opts scim.Options, wrap func(store.Users) store.Users) *server {
+func startServerWith(cfg *rest.Config, opts server.Options, wrap func(store.Users) store.Users) *replica {
 	GinkgoHelper()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 operator.NewScheme(),
@@ -117,7 +118,7 @@ func startServerWith(cfg *rest.Config, opts scim.Options, wrap func(store.Users)
 	if wrap != nil {
 		users = wrap(st)
 	}
-	srv := scim.NewServer(opts, users, st, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 200*time.Millisecond), logf.Log.WithName("scim"))
+	srv := server.NewServer(opts, users, st, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 200*time.Millisecond), logf.Log.WithName("scim"))
 	Expect(mgr.Add(srv)).To(Succeed())
 	mctx, stop := context.WithCancel(ctx)
 	DeferCleanup(stop)
@@ -129,7 +130,7 @@ func startServerWith(cfg *rest.Config, opts scim.Options, wrap func(store.Users)
 	Eventually(srv.Listening()).WithTimeout(30 * time.Second).Should(Receive(&addr))
 	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
 	Expect(err).NotTo(HaveOccurred())
-	return &server{url: "http://" + addr, client: c}
+	return &replica{url: "http://" + addr, client: c}
 }
 
 // tenantEndpoint is one IdentityConfig's SCIM base URL and token.
@@ -141,14 +142,14 @@ type tenantEndpoint struct {
 }
 
 // newTenant creates a namespace with an IdentityConfig and its token Secret.
-func (s *server) newTenant(name, token string) *tenantEndpoint {
+func (s *replica) newTenant(name, token string) *tenantEndpoint {
 	GinkgoHelper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "scim-"}}
 	Expect(s.client.Create(ctx, ns)).To(Succeed())
 	return s.tenantIn(ns.Name, name, token)
 }
 
-func (s *server) tenantIn(namespace, name, token string) *tenantEndpoint {
+func (s *replica) tenantIn(namespace, name, token string) *tenantEndpoint {
 	GinkgoHelper()
 	Expect(s.client.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-scim", Namespace: namespace},
@@ -167,11 +168,11 @@ func (s *server) tenantIn(namespace, name, token string) *tenantEndpoint {
 	return s.existing(&tenantEndpoint{token: token, namespace: namespace, name: name})
 }
 
-// existing is the endpoint of a tenant another server made, on this server.
-func (s *server) existing(t *tenantEndpoint) *tenantEndpoint {
+// existing is the endpoint of a tenant another replica made, on this replica.
+func (s *replica) existing(t *tenantEndpoint) *tenantEndpoint {
 	GinkgoHelper()
 	out := *t
-	out.base = s.url + scim.BasePath + "/" + t.namespace + "/" + t.name
+	out.base = s.url + server.BasePath + "/" + t.namespace + "/" + t.name
 	// The IdentityConfig reaches this replica's cache shortly.
 	Eventually(func() int { return out.do("GET", "/ServiceProviderConfig", nil).status }).Should(Equal(http.StatusOK))
 	return &out

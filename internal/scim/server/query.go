@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"net/http"
@@ -22,18 +22,20 @@ import (
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // lister runs lists and searches (RFC 7644 §3.4.2, §3.4.3) over one
 // resource type.
 type lister[T client.Object] struct {
-	rt ResourceType
+	rt scim.ResourceType
 	// candidates returns a superset of the objects matching the filter,
 	// narrowed by an index when one of the filter's equalities allows it.
-	candidates func(r *request, eqs []Equality) ([]T, error)
+	candidates func(r *request, eqs []scim.Equality) ([]T, error)
 	// render returns the SCIM representation; expensive derived attributes
 	// (a group's members) only when attrs includes them.
-	render func(r *request, obj T, attrs AttributeSet) (map[string]any, error)
+	render func(r *request, obj T, attrs scim.AttributeSet) (map[string]any, error)
 }
 
 // runQuery answers a query. Without a filter or sortBy it orders the
@@ -41,21 +43,21 @@ type lister[T client.Object] struct {
 // 100,000 users never renders all of them; with one, candidates are
 // rendered, matched and sorted. The order is stable between requests: by
 // sortBy when given, then by creation time and id.
-func runQuery[T client.Object](s *Server, r *request, q Query, l lister[T]) (ListResponse, error) {
+func runQuery[T client.Object](s *Server, r *request, q scim.Query, l lister[T]) (scim.ListResponse, error) {
 	if err := q.Validate(l.rt); err != nil {
-		return ListResponse{}, err
+		return scim.ListResponse{}, err
 	}
 	attrs, err := q.AttributeSet(l.rt)
 	if err != nil {
-		return ListResponse{}, err
+		return scim.ListResponse{}, err
 	}
 	sorter, err := q.Sorter(l.rt)
 	if err != nil {
-		return ListResponse{}, err
+		return scim.ListResponse{}, err
 	}
 	items, err := l.candidates(r, q.Filter.Equalities(l.rt))
 	if err != nil {
-		return ListResponse{}, err
+		return scim.ListResponse{}, err
 	}
 
 	type entry struct {
@@ -69,7 +71,7 @@ func runQuery[T client.Object](s *Server, r *request, q Query, l lister[T]) (Lis
 		}
 	} else {
 		if len(items) > s.opts.MaxCandidates {
-			return ListResponse{}, ErrTooMany("the filter would scan %d resources, more than the %d this server evaluates; filter by an indexed attribute (userName, externalId, emails, displayName, id, members.value)", len(items), s.opts.MaxCandidates)
+			return scim.ListResponse{}, scim.ErrTooMany("the filter would scan %d resources, more than the %d this server evaluates; filter by an indexed attribute (userName, externalId, emails, displayName, id, members.value)", len(items), s.opts.MaxCandidates)
 		}
 		// Match and sort on the full representation; a group's members
 		// only when the query names them.
@@ -77,14 +79,14 @@ func runQuery[T client.Object](s *Server, r *request, q Query, l lister[T]) (Lis
 		if !mentionsMembers(q) {
 			excluded = []string{"members"}
 		}
-		matchAttrs, err := NewAttributeSet(l.rt, nil, excluded)
+		matchAttrs, err := scim.NewAttributeSet(l.rt, nil, excluded)
 		if err != nil {
-			return ListResponse{}, err
+			return scim.ListResponse{}, err
 		}
 		for _, obj := range items {
 			res, err := l.render(r, obj, matchAttrs)
 			if err != nil {
-				return ListResponse{}, err
+				return scim.ListResponse{}, err
 			}
 			if q.Filter.IsZero() || q.Filter.Match(l.rt, res) {
 				entries = append(entries, entry{obj: obj, res: res})
@@ -105,11 +107,11 @@ func runQuery[T client.Object](s *Server, r *request, q Query, l lister[T]) (Lis
 	for _, e := range entries[lo:hi] {
 		res, err := l.render(r, e.obj, attrs)
 		if err != nil {
-			return ListResponse{}, err
+			return scim.ListResponse{}, err
 		}
 		page = append(page, attrs.Apply(res))
 	}
-	return NewListResponse(len(entries), q.StartIndex, page), nil
+	return scim.NewListResponse(len(entries), q.StartIndex, page), nil
 }
 
 func byCreation(a, b client.Object) int {
@@ -119,7 +121,7 @@ func byCreation(a, b client.Object) int {
 	return strings.Compare(a.GetName(), b.GetName())
 }
 
-func mentionsMembers(q Query) bool {
+func mentionsMembers(q scim.Query) bool {
 	return strings.Contains(strings.ToLower(q.Filter.String()+" "+q.SortBy), "members")
 }
 
@@ -138,13 +140,13 @@ func serveQuery[T client.Object](s *Server, w http.ResponseWriter, r *request, l
 }
 
 // queryFromRequest reads a GET query string or a POST .search body.
-func queryFromRequest(r *request) (Query, error) {
+func queryFromRequest(r *request) (scim.Query, error) {
 	if r.Method == http.MethodPost {
 		data, err := readAll(r)
 		if err != nil {
-			return Query{}, err
+			return scim.Query{}, err
 		}
-		return ParseSearchRequest(data)
+		return scim.ParseSearchRequest(data)
 	}
-	return ParseQueryParams(r.URL.Query())
+	return scim.ParseQueryParams(r.URL.Query())
 }

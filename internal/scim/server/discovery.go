@@ -14,11 +14,13 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // serviceProviderConfig answers RFC 7643 §5 with what this server does.
@@ -27,7 +29,7 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *request) error 
 		Supported bool `json:"supported"`
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":          []string{ServiceProviderConfigSchemaURN},
+		"schemas":          []string{scim.ServiceProviderConfigSchemaURN},
 		"documentationUri": "https://github.com/lightrun-platform/lightrun-identity-operator",
 		"patch":            supported{true},
 		"bulk": map[string]any{
@@ -54,7 +56,7 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *request) error 
 	return nil
 }
 
-var schemas = []*Schema{&UserSchema, &EnterpriseUserSchema, &GroupSchema}
+var schemas = []*scim.Schema{&scim.UserSchema, &scim.EnterpriseUserSchema, &scim.GroupSchema}
 
 func (s *Server) listSchemas(w http.ResponseWriter, r *request) error {
 	out := make([]map[string]any, 0, len(schemas))
@@ -65,26 +67,26 @@ func (s *Server) listSchemas(w http.ResponseWriter, r *request) error {
 		}
 		out = append(out, m)
 	}
-	writeJSON(w, http.StatusOK, NewListResponse(len(out), 1, out))
+	writeJSON(w, http.StatusOK, scim.NewListResponse(len(out), 1, out))
 	return nil
 }
 
 func (s *Server) getSchema(w http.ResponseWriter, r *request) error {
-	sc := LookupSchema(r.PathValue("id"))
+	sc := scim.LookupSchema(r.PathValue("id"))
 	if sc == nil {
-		return ErrNotFound("no schema %q", r.PathValue("id"))
+		return scim.ErrNotFound("no schema %q", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, s.locatedSchema(sc, r))
 	return nil
 }
 
-func (s *Server) locatedSchema(sc *Schema, r *request) Schema {
+func (s *Server) locatedSchema(sc *scim.Schema, r *request) scim.Schema {
 	located := *sc
 	located.Location = r.baseURL + "/Schemas/" + sc.ID
 	return located
 }
 
-var resourceTypes = []*ResourceType{&UserResourceType, &GroupResourceType}
+var resourceTypes = []*scim.ResourceType{&scim.UserResourceType, &scim.GroupResourceType}
 
 func (s *Server) listResourceTypes(w http.ResponseWriter, r *request) error {
 	out := make([]map[string]any, 0, len(resourceTypes))
@@ -95,20 +97,20 @@ func (s *Server) listResourceTypes(w http.ResponseWriter, r *request) error {
 		}
 		out = append(out, m)
 	}
-	writeJSON(w, http.StatusOK, NewListResponse(len(out), 1, out))
+	writeJSON(w, http.StatusOK, scim.NewListResponse(len(out), 1, out))
 	return nil
 }
 
 func (s *Server) getResourceType(w http.ResponseWriter, r *request) error {
-	rt := LookupResourceType(r.PathValue("id"))
+	rt := scim.LookupResourceType(r.PathValue("id"))
 	if rt == nil {
-		return ErrNotFound("no resource type %q", r.PathValue("id"))
+		return scim.ErrNotFound("no resource type %q", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, locatedResourceType(rt, r))
 	return nil
 }
 
-func locatedResourceType(rt *ResourceType, r *request) ResourceType {
+func locatedResourceType(rt *scim.ResourceType, r *request) scim.ResourceType {
 	located := *rt
 	located.Location = r.baseURL + "/ResourceTypes/" + rt.ID
 	return located

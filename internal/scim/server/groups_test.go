@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim_test
+package server_test
 
 import (
 	"context"
@@ -28,6 +28,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
@@ -47,7 +48,7 @@ var _ = Describe("Okta's group push sequence (Okta SCIM 2.0 protocol reference)"
 	var groupID, alice, bob string
 
 	BeforeAll(func() {
-		t = startServer(cfg, scim.Options{}).newTenant("okta-groups", "okta-groups-token")
+		t = startServer(cfg, server.Options{}).newTenant("okta-groups", "okta-groups-token")
 		alice = t.createUser("alice@okta.local")
 		bob = t.createUser("bob@okta.local")
 	})
@@ -130,7 +131,7 @@ var _ = Describe("Microsoft Entra ID's group sequence (Entra SCIM endpoint tutor
 	var users []string
 
 	BeforeAll(func() {
-		t = startServer(cfg, scim.Options{}).newTenant("entra-groups", "entra-groups-token")
+		t = startServer(cfg, server.Options{}).newTenant("entra-groups", "entra-groups-token")
 		for i := range 3 {
 			users = append(users, t.createUser(fmt.Sprintf("entra-member-%d@example.com", i)))
 		}
@@ -244,7 +245,7 @@ func (m *memberReads) ListUsers(ctx context.Context, t store.Tenant, sel store.S
 var _ = Describe("a group's members", func() {
 	It("are never gathered when the response excludes them", func() {
 		reads := &memberReads{}
-		t := startServerWith(cfg, scim.Options{}, func(u store.Users) store.Users { reads.Users = u; return reads }).existing(endpoint)
+		t := startServerWith(cfg, server.Options{}, func(u store.Users) store.Users { reads.Users = u; return reads }).existing(endpoint)
 		a := t.createUser("counted@example.com")
 		r := t.do("POST", "/Groups", map[string]any{"schemas": []string{scim.GroupSchemaURN}, "displayName": "Counted",
 			"members": []any{map[string]any{"value": a}}})

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"errors"
@@ -22,6 +22,7 @@ import (
 	"net/http"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
@@ -50,10 +51,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *request) error {
 
 // userSpecFromBody reads a POST or PUT body into a spec.
 func userSpecFromBody(body map[string]any) (v1.ScimUserSpec, error) {
-	if err := checkSchemas(UserResourceType, body); err != nil {
+	if err := scim.CheckSchemas(scim.UserResourceType, body); err != nil {
 		return v1.ScimUserSpec{}, err
 	}
-	res, err := normalizeResource(UserResourceType, body)
+	res, err := scim.Normalize(scim.UserResourceType, body)
 	if err != nil {
 		return v1.ScimUserSpec{}, err
 	}
@@ -95,7 +96,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	patch, err := ParsePatch(data)
+	patch, err := scim.ParsePatch(data)
 	if err != nil {
 		return err
 	}
@@ -104,11 +105,15 @@ func (s *Server) patchUser(w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return nil, err
 		}
-		res, err := ApplyPatch(UserResourceType, userResource(current, groups, r.baseURL), patch.Operations)
+		res, err := userResource(current, groups, r.baseURL)
 		if err != nil {
 			return nil, err
 		}
-		normalized, err := normalizeResource(UserResourceType, res)
+		res, err = scim.ApplyPatch(scim.UserResourceType, res, patch.Operations)
+		if err != nil {
+			return nil, err
+		}
+		normalized, err := scim.Normalize(scim.UserResourceType, res)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +145,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *request) error {
 // respondUser writes one user, projected by the attributes and
 // excludedAttributes query parameters (RFC 7644 §3.9).
 func (s *Server) respondUser(w http.ResponseWriter, r *request, status int, u *v1.ScimUser) error {
-	attrs, err := attributeSetFromQuery(r, UserResourceType)
+	attrs, err := attributeSetFromQuery(r, scim.UserResourceType)
 	if err != nil {
 		return err
 	}
@@ -150,7 +155,10 @@ func (s *Server) respondUser(w http.ResponseWriter, r *request, status int, u *v
 			return err
 		}
 	}
-	res := userResource(u, groups, r.baseURL)
+	res, err := userResource(u, groups, r.baseURL)
+	if err != nil {
+		return err
+	}
 	writeResource(w, status, attrs.Apply(res), u.ResourceVersion, r.baseURL+"/Users/"+u.Name)
 	return nil
 }
@@ -171,15 +179,15 @@ func (s *Server) userGroups(r *request, u *v1.ScimUser) ([]groupRef, error) {
 	return refs, nil
 }
 
-func attributeSetFromQuery(r *request, rt ResourceType) (AttributeSet, error) {
+func attributeSetFromQuery(r *request, rt scim.ResourceType) (scim.AttributeSet, error) {
 	q := r.URL.Query()
-	return NewAttributeSet(rt, SplitAttributeList(q.Get("attributes")), SplitAttributeList(q.Get("excludedAttributes")))
+	return scim.NewAttributeSet(rt, scim.SplitAttributeList(q.Get("attributes")), scim.SplitAttributeList(q.Get("excludedAttributes")))
 }
 
 // notFoundAs turns the store's not-found into RFC 7644 §3.12's 404 naming the resource.
 func notFoundAs(err error, resourceType, id string) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return ErrNotFound("%s %s not found", resourceType, id)
+		return scim.ErrNotFound("%s %s not found", resourceType, id)
 	}
 	return err
 }
@@ -191,7 +199,7 @@ func readAll(r *request) ([]byte, error) {
 		if errors.As(err, &maxBytes) {
 			return nil, err
 		}
-		return nil, ErrInvalidSyntax("reading the request body: %v", err)
+		return nil, scim.ErrInvalidSyntax("reading the request body: %v", err)
 	}
 	return data, nil
 }
@@ -206,8 +214,8 @@ func (s *Server) queryUsers(w http.ResponseWriter, r *request) error {
 // the store's indexes.
 func (s *Server) userLister() lister[*v1.ScimUser] {
 	return lister[*v1.ScimUser]{
-		rt: UserResourceType,
-		candidates: func(r *request, eqs []Equality) ([]*v1.ScimUser, error) {
+		rt: scim.UserResourceType,
+		candidates: func(r *request, eqs []scim.Equality) ([]*v1.ScimUser, error) {
 			t := r.tenant.Tenant
 			for _, eq := range eqs {
 				var index store.Index
@@ -234,7 +242,7 @@ func (s *Server) userLister() lister[*v1.ScimUser] {
 			}
 			return s.users.ListUsers(r.Context(), t, store.Selector{})
 		},
-		render: func(r *request, u *v1.ScimUser, attrs AttributeSet) (map[string]any, error) {
+		render: func(r *request, u *v1.ScimUser, attrs scim.AttributeSet) (map[string]any, error) {
 			var groups []groupRef
 			if attrs.Includes("groups") && len(u.Spec.Groups) > 0 {
 				var err error
@@ -242,7 +250,7 @@ func (s *Server) userLister() lister[*v1.ScimUser] {
 					return nil, err
 				}
 			}
-			return userResource(u, groups, r.baseURL), nil
+			return userResource(u, groups, r.baseURL)
 		},
 	}
 }

@@ -14,11 +14,13 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"net/http"
 	"slices"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
 // routes maps RFC 7644's endpoints (§3.2) under /scim/v2/{ns}/{ic}.
@@ -73,14 +75,14 @@ func (s *Server) routes() {
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.metrics.observe(r.Method, "Other", http.StatusNotFound, 0)
-		writeJSON(w, http.StatusNotFound, ErrNotFound("no SCIM endpoint at %s; the base URL is %s/{namespace}/{identityconfig}", r.URL.Path, BasePath))
+		writeJSON(w, http.StatusNotFound, scim.ErrNotFound("no SCIM endpoint at %s; the base URL is %s/{namespace}/{identityconfig}", r.URL.Path, BasePath))
 	})
 }
 
 func notImplemented(http.ResponseWriter, *request) error {
-	return ErrNotImplemented("/Me is not supported by this service provider")
+	return scim.ErrNotImplemented("/Me is not supported by this service provider")
 }
 
 func methodNotAllowed(_ http.ResponseWriter, r *request) error {
-	return newError(http.StatusMethodNotAllowed, "", "%s is not supported on %s", r.Method, r.URL.Path)
+	return scim.ErrMethodNotAllowed("%s is not supported on %s", r.Method, r.URL.Path)
 }

@@ -14,81 +14,24 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim_test
+package server_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
-
-var _ = Describe("discovery (RFC 7644 §4)", func() {
-	It("serves ServiceProviderConfig with what the server supports", func() {
-		r := endpoint.do("GET", "/ServiceProviderConfig", nil)
-		Expect(r.status).To(Equal(http.StatusOK))
-		Expect(r.body["schemas"]).To(ConsistOf(scim.ServiceProviderConfigSchemaURN))
-		Expect(r.body["patch"]).To(HaveKeyWithValue("supported", true))
-		Expect(r.body["filter"]).To(And(HaveKeyWithValue("supported", true), HaveKeyWithValue("maxResults", BeEquivalentTo(1000))))
-		Expect(r.body["bulk"]).To(And(HaveKeyWithValue("supported", true), HaveKeyWithValue("maxOperations", BeEquivalentTo(1000)), HaveKey("maxPayloadSize")))
-		Expect(r.body["etag"]).To(HaveKeyWithValue("supported", true))
-		Expect(r.body["sort"]).To(HaveKeyWithValue("supported", true))
-		Expect(r.body["changePassword"]).To(HaveKeyWithValue("supported", false))
-		Expect(r.body["authenticationSchemes"]).To(ContainElement(HaveKeyWithValue("type", "oauthbearertoken")))
-	})
-
-	It("serves the User, enterprise User and Group schemas with attribute metadata", func() {
-		r := endpoint.do("GET", "/Schemas", nil)
-		Expect(r.status).To(Equal(http.StatusOK))
-		Expect(r.body["totalResults"]).To(BeEquivalentTo(3))
-		var ids []string
-		for _, s := range r.resources() {
-			ids = append(ids, s["id"].(string))
-		}
-		Expect(ids).To(ConsistOf(scim.UserSchemaURN, scim.EnterpriseUserSchemaURN, scim.GroupSchemaURN))
-
-		r = endpoint.do("GET", "/Schemas/"+scim.UserSchemaURN, nil)
-		Expect(r.status).To(Equal(http.StatusOK))
-		attrs := r.body["attributes"].([]any)
-		var userName, emails map[string]any
-		for _, a := range attrs {
-			m := a.(map[string]any)
-			switch m["name"] {
-			case "userName":
-				userName = m
-			case "emails":
-				emails = m
-			}
-		}
-		Expect(userName).To(And(HaveKeyWithValue("uniqueness", "server"), HaveKeyWithValue("caseExact", false), HaveKeyWithValue("required", true)))
-		Expect(emails).To(And(HaveKeyWithValue("multiValued", true), HaveKey("subAttributes")))
-		Expect(r.body["meta"]).To(HaveKeyWithValue("location", endpoint.base+"/Schemas/"+scim.UserSchemaURN))
-	})
-
-	It("serves the User and Group resource types", func() {
-		r := endpoint.do("GET", "/ResourceTypes", nil)
-		Expect(r.status).To(Equal(http.StatusOK))
-		Expect(r.body["totalResults"]).To(BeEquivalentTo(2))
-		r = endpoint.do("GET", "/ResourceTypes/User", nil)
-		Expect(r.body["endpoint"]).To(Equal("/Users"))
-		Expect(r.body["schemaExtensions"]).To(ContainElement(HaveKeyWithValue("schema", scim.EnterpriseUserSchemaURN)))
-	})
-
-	It("answers /Me with 501 (RFC 7644 §3.11)", func() {
-		r := endpoint.do("GET", "/Me", nil)
-		Expect(r.status).To(Equal(http.StatusNotImplemented))
-		Expect(r.body["schemas"]).To(ConsistOf(scim.ErrorURN))
-	})
-})
 
 var _ = Describe("authentication", func() {
 	It("refuses a request without a token, with WWW-Authenticate", func() {
@@ -103,19 +46,19 @@ var _ = Describe("authentication", func() {
 		Expect(send("GET", endpoint.base+"/Users", "Bearer not-the-token", nil).status).To(Equal(http.StatusUnauthorized))
 		Expect(send("GET", endpoint.base+"/Users", "Basic b2t0YTpva3RhLXRva2Vu", nil).status).To(Equal(http.StatusUnauthorized))
 
-		other := startServer(cfg, scim.Options{}).newTenant("entra", "entra-token")
+		other := startServer(cfg, server.Options{}).newTenant("entra", "entra-token")
 		id := other.createUser("only-entra@example.com")
 		// Entra's token on Okta's endpoint, and Okta's token on Entra's.
 		Expect(send("GET", endpoint.base+"/Users/"+id, "Bearer entra-token", nil).status).To(Equal(http.StatusUnauthorized))
 		Expect(send("GET", other.base+"/Users/"+id, "Bearer okta-token", nil).status).To(Equal(http.StatusUnauthorized))
 		// Even with the right token, one IdentityConfig never sees another's users.
-		sameNamespace := startServer(cfg, scim.Options{}).tenantIn(other.namespace, "okta2", "okta2-token")
+		sameNamespace := startServer(cfg, server.Options{}).tenantIn(other.namespace, "okta2", "okta2-token")
 		Expect(sameNamespace.do("GET", "/Users/"+id, nil).status).To(Equal(http.StatusNotFound))
 		Expect(sameNamespace.do("GET", "/Users", nil).body["totalResults"]).To(BeEquivalentTo(0))
 	})
 
 	It("accepts the previous token during a rotation and applies Secret changes without a restart", func() {
-		t := startServer(cfg, scim.Options{}).newTenant("rotating", "old-token")
+		t := startServer(cfg, server.Options{}).newTenant("rotating", "old-token")
 		secret := &corev1.Secret{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: t.namespace, Name: "rotating-scim"}, secret)).To(Succeed())
 		secret.Data = map[string][]byte{"token": []byte("new-token"), "previous": []byte("old-token")}
@@ -131,7 +74,7 @@ var _ = Describe("authentication", func() {
 	})
 
 	It("refuses with 403 while the endpoint is disabled", func() {
-		t := startServer(cfg, scim.Options{}).newTenant("disabled", "disabled-token")
+		t := startServer(cfg, server.Options{}).newTenant("disabled", "disabled-token")
 		setSCIMEnabled(t, false)
 		Eventually(func() int { return t.do("GET", "/Users", nil).status }).Should(Equal(http.StatusForbidden))
 		Expect(t.do("GET", "/Users", nil).body["detail"]).To(ContainSubstring("disabled"))
@@ -196,7 +139,7 @@ var _ = Describe("bad input gets a SCIM error with the right status and scimType
 
 var _ = Describe("rate limiting", func() {
 	It("answers 429 with Retry-After once a token exceeds its rate", func() {
-		t := startServer(cfg, scim.Options{RateLimit: 1, RateBurst: 3}).newTenant("limited", "limited-token")
+		t := startServer(cfg, server.Options{RateLimit: 1, RateBurst: 3}).newTenant("limited", "limited-token")
 		var last response
 		for range 10 {
 			if last = t.do("GET", "/Users", nil); last.status == http.StatusTooManyRequests {
@@ -209,28 +152,30 @@ var _ = Describe("rate limiting", func() {
 	})
 })
 
-var _ = Describe("metrics", func() {
-	It("count requests by method, resource and status", func() {
-		endpoint.do("GET", "/Users?count=1", nil)
-		families, err := ctrlmetrics.Registry.Gather()
-		Expect(err).NotTo(HaveOccurred())
-		var found bool
-		for _, f := range families {
-			if f.GetName() == "lightrun_identity_scim_requests_total" {
-				for _, m := range f.GetMetric() {
-					labels := map[string]string{}
-					for _, l := range m.GetLabel() {
-						labels[l.GetName()] = l.GetValue()
-					}
-					if labels["method"] == "GET" && labels["resource"] == "Users" && labels["code"] == "200" && m.GetCounter().GetValue() > 0 {
-						found = true
-					}
-				}
-			}
+// TestErrorStatusesAreHTTPStatuses checks the protocol package's status
+// numbers, which it keeps without net/http, against net/http's.
+func TestErrorStatusesAreHTTPStatuses(t *testing.T) {
+	for status, err := range map[int]*scim.Error{
+		http.StatusBadRequest:            scim.ErrInvalidValue("x"),
+		http.StatusUnauthorized:          scim.ErrUnauthorized("x"),
+		http.StatusForbidden:             scim.ErrForbidden("x"),
+		http.StatusNotFound:              scim.ErrNotFound("x"),
+		http.StatusMethodNotAllowed:      scim.ErrMethodNotAllowed("x"),
+		http.StatusConflict:              scim.ErrConflict("x"),
+		http.StatusPreconditionFailed:    scim.ErrPreconditionFailed("x"),
+		http.StatusRequestEntityTooLarge: scim.ErrPayloadTooLarge("x"),
+		http.StatusUnsupportedMediaType:  scim.ErrUnsupportedMediaType("x"),
+		http.StatusTooManyRequests:       scim.ErrTooManyRequests("x"),
+		http.StatusInternalServerError:   scim.AsError(errors.New("x")),
+		http.StatusNotImplemented:        scim.ErrNotImplemented("x"),
+		http.StatusServiceUnavailable:    scim.ErrServiceUnavailable("x"),
+	} {
+		if err.Status != status {
+			t.Errorf("%s: status %d, want %d", err, err.Status, status)
 		}
-		Expect(found).To(BeTrue())
-		count, err := testutil.GatherAndCount(ctrlmetrics.Registry, "lightrun_identity_scim_request_duration_seconds")
-		Expect(err).NotTo(HaveOccurred())
-		Expect(count).To(BeNumerically(">", 0))
-	})
-})
+		bare := &scim.Error{Status: status}
+		if want := fmt.Sprintf("scim %d %s", status, http.StatusText(status)); bare.Error() != want {
+			t.Errorf("got %q, want %q", bare.Error(), want)
+		}
+	}
+}

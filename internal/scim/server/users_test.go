@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim_test
+package server_test
 
 import (
 	"fmt"
@@ -30,6 +30,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
 
 func filterQuery(filter string, extra ...string) string {
@@ -410,7 +411,7 @@ var _ = Describe("lists", func() {
 	})
 
 	It("refuses an unindexed filter over more resources than it scans", func() {
-		small := startServer(cfg, scim.Options{MaxCandidates: 3}).existing(t)
+		small := startServer(cfg, server.Options{MaxCandidates: 3}).existing(t)
 		r := small.do("GET", "/Users"+filterQuery(`title co "x"`), nil)
 		Expect(r.status).To(Equal(http.StatusBadRequest), r.String())
 		Expect(r.scimType()).To(Equal("tooMany"))
@@ -419,7 +420,7 @@ var _ = Describe("lists", func() {
 	})
 })
 
-func scimOptions(maxResults int) scim.Options { return scim.Options{MaxResults: maxResults} }
+func scimOptions(maxResults int) server.Options { return server.Options{MaxResults: maxResults} }
 
 var _ = Describe("userName uniqueness", func() {
 	It("gives exactly one of 20 concurrent POSTs in mixed case a 201 and the rest 409 uniqueness", func() {

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim_test
+package server_test
 
 import (
 	"io"
@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
 
 func bulkOps(r response) []map[string]any {
@@ -140,7 +141,7 @@ var _ = Describe("Bulk (RFC 7644 §3.7)", func() {
 	})
 
 	It("enforces maxOperations and maxPayloadSize with 413 tooLarge", func() {
-		t := startServer(cfg, scim.Options{MaxBulkOperations: 2, MaxBodyBytes: 4096}).existing(endpoint)
+		t := startServer(cfg, server.Options{MaxBulkOperations: 2, MaxBodyBytes: 4096}).existing(endpoint)
 		spc := t.do("GET", "/ServiceProviderConfig", nil)
 		Expect(spc.body["bulk"]).To(And(HaveKeyWithValue("maxOperations", BeEquivalentTo(2)), HaveKeyWithValue("maxPayloadSize", BeEquivalentTo(4096))))
 
@@ -173,7 +174,7 @@ var _ = Describe("when the Kubernetes API server is unreachable", func() {
 		DeferCleanup(proxy.close)
 		viaProxy := rest.CopyConfig(cfg)
 		viaProxy.Host = proxy.url()
-		t := startServer(viaProxy, scim.Options{RetryAfter: 7 * time.Second}).newTenant("outage", "outage-token")
+		t := startServer(viaProxy, server.Options{RetryAfter: 7 * time.Second}).newTenant("outage", "outage-token")
 		t.createUser("before-outage@example.com")
 
 		proxy.cut()

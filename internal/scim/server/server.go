@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package scim
+package server
 
 import (
 	"context"
@@ -36,6 +36,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
@@ -228,30 +229,30 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFu
 	ns, name := r.PathValue("ns"), r.PathValue("ic")
 	token, ok := bearerToken(r)
 	if !ok {
-		return ErrUnauthorized("a bearer token is required")
+		return scim.ErrUnauthorized("a bearer token is required")
 	}
 	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
 	if errors.Is(err, store.ErrNotFound) {
 		// Unknown and unauthorised look the same: nobody learns which
 		// IdentityConfigs exist without a token for one.
-		return ErrUnauthorized("the bearer token is not valid for this endpoint")
+		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
 	}
 	if err != nil {
 		return err
 	}
 	digest := sha256.Sum256([]byte(token))
 	if !tokenAccepted(tenant.TokenDigests, digest) {
-		return ErrUnauthorized("the bearer token is not valid for this endpoint")
+		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
 	}
 	if !tenant.Enabled {
-		return newError(http.StatusForbidden, "", "the SCIM endpoint of IdentityConfig %s/%s is disabled (spec.scim.enabled is false)", ns, name)
+		return scim.ErrForbidden("the SCIM endpoint of IdentityConfig %s/%s is disabled (spec.scim.enabled is false)", ns, name)
 	}
 	if tenant.Refusal != "" {
-		return newError(http.StatusForbidden, "", "IdentityConfig %s/%s is refused: %s", ns, name, tenant.Refusal)
+		return scim.ErrForbidden("IdentityConfig %s/%s is refused: %s", ns, name, tenant.Refusal)
 	}
 	if wait, ok := s.allow(digest); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return ErrTooManyRequests("rate limit of %.0f requests per second exceeded", s.opts.RateLimit)
+		return scim.ErrTooManyRequests("rate limit of %.0f requests per second exceeded", s.opts.RateLimit)
 	}
 	if err := checkContentType(r); err != nil {
 		return err
@@ -309,7 +310,7 @@ func checkContentType(r *http.Request) error {
 	}
 	mediaType, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mediaType != "application/scim+json" && mediaType != "application/json") {
-		return ErrUnsupportedMediaType("Content-Type %q is not supported; use application/scim+json or application/json", ct)
+		return scim.ErrUnsupportedMediaType("Content-Type %q is not supported; use application/scim+json or application/json", ct)
 	}
 	return nil
 }
@@ -330,27 +331,27 @@ func (s *Server) baseURL(r *http.Request, ns, name string) string {
 // errors become the status they mean; anything unexpected is logged and
 // answered as a 500 without internals.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var scimErr *Error
+	var scimErr *scim.Error
 	var maxBytes *http.MaxBytesError
 	switch {
 	case errors.As(err, &scimErr):
 	case errors.As(err, &maxBytes):
-		scimErr = ErrPayloadTooLarge("the request body exceeds %d bytes", maxBytes.Limit)
+		scimErr = scim.ErrPayloadTooLarge("the request body exceeds %d bytes", maxBytes.Limit)
 	case errors.Is(err, store.ErrNotFound):
-		scimErr = ErrNotFound("%s", storeDetail(err))
+		scimErr = scim.ErrNotFound("%s", storeDetail(err))
 	case errors.Is(err, store.ErrUniqueness):
-		scimErr = ErrUniqueness("%s", storeDetail(err))
+		scimErr = scim.ErrUniqueness("%s", storeDetail(err))
 	case errors.Is(err, store.ErrPrecondition):
-		scimErr = ErrPreconditionFailed("the resource changed since it was read; fetch it again")
+		scimErr = scim.ErrPreconditionFailed("the resource changed since it was read; fetch it again")
 	case errors.Is(err, store.ErrInvalid):
-		scimErr = ErrInvalidValue("%s", storeDetail(err))
+		scimErr = scim.ErrInvalidValue("%s", storeDetail(err))
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		s.log.Error(err, "Kubernetes API unavailable", "method", r.Method, "path", r.URL.Path)
 		w.Header().Set("Retry-After", strconv.Itoa(int(s.opts.RetryAfter.Seconds())))
-		scimErr = ErrServiceUnavailable("storage is temporarily unavailable; retry later")
+		scimErr = scim.ErrServiceUnavailable("storage is temporarily unavailable; retry later")
 	default:
 		s.log.Error(err, "SCIM request failed", "method", r.Method, "path", r.URL.Path)
-		scimErr = AsError(err)
+		scimErr = scim.AsError(err)
 	}
 	if scimErr.Status == http.StatusUnauthorized {
 		// RFC 6750 §3: tell the client which scheme to use.
@@ -376,7 +377,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		status = http.StatusInternalServerError
-		data = []byte(`{"schemas":["` + ErrorURN + `"],"status":"500","detail":"encoding the response failed"}`)
+		data = []byte(`{"schemas":["` + scim.ErrorURN + `"],"status":"500","detail":"encoding the response failed"}`)
 	}
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
