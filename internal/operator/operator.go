@@ -161,6 +161,10 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 		if err := mgr.Add(server); err != nil {
 			return nil, fmt.Errorf("adding the SCIM server: %w", err)
 		}
+		// /readyz says whether this replica's SCIM listener serves.
+		if err := mgr.AddReadyzCheck("scim", server.Ready); err != nil {
+			return nil, fmt.Errorf("adding the SCIM readiness check: %w", err)
+		}
 	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

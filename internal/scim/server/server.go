@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -119,6 +120,9 @@ type Server struct {
 	limiters   map[[32]byte]*rate.Limiter
 
 	listening chan string // receives the bound address once listening
+	// serving is true from the moment the listener accepts connections
+	// until the server stops.
+	serving atomic.Bool
 }
 
 // NewServer returns the endpoint over the given storage.
@@ -145,6 +149,16 @@ func (s *Server) NeedLeaderElection() bool { return false }
 // Listening returns a channel that receives the bound address once the
 // server listens (useful with Addr ":0").
 func (s *Server) Listening() <-chan string { return s.listening }
+
+// Ready is a readiness check (healthz.Checker): nil while the endpoint
+// accepts connections, so a replica whose SCIM listener is not up (still
+// starting, failed to bind, stopping) takes no IdP traffic.
+func (s *Server) Ready(*http.Request) error {
+	if !s.serving.Load() {
+		return errors.New("the SCIM endpoint is not serving")
+	}
+	return nil
+}
 
 // Start implements manager.Runnable: it serves until ctx is done, then lets
 // in-flight requests finish within ShutdownTimeout.
@@ -178,6 +192,10 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
+	// The listener accepts connections from here on (they queue until
+	// Serve picks them up).
+	s.serving.Store(true)
+	defer s.serving.Store(false)
 	s.listening <- ln.Addr().String()
 	s.log.Info("Serving SCIM 2.0", "address", ln.Addr().String(), "tls", s.opts.CertDir != "", "basePath", BasePath)
 

@@ -17,13 +17,16 @@ limitations under the License.
 package server_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -177,5 +180,46 @@ func TestErrorStatusesAreHTTPStatuses(t *testing.T) {
 		if want := fmt.Sprintf("scim %d %s", status, http.StatusText(status)); bare.Error() != want {
 			t.Errorf("got %q, want %q", bare.Error(), want)
 		}
+	}
+}
+
+// TestReadyFollowsTheListener: /readyz reports the SCIM listener, so a
+// replica that cannot serve SCIM takes no traffic from the IdP.
+func TestReadyFollowsTheListener(t *testing.T) {
+	srv := server.NewServer(server.Options{Addr: "127.0.0.1:0"}, nil, nil, nil, logr.Discard())
+	if srv.Ready(nil) == nil {
+		t.Fatal("ready before the listener is up")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Start(ctx) }()
+	select {
+	case <-srv.Listening():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not listen")
+	}
+	if err := srv.Ready(nil); err != nil {
+		t.Fatalf("not ready while serving: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if srv.Ready(nil) == nil {
+		t.Fatal("ready after the server stopped")
+	}
+
+	// A listener that cannot bind never becomes ready.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	taken := server.NewServer(server.Options{Addr: busy.Addr().String()}, nil, nil, nil, logr.Discard())
+	if err := taken.Start(context.Background()); err == nil {
+		t.Fatal("binding an address in use must fail")
+	}
+	if taken.Ready(nil) == nil {
+		t.Fatal("ready without a listener")
 	}
 }
