@@ -34,6 +34,12 @@ const AnnotationResyncRequestedAt = "identity.lightrun.com/resync-requested-at"
 // instead of refusing it as an existing, unmanaged user (Lightrun rule 5).
 const AnnotationLightrunUser = "identity.lightrun.com/lightrun-user"
 
+// AnnotationLightrunUserCreateAttempt records when the operator last asked
+// Lightrun to create the user AnnotationLightrunUser names (RFC 3339). A
+// Lightrun user found later under that email is the operator's only when
+// Lightrun created it around that time; otherwise someone else made it.
+const AnnotationLightrunUserCreateAttempt = "identity.lightrun.com/lightrun-user-create-attempt"
+
 // FinalizerLightrun is held by ScimUsers and AgentPools until their Lightrun
 // counterpart has been deprovisioned or removed.
 const FinalizerLightrun = "identity.lightrun.com/lightrun"

@@ -72,6 +72,19 @@ const (
 	ReasonSSONotEnabled = "SSONotEnabled"
 	// ReasonDuplicateIdentityProvider: another IdentityConfig already feeds the same Lightrun company (Lightrun rule 1).
 	ReasonDuplicateIdentityProvider = "DuplicateIdentityProvider"
+	// ReasonCompanyMismatch: the API key belongs to another Lightrun company
+	// than spec.lightrun.companyId names (Lightrun rule 1).
+	ReasonCompanyMismatch = "CompanyMismatch"
+	// ReasonBuiltInSCIMRiskAccepted: Lightrun's own SCIM provisioning is on and
+	// spec.builtInSCIM is RiskConflictingWrites, so the operator provisions anyway.
+	ReasonBuiltInSCIMRiskAccepted = "BuiltInSCIMRiskAccepted"
+	// ReasonInsufficientPermissions: the API key's permission level does not
+	// allow the calls provisioning needs (COMPANY level).
+	ReasonInsufficientPermissions = "InsufficientPermissions"
+	// ReasonManagedByAnotherIdP: the email belongs to a Lightrun user another
+	// identity provider manages (Lightrun's userManagementType SCIM or LDAP);
+	// it is never adopted.
+	ReasonManagedByAnotherIdP = "ManagedByAnotherIdentityProvider"
 	// ReasonBuiltInSCIMEnabled: Lightrun's own SCIM provisioning is enabled for the company.
 	ReasonBuiltInSCIMEnabled = "BuiltInSCIMEnabled"
 	// ReasonBuiltInSCIMOff: Lightrun's own SCIM provisioning is off.

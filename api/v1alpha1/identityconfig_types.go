@@ -117,6 +117,42 @@ type ScimEndpointSpec struct {
 	BearerTokenSecretRef *BearerTokenSecretReference `json:"bearerTokenSecretRef,omitempty"`
 }
 
+// BuiltInSCIMPolicy says what to do while Lightrun's built-in SCIM is on.
+// +kubebuilder:validation:Enum=Hold;RiskConflictingWrites
+type BuiltInSCIMPolicy string
+
+const (
+	// BuiltInSCIMHold holds provisioning while Lightrun's built-in SCIM is on.
+	BuiltInSCIMHold BuiltInSCIMPolicy = "Hold"
+	// BuiltInSCIMRiskConflictingWrites provisions even while Lightrun's
+	// built-in SCIM is on, accepting that two identity providers write the
+	// same users.
+	BuiltInSCIMRiskConflictingWrites BuiltInSCIMPolicy = "RiskConflictingWrites"
+)
+
+// LightrunSettings is what Lightrun reported about the company at the last
+// check.
+type LightrunSettings struct {
+	// companyId is the company id Lightrun reports in its SCIM endpoint and
+	// SSO redirect URLs; empty when it reports none.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	CompanyID string `json:"companyId,omitempty"`
+	// loginMethod is Lightrun's current login method: SSO, PASSWORD or GOOGLE.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	LoginMethod string `json:"loginMethod,omitempty"`
+	// builtInSCIMEnabled says Lightrun's own SCIM provisioning is on.
+	// +optional
+	BuiltInSCIMEnabled bool `json:"builtInSCIMEnabled,omitempty"`
+	// createExistingUsersEnabled is Lightrun's built-in SCIM setting of the
+	// same purpose as spec.provisionExistingUsers. It applies to Lightrun's
+	// own SCIM endpoint only; the operator reports it and follows
+	// spec.provisionExistingUsers.
+	// +optional
+	CreateExistingUsersEnabled bool `json:"createExistingUsersEnabled,omitempty"`
+}
+
 // IdentityConfigSpec declares one Lightrun company and the one identity provider that feeds it.
 type IdentityConfigSpec struct {
 	// lightrun is the Lightrun company the users land in.
@@ -153,6 +189,16 @@ type IdentityConfigSpec struct {
 	// +kubebuilder:validation:MaxItems=7
 	// +kubebuilder:default={"DEVELOPER"}
 	DefaultRoles []LightrunUserRole `json:"defaultRoles,omitempty"`
+
+	// builtInSCIM says what the operator does while Lightrun's own built-in
+	// SCIM provisioning is enabled for the company, which means a second
+	// identity provider may be writing the same users (Lightrun rule 1).
+	// Hold (default) provisions nothing until it is turned off.
+	// RiskConflictingWrites provisions anyway: the two identity providers
+	// may then overwrite, disable or delete each other's users.
+	// +optional
+	// +kubebuilder:default=Hold
+	BuiltInSCIM BuiltInSCIMPolicy `json:"builtInSCIM,omitempty"`
 
 	// resyncPeriod is how often Lightrun is re-read to revert drift made in
 	// the Lightrun portal. Between 30s and 24h.
@@ -203,6 +249,10 @@ type IdentityConfigStatus struct {
 	// groups is the number of this IdentityConfig's ScimGroups.
 	// +optional
 	Groups int32 `json:"groups,omitempty"`
+
+	// lightrun is what Lightrun reported about the company at the last check.
+	// +optional
+	Lightrun LightrunSettings `json:"lightrun,omitzero"`
 
 	// lastResyncTime is when Lightrun was last re-read for drift.
 	// +optional

@@ -237,7 +237,8 @@ func (r *AgentPoolReconciler) ensureGroup(ctx context.Context, p *v1.AgentPool, 
 			if err != nil {
 				return nil, err
 			}
-			updated.Members = have.Members // the update answers without members
+			// The update answers without members.
+			updated.Members, updated.Privileged = have.Members, have.Privileged
 			return updated, nil
 		},
 		steady: steady,
@@ -332,9 +333,40 @@ func (r *AgentPoolReconciler) syncMembers(ctx context.Context, p *v1.AgentPool, 
 		// provisioned: retry with the per-object backoff.
 		return ctrl.Result{}, errors.New(msg)
 	}
+	if res, err := r.resetPrivileges(ctx, p, ic, backend, g, desired); !finished(res, err) {
+		return res, err
+	}
 	p.Status.MembersDigest = digest
 	r.set(p, v1.ConditionMembersSynced, metav1.ConditionTrue, v1.ReasonReconciled, "Lightrun group %s has the %d selected users as members.", g.Name, count)
 	r.set(p, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Agent pool %s and its %d members are in Lightrun as declared.", p.Spec.PoolName, count)
+	return ctrl.Result{}, nil
+}
+
+// resetPrivileges makes every member of the linked group an ordinary member
+// again: the group's access level comes from the AgentPool alone, so a
+// group admin flag or elevated roles given in the Lightrun portal are drift
+// (Lightrun rule 3), reverted with a Warning.
+func (r *AgentPoolReconciler) resetPrivileges(ctx context.Context, p *v1.AgentPool, ic *v1.IdentityConfig, backend connect.Lightrun, g *connect.Group, desired map[string]bool) (ctrl.Result, error) {
+	var reset []string
+	for _, email := range g.Privileged {
+		if !desired[email] {
+			continue // removed above
+		}
+		err := backend.ResetMember(ctx, g.ID, email)
+		switch {
+		case lightrun.IsNotFound(err):
+			continue // not a member any more
+		case err != nil:
+			return r.fail(p, ic, v1.ConditionMembersSynced, fmt.Sprintf("Resetting the privileges of %s in Lightrun group %s", email, g.Name), err)
+		}
+		reset = append(reset, email)
+	}
+	if len(reset) > 0 {
+		metricDriftReverted.WithLabelValues(driftMembers).Add(float64(len(reset)))
+		eventf(r.recorder, p, true, EventDriftReverted, "RevertMemberPrivileges",
+			"Members of Lightrun group %s were made group admins or given elevated roles in Lightrun; made them ordinary members again (%s): access comes from the AgentPool (Lightrun rule 3).",
+			g.Name, strings.Join(reset, ", "))
+	}
 	return ctrl.Result{}, nil
 }
 

@@ -143,7 +143,9 @@ var _ = Describe("AgentPool", func() {
 		sam := synced(c.user("sam@example.com"))
 		tom := synced(c.user("tom@example.com"))
 		Expect(tom.Status.EffectiveAgentPools).To(Equal([]string{"general"}))
-		Expect(tom.Status.EffectiveRoles).To(Equal([]v1.LightrunUserRole{v1.RoleDeveloper}), "users in no pool get the default roles")
+		Expect(tom.Status.EffectiveRoles).To(Equal([]v1.LightrunUserRole{v1.RoleAppSec}),
+			"users in no other pool land in the default pool and get its roles, like any pool's members")
+		Eventually(func() []string { return c.lightrunUser("tom@example.com").Roles }).Should(Equal([]string{"APP_SEC"}))
 		Expect(sam.Status.EffectiveAgentPools).To(Equal([]string{"special"}))
 		Eventually(func() []string { return c.groupMembers(fresh(general).Status.GroupID) }).Should(Equal([]string{"tom@example.com"}))
 		Eventually(func() []string { return c.groupMembers(fresh(special).Status.GroupID) }).Should(Equal([]string{"sam@example.com"}))

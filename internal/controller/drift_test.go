@@ -100,6 +100,27 @@ var _ = Describe("Drift (Lightrun rule 3)", func() {
 		Expect(note).To(ContainSubstring("re-added 1 members removed in Lightrun (lee@example.com)"))
 	})
 
+	It("reverts a member made group admin or given elevated roles in a linked group", func() {
+		_, err := c.portal.UpdateGroupMember(ctx, pool.Status.GroupID, "kim@example.com", lightrun.UpdateMemberRequest{GroupAdmin: true})
+		Expect(err).NotTo(HaveOccurred())
+		_, err = c.portal.UpdateGroupMember(ctx, pool.Status.GroupID, "lee@example.com",
+			lightrun.UpdateMemberRequest{ElevatedRoles: []lightrun.GroupRole{lightrun.GroupRolePrivileged}})
+		Expect(err).NotTo(HaveOccurred())
+		c.requestResync()
+		Eventually(func() []string {
+			var privileged []string
+			for email, m := range c.lightrunGroup(pool.Status.GroupID).Members {
+				if m.GroupAdmin || len(m.ElevatedRoles) > 0 {
+					privileged = append(privileged, email)
+				}
+			}
+			return privileged
+		}).Should(BeEmpty())
+		Eventually(func() []string { return notesOf(pool, controller.EventDriftReverted) }).Should(ContainElement(
+			And(ContainSubstring("group admins or given elevated roles"), ContainSubstring("kim@example.com"), ContainSubstring("lee@example.com"))))
+		Expect(c.groupMembers(pool.Status.GroupID)).To(Equal([]string{"kim@example.com", "lee@example.com"}))
+	})
+
 	It("reverts a linked group's access and a pool's description changed in Lightrun", func() {
 		_, err := c.portal.UpdateGroup(ctx, pool.Status.GroupID, lightrun.UpdateGroupRequest{
 			Name: "renamed", AgentPoolIDs: []string{}, Roles: []lightrun.GroupRole{lightrun.GroupRolePrivileged},

@@ -18,7 +18,9 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,8 +90,10 @@ type lightrunObject[O any] struct {
 	// not record: foundKept or foundAdopted, or foundRefused. nil means
 	// foundKept.
 	claim func(o *O) found
-	// create creates the object; a Conflict means it exists (a concurrent
-	// or earlier create of the operator's), and it is looked up again.
+	// create creates the object. After a refusal (any 4xx but 429: a
+	// Conflict, or a 400 where Lightrun reports a duplicate that way) the
+	// object is looked up again and, when it exists, claimed like one found
+	// by name.
 	create func(ctx context.Context) (*O, error)
 	// known says the status records the object, so its absence is drift.
 	known bool
@@ -145,15 +149,29 @@ func ensure[O any](ctx context.Context, rec recorder.EventRecorder, ev client.Ob
 			}
 		case lightrun.IsNotFound(err):
 			o, err = x.create(ctx)
-			if lightrun.IsConflict(err) {
-				o, err = x.find(ctx)
-			}
-			if err != nil {
+			switch {
+			case err == nil:
+				out.obj, out.found = o, foundCreated
+				if x.known {
+					out.found = foundRecreated
+				}
+			case refused(err):
+				// The create was refused; whether because the object
+				// exists is for Lightrun to say, not the status code.
+				existing, ferr := x.find(ctx)
+				switch {
+				case ferr == nil:
+					out.obj, out.found = existing, foundKept
+					if x.claim != nil {
+						out.found = x.claim(existing)
+					}
+				case lightrun.IsNotFound(ferr):
+					return out, err
+				default:
+					return out, ferr
+				}
+			default:
 				return out, err
-			}
-			out.obj, out.found = o, foundCreated
-			if x.known {
-				out.found = foundRecreated
 			}
 		default:
 			return out, err
@@ -172,6 +190,14 @@ func ensure[O any](ctx context.Context, rec recorder.EventRecorder, ev client.Ob
 		x.announceUpdate(rec, ev, diffs)
 	}
 	return out, nil
+}
+
+// refused reports whether Lightrun answered a request with a refusal
+// retrying the same request cannot change: a 4xx other than 429.
+func refused(err error) bool {
+	var lerr *lightrun.Error
+	return errors.As(err, &lerr) && lerr.StatusCode >= 400 && lerr.StatusCode < 500 &&
+		lerr.StatusCode != http.StatusTooManyRequests
 }
 
 func (x lightrunObject[O]) announceFound(rec recorder.EventRecorder, ev client.Object, out ensured[O]) {

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
 
 	corev1 "k8s.io/api/core/v1"
@@ -124,6 +125,9 @@ func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	case berr != nil:
 		return ctrl.Result{}, berr
 	default:
+		if due, _ := resyncDue(ic, now); due {
+			r.connections.Recheck(req.NamespacedName)
+		}
 		check := r.connections.Check(ctx, ic, backend, now)
 		requeue = max(check.Next.Sub(now), time.Second)
 		r.setBackendConditions(ic, check)
@@ -255,8 +259,13 @@ func (r *IdentityConfigReconciler) setEndpoint(ctx context.Context, ic *v1.Ident
 func (r *IdentityConfigReconciler) setBackendConditions(ic *v1.IdentityConfig, check connect.Check) {
 	conds, gen := &ic.Status.Conditions, ic.Generation
 	if check.Err != nil {
-		f := classify(check.Err)
+		reason := classify(check.Err).Reason
 		msg := fmt.Sprintf("Lightrun at %s did not answer as expected: %v. Provisioning is held until it does; the operator checks again with backoff.", ic.Spec.Lightrun.URL, check.Err)
+		if lightrun.IsForbidden(check.Err) {
+			reason = v1.ReasonInsufficientPermissions
+			msg = fmt.Sprintf("Lightrun at %s refuses the API key access to the company's IdM configuration (%v). Provisioning needs an API key with the COMPANY permission level (users, groups and IdM settings); a DEV key reaches agent pools only. Provisioning is held until the key is replaced.", ic.Spec.Lightrun.URL, check.Err)
+		}
+		f := failure{Reason: reason}
 		setCondition(conds, gen, v1.ConditionBackendReachable, metav1.ConditionFalse, f.Reason, msg)
 		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionUnknown, f.Reason, "Lightrun's login method cannot be read while Lightrun does not answer.")
 		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionUnknown, f.Reason, "Lightrun's provisioning settings cannot be read while Lightrun does not answer.")
@@ -264,16 +273,26 @@ func (r *IdentityConfigReconciler) setBackendConditions(ic *v1.IdentityConfig, c
 	}
 	setCondition(conds, gen, v1.ConditionBackendReachable, metav1.ConditionTrue, v1.ReasonReconciled,
 		fmt.Sprintf("Lightrun at %s answers with the configured API key.", ic.Spec.Lightrun.URL))
+	ic.Status.Lightrun = v1.LightrunSettings{
+		CompanyID:                  check.Settings.CompanyID,
+		LoginMethod:                check.Settings.LoginMethod,
+		BuiltInSCIMEnabled:         check.Settings.BuiltInSCIM,
+		CreateExistingUsersEnabled: check.Settings.CreateExistingUsers,
+	}
 	if check.Settings.SSO {
 		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionTrue, v1.ReasonSSOLoginMethod, "Lightrun's login method is SSO.")
 	} else {
 		setCondition(conds, gen, v1.ConditionSSOEnabled, metav1.ConditionFalse, v1.ReasonSSONotEnabled,
 			fmt.Sprintf("Lightrun's login method is %s, not SSO. SSO is a prerequisite of provisioning (Lightrun rule 2): users are stored and wait until SSO is Lightrun's login method.", check.Settings.LoginMethod))
 	}
-	if check.Settings.BuiltInSCIM {
+	switch {
+	case check.Settings.BuiltInSCIM && ic.Spec.BuiltInSCIM == v1.BuiltInSCIMRiskConflictingWrites:
+		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMRiskAccepted,
+			"Lightrun's built-in SCIM provisioning is enabled for this company, so a second identity provider may be provisioning the same users (Lightrun rule 1). spec.builtInSCIM is RiskConflictingWrites: the operator provisions anyway, and the two identity providers may overwrite, disable or delete each other's users.")
+	case check.Settings.BuiltInSCIM:
 		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled,
-			"Lightrun's built-in SCIM provisioning is enabled for this company, so a second identity provider may be provisioning the same users (Lightrun rule 1). Turn it off in Lightrun's settings.")
-	} else {
+			"Lightrun's built-in SCIM provisioning is enabled for this company, so a second identity provider may be provisioning the same users (Lightrun rule 1). Provisioning is held until it is turned off in Lightrun's settings (or spec.builtInSCIM is set to RiskConflictingWrites).")
+	default:
 		setCondition(conds, gen, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionTrue, v1.ReasonBuiltInSCIMOff, "Lightrun's built-in SCIM provisioning is off.")
 	}
 }
@@ -306,6 +325,10 @@ func (r *IdentityConfigReconciler) setReady(ic *v1.IdentityConfig, serr *connect
 			return false
 		}
 	}
+	if hold := lightrunHold(ic); hold != nil {
+		set(metav1.ConditionFalse, hold.Reason, hold.Message)
+		return false
+	}
 	endpoint := meta.FindStatusCondition(*conds, v1.ConditionEndpointReady)
 	if endpoint != nil && endpoint.Status != metav1.ConditionTrue && endpoint.Reason != v1.ReasonEndpointDisabled {
 		set(metav1.ConditionFalse, endpoint.Reason, endpoint.Message)
@@ -315,11 +338,27 @@ func (r *IdentityConfigReconciler) setReady(ic *v1.IdentityConfig, serr *connect
 	if endpoint != nil && endpoint.Reason == v1.ReasonEndpointDisabled {
 		msg += " The SCIM endpoint is disabled."
 	}
-	if conditionIs(*conds, v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse) {
-		msg += " Warning: Lightrun's built-in SCIM provisioning is also enabled (see BuiltInSCIMDisabled)."
+	if conditionReason(*conds, v1.ConditionBuiltInSCIMDisabled) == v1.ReasonBuiltInSCIMRiskAccepted {
+		msg += " Warning: Lightrun's built-in SCIM provisioning is also enabled and spec.builtInSCIM accepts the risk (see BuiltInSCIMDisabled)."
 	}
 	set(metav1.ConditionTrue, v1.ReasonReconciled, msg)
 	return true
+}
+
+// lightrunHold is what Lightrun's answers forbid although it answers and SSO
+// is on (Lightrun rule 1): the API key belongs to another company than the
+// spec names, or Lightrun's built-in SCIM is on and the spec does not accept
+// the risk. nil when neither.
+func lightrunHold(ic *v1.IdentityConfig) *metav1.Condition {
+	if got, want := ic.Status.Lightrun.CompanyID, ic.Spec.Lightrun.CompanyID; got != "" && !strings.EqualFold(got, want) {
+		return &metav1.Condition{Reason: v1.ReasonCompanyMismatch, Message: fmt.Sprintf(
+			"The API key belongs to Lightrun company %s (as Lightrun's SCIM endpoint and SSO URLs name it), but spec.lightrun.companyId is %s. Nothing is provisioned: an IdentityConfig provisions only the company it names (Lightrun rule 1). Fix spec.lightrun.companyId or the API key.",
+			got, want)}
+	}
+	if c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionBuiltInSCIMDisabled); c != nil && c.Reason == v1.ReasonBuiltInSCIMEnabled {
+		return &metav1.Condition{Reason: c.Reason, Message: c.Message}
+	}
+	return nil
 }
 
 // announce records Warning Events when a Lightrun rule starts failing.
@@ -337,6 +376,12 @@ func (r *IdentityConfigReconciler) announce(ic *v1.IdentityConfig, before *v1.Id
 	}
 	if c, ok := became(v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled); ok {
 		eventf(r.recorder, ic, true, v1.ReasonBuiltInSCIMEnabled, "CheckProvisioning", "%s", c.Message)
+	}
+	if c, ok := became(v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMRiskAccepted); ok {
+		eventf(r.recorder, ic, true, v1.ReasonBuiltInSCIMRiskAccepted, "CheckProvisioning", "%s", c.Message)
+	}
+	if c, ok := became(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCompanyMismatch); ok {
+		eventf(r.recorder, ic, true, v1.ReasonCompanyMismatch, "CheckCompany", "%s", c.Message)
 	}
 	if c, ok := became(v1.ConditionSSOEnabled, metav1.ConditionFalse, v1.ReasonSSONotEnabled); ok {
 		eventf(r.recorder, ic, true, v1.ReasonSSONotEnabled, "CheckLoginMethod", "%s", c.Message)
@@ -473,7 +518,7 @@ func needsResync(u *v1.ScimUser, lightrunUsers map[string]*connect.User) bool {
 	case c.Reason == v1.ReasonLightrunRejected:
 		// Lightrun may accept now (RBAC turned on, say): one try per resync.
 		return true
-	case c.Reason == v1.ReasonExistingUnmanagedUser:
+	case c.Reason == v1.ReasonExistingUnmanagedUser || c.Reason == v1.ReasonManagedByAnotherIdP:
 		// The unmanaged user may have been removed from Lightrun since.
 		return lu == nil
 	}
@@ -590,6 +635,9 @@ func provisioningHold(ic *v1.IdentityConfig) string {
 		if c.Status != metav1.ConditionTrue {
 			return fmt.Sprintf("IdentityConfig %s: %s is %s (%s): %s", ic.Name, typ, c.Status, c.Reason, c.Message)
 		}
+	}
+	if hold := lightrunHold(ic); hold != nil {
+		return fmt.Sprintf("IdentityConfig %s (%s): %s", ic.Name, hold.Reason, hold.Message)
 	}
 	return ""
 }

@@ -28,6 +28,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
 	scim "github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
@@ -121,19 +122,73 @@ var _ = Describe("IdentityConfig", func() {
 		Expect(first.lightrunUser("dup@example.com")).NotTo(BeNil())
 	})
 
-	It("warns when Lightrun's built-in SCIM provisioning is also enabled (Lightrun rule 1)", func() {
+	It("holds provisioning while Lightrun's built-in SCIM provisioning is also enabled (Lightrun rule 1)", func() {
 		c := newCompany(withEmulator(func(o *emulator.Options) { o.BuiltInSCIM = true }))
 		ic := c.config()
 		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionBuiltInSCIMDisabled) }).
 			Should(haveCondition(metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled))
 		Expect(eventNotes(ic, v1.ReasonBuiltInSCIMEnabled)[0]).To(ContainSubstring("Lightrun rule 1"))
-		// A warning, not a refusal: users are still provisioned.
-		Expect(conditionOf(ic, v1.ConditionReady)).To(HaveField("Status", metav1.ConditionTrue))
-		Expect(conditionOf(ic, v1.ConditionReady).Message).To(ContainSubstring("built-in"))
+		// Another IdM is integrated with the company: a refusal, not a warning.
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionReady) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled))
+		Expect(fresh(ic).Status.Lightrun.BuiltInSCIMEnabled).To(BeTrue())
+		u := c.user("held@example.com")
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonIdentityConfigNotReady))
+		Expect(conditionOf(u, v1.ConditionSynced).Message).To(ContainSubstring("built-in SCIM"))
+		Consistently(func() any { return c.lightrunUser("held@example.com") }).WithTimeout(time.Second).Should(BeNil())
 
 		c.emu.SetBuiltInSCIM(false)
 		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionBuiltInSCIMDisabled) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonBuiltInSCIMOff))
+		synced(u)
+	})
+
+	It("provisions beside Lightrun's built-in SCIM only when spec.builtInSCIM accepts the risk", func() {
+		c := newCompany(withEmulator(func(o *emulator.Options) { o.BuiltInSCIM = true }),
+			withConfig(func(ic *v1.IdentityConfig) { ic.Spec.BuiltInSCIM = v1.BuiltInSCIMRiskConflictingWrites }))
+		ic := c.config()
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionBuiltInSCIMDisabled) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonBuiltInSCIMRiskAccepted))
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionReady) }).
+			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
+		Expect(conditionOf(ic, v1.ConditionReady).Message).To(ContainSubstring("built-in"))
+		Expect(eventNotes(ic, v1.ReasonBuiltInSCIMRiskAccepted)).NotTo(BeEmpty())
+		synced(c.user("risky@example.com"))
+	})
+
+	It("refuses an API key of another Lightrun company than spec.lightrun.companyId names (Lightrun rule 1)", func() {
+		c := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.Lightrun.CompanyID = "not-the-company" }))
+		ic := c.config()
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionReady) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonCompanyMismatch))
+		msg := conditionOf(ic, v1.ConditionReady).Message
+		Expect(msg).To(ContainSubstring(c.emu.CompanyID()), "the company Lightrun reports")
+		Expect(msg).To(ContainSubstring("not-the-company"), "the company the spec names")
+		Expect(fresh(ic).Status.Lightrun.CompanyID).To(Equal(c.emu.CompanyID()))
+		Expect(eventNotes(ic, v1.ReasonCompanyMismatch)).NotTo(BeEmpty())
+		u := c.user("elsewhere@example.com")
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonIdentityConfigNotReady))
+		Expect(c.lightrunUser("elsewhere@example.com")).To(BeNil())
+
+		// Two IdentityConfigs with different company ids cannot both feed
+		// the company behind one key: the fixed one provisions.
+		fixed := fresh(ic).DeepCopy()
+		patch := client.MergeFrom(fixed.DeepCopy())
+		fixed.Spec.Lightrun.CompanyID = c.emu.CompanyID()
+		Expect(k8sClient.Patch(ctx, fixed, patch)).To(Succeed())
+		synced(u)
+	})
+
+	It("reports Lightrun's own createExistingUsersEnabled toggle", func() {
+		c := newCompany()
+		ic := c.config()
+		Expect(c.portal.SetProvisioningConfig(ctx, lightrun.ProvisioningConfigUpdate{
+			SCIM: &lightrun.SCIMSettings{CreateExistingUsersEnabled: true}})).To(Succeed())
+		c.requestResync()
+		Eventually(func() bool { return fresh(ic).Status.Lightrun.CreateExistingUsersEnabled }).Should(BeTrue())
+		Expect(fresh(ic).Status.Lightrun.BuiltInSCIMEnabled).To(BeFalse())
 	})
 
 	It("validates its Secrets and follows a rotated API key without a restart", func() {

@@ -202,9 +202,10 @@ var _ = Describe("Resilience", func() {
 		want := c.pushUsers("restart-%03d@example.com", users, everyone)
 
 		// The state a crash between "Lightrun created the user" and "the
-		// status was written" leaves: the write-ahead annotation is there,
-		// the Lightrun user exists, the status is empty. provisionExistingUsers
-		// is off, so only recognising its own user lets the operator go on.
+		// status was written" leaves: the write-ahead annotations are there
+		// (the email and the time of the attempt), the Lightrun user exists,
+		// made just after, and the status is empty. provisionExistingUsers is
+		// off, so only recognising its own user lets the operator go on.
 		var list v1.ScimUserList
 		Expect(k8sClient.List(ctx, &list, client.InNamespace(c.ns))).To(Succeed())
 		for _, u := range list.Items[:3] {
@@ -214,6 +215,7 @@ var _ = Describe("Resilience", func() {
 					u.Annotations = map[string]string{}
 				}
 				u.Annotations[v1.AnnotationLightrunUser] = email
+				u.Annotations[v1.AnnotationLightrunUserCreateAttempt] = time.Now().UTC().Format(time.RFC3339)
 			})
 			_, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: email, FirstName: "Given-x", LastName: "Family"})
 			Expect(err).NotTo(HaveOccurred())

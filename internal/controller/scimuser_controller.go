@@ -129,11 +129,35 @@ func managedEmail(u *v1.ScimUser) string {
 	return u.Annotations[v1.AnnotationLightrunUser]
 }
 
-// owns reports whether the Lightrun user with this email is the operator's
-// for u: created for it (write-ahead annotation) or adopted by it.
+// owns reports whether the status records the Lightrun user with this email
+// as the operator's for u: created for it or adopted by it.
 func owns(u *v1.ScimUser, email string) bool {
-	return u.Annotations[v1.AnnotationLightrunUser] == email ||
-		(u.Status.Email == email && (u.Status.LightrunUserID != "" || u.Status.Adopted))
+	return u.Status.Email == email && (u.Status.LightrunUserID != "" || u.Status.Adopted)
+}
+
+// Bounds of "created by our own create call": Lightrun's clock may be this
+// far from the operator's, and a create call (with the client's retries and
+// Retry-After waits) may take this long to land.
+const (
+	clockSkew    = time.Minute
+	createWindow = 5 * time.Minute
+)
+
+// createdByUs reports whether the existing Lightrun user is the one the
+// operator's last create call for u made (a call whose answer was lost to a
+// timeout, a crash or a 5xx after the write): the write-ahead annotations
+// name its email, and Lightrun created it within the window of that call.
+// Ownership is proven by what Lightrun holds, never assumed from the marker
+// alone: a user someone made by hand later is not the operator's.
+func createdByUs(u *v1.ScimUser, existing *connect.User) bool {
+	if u.Annotations[v1.AnnotationLightrunUser] != existing.Email {
+		return false
+	}
+	attempt, err := time.Parse(time.RFC3339, u.Annotations[v1.AnnotationLightrunUserCreateAttempt])
+	if err != nil || existing.CreatedAt.IsZero() {
+		return false
+	}
+	return !existing.CreatedAt.Before(attempt.Add(-clockSkew)) && existing.CreatedAt.Before(attempt.Add(createWindow+clockSkew))
 }
 
 // sync brings Lightrun in line with a live ScimUser.
@@ -360,13 +384,32 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, backend connect.Li
 // not refused. A user that exists and is not the operator's is adopted
 // under provisionExistingUsers, and refused otherwise.
 func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
+	res, err := r.ensureLightrunUser(ctx, u, ic, backend, want, steady)
+	if refused(err) || res.found == foundRefused {
+		// No user of the operator's exists under this email: the marker
+		// must not make one found later look like the operator's.
+		if cerr := r.markCreate(ctx, u, "", time.Time{}); cerr != nil {
+			return res, errors.Join(err, cerr)
+		}
+	}
+	return res, err
+}
+
+func (r *ScimUserReconciler) ensureLightrunUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
 	return ensure(ctx, r.recorder, u, lightrunObject[connect.User]{
 		kind: userKind, name: want.Email, detail: fmt.Sprintf(" with roles %v", want.Roles),
 		find: func(ctx context.Context) (*connect.User, error) { return backend.User(ctx, want.Email) },
-		claim: func(*connect.User) found {
+		claim: func(existing *connect.User) found {
 			switch {
-			case owns(u, want.Email):
+			case owns(u, want.Email) || createdByUs(u, existing):
 				return foundKept
+			case managedElsewhere(existing):
+				u.Status.Email = want.Email
+				u.Status.LightrunUserID = ""
+				r.setSynced(u, metav1.ConditionFalse, v1.ReasonManagedByAnotherIdP,
+					"A Lightrun user with email %s already exists and is managed by another identity provider (Lightrun's userManagementType is %s). It is never adopted, whatever provisionExistingUsers says: one identity provider per company (Lightrun rule 1).",
+					want.Email, existing.ManagementType)
+				return foundRefused
 			case !ic.Spec.ProvisionExistingUsers:
 				u.Status.Email = want.Email
 				u.Status.LightrunUserID = ""
@@ -380,7 +423,7 @@ func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic 
 			return foundAdopted
 		},
 		create: func(ctx context.Context) (*connect.User, error) {
-			if err := r.recordCreate(ctx, u, want.Email); err != nil {
+			if err := r.markCreate(ctx, u, want.Email, r.now()); err != nil {
 				return nil, err
 			}
 			return backend.CreateUser(ctx, want)
@@ -407,18 +450,42 @@ func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic 
 	})
 }
 
-// recordCreate writes the write-ahead annotation naming the Lightrun user
-// about to be created for u, so that a create that reached Lightrun before a
-// crash is recognised as the operator's own.
-func (r *ScimUserReconciler) recordCreate(ctx context.Context, u *v1.ScimUser, email string) error {
-	if u.Annotations[v1.AnnotationLightrunUser] == email {
+// managedElsewhere reports whether Lightrun says another identity provider
+// manages the user: Lightrun's own SCIM endpoint or an LDAP directory.
+// SYSTEM users (created in the portal or through the API) and SAML_JIT users
+// (created at their first SSO login) are Lightrun's own and may be adopted.
+func managedElsewhere(u *connect.User) bool {
+	switch u.ManagementType {
+	case "SCIM", "LDAP":
+		return true
+	}
+	return false
+}
+
+// markCreate writes the write-ahead annotations before a create call: the
+// email of the Lightrun user about to be created for u and the time of the
+// attempt, so that a create that reached Lightrun before its answer was lost
+// is recognised as the operator's own (createdByUs). An empty email clears
+// them. Nothing is written when they already say so.
+func (r *ScimUserReconciler) markCreate(ctx context.Context, u *v1.ScimUser, email string, at time.Time) error {
+	stamp := ""
+	if email != "" {
+		stamp = at.UTC().Format(time.RFC3339)
+	}
+	if u.Annotations[v1.AnnotationLightrunUser] == email && u.Annotations[v1.AnnotationLightrunUserCreateAttempt] == stamp {
 		return nil
 	}
 	base := u.DeepCopy()
 	if u.Annotations == nil {
 		u.Annotations = map[string]string{}
 	}
-	u.Annotations[v1.AnnotationLightrunUser] = email
+	for key, value := range map[string]string{v1.AnnotationLightrunUser: email, v1.AnnotationLightrunUserCreateAttempt: stamp} {
+		if value == "" {
+			delete(u.Annotations, key)
+		} else {
+			u.Annotations[key] = value
+		}
+	}
 	// The patch answers with the stored object; the status this reconcile
 	// is computing must survive it.
 	status := u.Status.DeepCopy()
@@ -476,6 +543,17 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser
 	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if !owns(u, email) {
+		// Only the write-ahead marker names the user: deprovision it only
+		// when Lightrun shows the operator's create made it.
+		lu, err := backend.User(ctx, email)
+		switch {
+		case lightrun.IsNotFound(err) || (err == nil && !createdByUs(u, lu)):
+			return ctrl.Result{}, s.removeFinalizer(ctx)
+		case err != nil:
+			return r.fail(u, ic, "Looking up Lightrun user "+email, err)
+		}
 	}
 	done, err := r.deprovision(ctx, backend, ic, email)
 	if err != nil {

@@ -18,11 +18,14 @@ package controller_test
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
@@ -147,6 +150,29 @@ var _ = Describe("ScimUser", func() {
 			Expect(c.requests(http.MethodPost, "/api/v1/users")).To(Equal(1)) // the portal's own create
 		})
 
+		It("never adopts a user another identity provider manages, even with provisionExistingUsers (Lightrun rule 1)", func() {
+			c := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.ProvisionExistingUsers = true }))
+			for _, kind := range []string{"SCIM", "LDAP"} {
+				email := strings.ToLower(kind) + "-user@example.com"
+				existing(c, email)
+				st, err := c.emu.State()
+				Expect(err).NotTo(HaveOccurred())
+				for _, lu := range st.Users {
+					if lu.Email == email {
+						lu.UserManagementType = kind
+					}
+				}
+				Expect(c.emu.ReplaceState(st)).To(Succeed())
+				u := c.user(email)
+				Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+					Should(haveCondition(metav1.ConditionFalse, v1.ReasonManagedByAnotherIdP))
+				Expect(conditionOf(u, v1.ConditionSynced).Message).To(ContainSubstring(kind))
+				Expect(fresh(u).Status.Adopted).To(BeFalse())
+				Expect(c.lightrunUser(email).FirstName).To(Equal("Pre"), "the other IdP's user is left as it is")
+			}
+			Eventually(func() v1.UserCounts { return c.config().Status.Users }).Should(HaveField("Failed", BeEquivalentTo(2)))
+		})
+
 		It("refuses the user with ExistingUnmanagedUser without provisionExistingUsers", func() {
 			c := newCompany()
 			before := existing(c, "frank@example.com")
@@ -256,5 +282,64 @@ var _ = Describe("ScimUser", func() {
 		c.emu.SetRBAC(true)
 		c.requestResync()
 		Expect(synced(u).Status.EffectiveRoles).To(Equal([]v1.LightrunUserRole{v1.RoleIncidentResponder}))
+	})
+
+	It("does not take over a user made by hand after its own create was refused (Lightrun rule 5)", func() {
+		c := newCompany(withEmulator(func(o *emulator.Options) { o.RBAC = false }))
+		c.pool("responders", v1.AgentPoolSpec{
+			Roles:   []v1.LightrunUserRole{v1.RoleIncidentResponder},
+			Members: v1.AgentPoolMembers{UserNames: []string{"kate@example.com"}},
+		})
+		u := c.user("kate@example.com")
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonLightrunRejected))
+		// The refused create leaves no marker behind.
+		Eventually(func() map[string]string { return fresh(u).Annotations }).ShouldNot(HaveKey(v1.AnnotationLightrunUser))
+
+		// Someone creates the user by hand, later; then Lightrun would allow
+		// the operator's request.
+		_, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: "kate@example.com", FirstName: "By", LastName: "Hand"})
+		Expect(err).NotTo(HaveOccurred())
+		c.emu.SetRBAC(true)
+		c.requestResync()
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonExistingUnmanagedUser))
+		Consistently(func() string { return c.lightrunUser("kate@example.com").FirstName }).
+			WithTimeout(time.Second).Should(Equal("By"))
+
+		// Deleting the ScimUser leaves the hand-made user alone.
+		Expect(k8sClient.Delete(ctx, u)).To(Succeed())
+		Eventually(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(u), &v1.ScimUser{}) }).Should(Satisfy(apierrors.IsNotFound))
+		Expect(c.lightrunUser("kate@example.com").Enabled).To(BeTrue())
+	})
+
+	It("recognises its own create whose answer was lost, by when Lightrun made the user", func() {
+		c := newCompany()
+		// A create that reached Lightrun, then the operator crashed before
+		// recording it: only the write-ahead annotations say so.
+		u := c.userObject("lost@example.com", "lost@example.com")
+		u.Annotations = map[string]string{
+			v1.AnnotationLightrunUser:              "lost@example.com",
+			v1.AnnotationLightrunUserCreateAttempt: time.Now().UTC().Format(time.RFC3339),
+		}
+		_, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: "lost@example.com", FirstName: "Given-lost", LastName: "Family"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8sClient.Create(ctx, u)).To(Succeed())
+		u = synced(u)
+		Expect(u.Status.Adopted).To(BeFalse(), "its own user, not an adoption")
+		Expect(c.lightrunUsers()).To(HaveLen(1))
+
+		// The same annotations an hour old prove nothing: a user made then
+		// is not the operator's.
+		v := c.userObject("old@example.com", "old@example.com")
+		v.Annotations = map[string]string{
+			v1.AnnotationLightrunUser:              "old@example.com",
+			v1.AnnotationLightrunUserCreateAttempt: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+		}
+		_, err = c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: "old@example.com", FirstName: "Someone", LastName: "Else"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8sClient.Create(ctx, v)).To(Succeed())
+		Eventually(func() metav1.Condition { return conditionOf(v, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonExistingUnmanagedUser))
 	})
 })

@@ -88,7 +88,7 @@ func isDefaultPool(p *v1.AgentPool, ic *v1.IdentityConfig) bool {
 // refusedReasons are Synced reasons under which a ScimUser is not a Lightrun
 // user the operator manages, whatever its status still records: only a
 // change of the user, the IdentityConfig or Lightrun lifts them.
-var refusedReasons = []string{v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonEmailInUse}
+var refusedReasons = []string{v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonManagedByAnotherIdP, v1.ReasonEmailInUse}
 
 // failedReason reports whether a Synced reason counts the user as failed:
 // refused, or rejected by Lightrun.
@@ -239,13 +239,18 @@ func (s *selection) poolsAffectedBy(ctx context.Context, u *v1.ScimUser) ([]*v1.
 
 // effective returns u's effective Lightrun pools and roles: the pools that
 // select it and the union of their roles; when none selects it, the default
-// pool (defaultPoolName) and the IdentityConfig's default roles.
+// pool (defaultPoolName) with the roles of the AgentPool that declares it,
+// like any other pool, or the IdentityConfig's default roles when no
+// AgentPool declares it.
 func (s *selection) effective(ctx context.Context, u *v1.ScimUser, defaultPoolName string) ([]string, []v1.LightrunUserRole, error) {
 	pools, err := s.poolsOf(ctx, u)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(pools) == 0 {
+		if p := s.defaultPool(); p != nil {
+			return []string{defaultPoolName}, normalRoles(poolRoles(p, s.ic)), nil
+		}
 		return []string{defaultPoolName}, defaultRoles(s.ic), nil
 	}
 	var names []string

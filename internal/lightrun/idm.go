@@ -19,6 +19,8 @@ package lightrun
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 // LoginMethod is how users of the company log in to Lightrun.
@@ -190,4 +192,42 @@ func (c *Client) SetProvisioningConfig(ctx context.Context, update ProvisioningC
 	}
 	cl.body = update
 	return c.do(ctx, cl)
+}
+
+// CompanyID returns the id of the company behind the API key, as Lightrun
+// reports it: the path segment after /api/company/ in its SCIM endpoint URL
+// (IdmSsoScimReadDTO.endpointUrl, example
+// https://some.host:8443/api/company/<id>/scim/v2), else the segment after
+// /broker/ in an SSO redirect URL (IdmSsoSamlReadDTO and IdmSsoOidcReadDTO
+// .redirectUrl, example https://some.host:8443/auth/realms/lightrun/broker/<id>/endpoint).
+// The API has no call that names the company outright; "" means Lightrun
+// reported none of these URLs.
+func CompanyID(auth *AuthenticationConfig, prov *ProvisioningConfig) string {
+	var urls []string
+	if prov != nil && prov.SCIM != nil {
+		urls = append(urls, prov.SCIM.EndpointURL)
+	}
+	if auth != nil && auth.SSO != nil {
+		if auth.SSO.SAML != nil {
+			urls = append(urls, auth.SSO.SAML.RedirectURL)
+		}
+		if auth.SSO.OIDC != nil {
+			urls = append(urls, auth.SSO.OIDC.RedirectURL)
+		}
+	}
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			continue
+		}
+		segments := strings.Split(strings.Trim(u.Path, "/"), "/")
+		for i := 0; i+1 < len(segments); i++ {
+			if (segments[i] == "company" && i > 0 && segments[i-1] == "api") || segments[i] == "broker" {
+				if id := segments[i+1]; id != "" {
+					return id
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -54,11 +54,18 @@ func (b *clientBackend) Settings(ctx context.Context) (s Settings, err error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{LoginMethod: string(auth.CurrentLoginMethod), SSO: auth.SSOEnabled(), BuiltInSCIM: prov.BuiltInSCIMEnabled()}, nil
+	return Settings{
+		LoginMethod:         string(auth.CurrentLoginMethod),
+		SSO:                 auth.SSOEnabled(),
+		BuiltInSCIM:         prov.BuiltInSCIMEnabled(),
+		CreateExistingUsers: prov.SCIM != nil && prov.SCIM.CreateExistingUsersEnabled,
+		CompanyID:           lightrun.CompanyID(auth, prov),
+	}, nil
 }
 
 func userFrom(u *lightrun.User) *User {
-	out := &User{ID: u.ID, Email: strings.ToLower(u.Email), FirstName: u.FirstName, LastName: u.LastName, Enabled: u.Enabled}
+	out := &User{ID: u.ID, Email: strings.ToLower(u.Email), FirstName: u.FirstName, LastName: u.LastName, Enabled: u.Enabled,
+		ManagementType: string(u.UserManagementType), CreatedAt: u.CreatedDate.Time}
 	for _, r := range u.Roles {
 		out.Roles = append(out.Roles, v1.LightrunUserRole(r))
 	}
@@ -219,7 +226,11 @@ func groupFrom(g *lightrun.Group) *Group {
 		out.Access = append(out.Access, v1.AccessLevel(r))
 	}
 	for _, m := range g.Members {
-		out.Members = append(out.Members, strings.ToLower(m.Email))
+		email := strings.ToLower(m.Email)
+		out.Members = append(out.Members, email)
+		if m.GroupAdmin || len(m.ElevatedRoles) > 0 {
+			out.Privileged = append(out.Privileged, email)
+		}
 	}
 	return out
 }
@@ -294,6 +305,12 @@ func (b *clientBackend) AddMembers(ctx context.Context, groupID string, emails [
 		return nil, err
 	}
 	return memberFailures(res), nil
+}
+
+func (b *clientBackend) ResetMember(ctx context.Context, groupID, email string) (err error) {
+	defer func(start time.Time) { observe("resetGroupMember", start, err) }(time.Now())
+	_, err = b.c.UpdateGroupMember(ctx, groupID, email, lightrun.UpdateMemberRequest{})
+	return err
 }
 
 func (b *clientBackend) RemoveMembers(ctx context.Context, groupID string, emails []string) (_ []MemberFailure, err error) {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -68,6 +69,16 @@ func (c *Connections) ReportUnreachable(ic client.Object) {
 // Wakeups are the IdentityConfigs to reconcile because a reconciler reported
 // their Lightrun unreachable.
 func (c *Connections) Wakeups() <-chan event.GenericEvent { return c.wake }
+
+// Recheck makes the next Check of key call Lightrun, whatever is due: a
+// resync requested by hand re-reads Lightrun's settings too.
+func (c *Connections) Recheck(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[key]; e != nil {
+		e.check = nil
+	}
+}
 
 // Check returns the latest check of ic's Lightrun, calling Lightrun when one
 // is due: the first time, after a spec or Secret change, when a reconciler

@@ -31,6 +31,7 @@ package connect
 
 import (
 	"context"
+	"time"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 )
@@ -86,6 +87,9 @@ type Lightrun interface {
 	// AddMembers adds users to a group. Lightrun applies the emails one by
 	// one: the error is for the call, the failures for single emails.
 	AddMembers(ctx context.Context, groupID string, emails []string) ([]MemberFailure, error)
+	// ResetMember makes a member of a group an ordinary one: no group admin,
+	// no elevated roles beyond the group's own.
+	ResetMember(ctx context.Context, groupID, email string) error
 	// RemoveMembers removes users from a group, with per-email failures.
 	RemoveMembers(ctx context.Context, groupID string, emails []string) ([]MemberFailure, error)
 }
@@ -99,6 +103,12 @@ type Settings struct {
 	// BuiltInSCIM is true when Lightrun's own SCIM provisioning is on, i.e.
 	// another identity provider may be feeding the company.
 	BuiltInSCIM bool
+	// CreateExistingUsers is the built-in SCIM's own "create existing
+	// users" toggle.
+	CreateExistingUsers bool
+	// CompanyID is the company behind the API key, as Lightrun's URLs name
+	// it (lightrun.CompanyID); "" when Lightrun reports none.
+	CompanyID string
 }
 
 // User is a Lightrun user as the controllers see it.
@@ -109,6 +119,11 @@ type User struct {
 	LastName  string
 	Roles     []v1.LightrunUserRole
 	Enabled   bool
+	// ManagementType is Lightrun's userManagementType: SYSTEM, SCIM
+	// (Lightrun's built-in SCIM), SAML_JIT or LDAP; "" when not reported.
+	ManagementType string
+	// CreatedAt is when Lightrun created the user; zero when not reported.
+	CreatedAt time.Time
 }
 
 // AgentPool is a Lightrun agent pool.
@@ -127,6 +142,9 @@ type Group struct {
 	Access       []v1.AccessLevel
 	// Members are lower-cased emails; filled by Group and GroupByName.
 	Members []string
+	// Privileged are the Members that are group admins or hold elevated
+	// roles beyond the group's own.
+	Privileged []string
 }
 
 // MemberFailure is one email a bulk member call could not apply.
