@@ -87,6 +87,19 @@ var _ = Describe("rendering with default values", func() {
 		}
 	})
 
+	It("marks the CRDs for Argo CD: applied first, never pruned or deleted with the Application", func() {
+		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("argocd.argoproj.io/sync-wave", "-1"), crd.GetName())
+			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("argocd.argoproj.io/sync-options", "Prune=false,Delete=false"), crd.GetName())
+		}
+	})
+
+	It("leaves out everything optional", func() {
+		for _, kind := range []string{"Ingress", "NetworkPolicy", "ServiceMonitor", "PrometheusRule", "ConfigMap"} {
+			Expect(ofKind(objs, kind)).To(BeEmpty(), kind)
+		}
+	})
+
 	It("grants the manager exactly the rules controller-gen generated", func() {
 		role := readYAML(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
 		var manager *unstructured.Unstructured
@@ -134,6 +147,34 @@ var _ = Describe("rendering with values", func() {
 		Expect(err).NotTo(HaveOccurred())
 		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
 			Expect(crd.GetAnnotations()).NotTo(HaveKey("helm.sh/resource-policy"))
+			Expect(crd.GetAnnotations()).NotTo(HaveKey("argocd.argoproj.io/sync-options"))
+		}
+	})
+
+	It("moves the CRDs to another sync wave, or leaves the annotation out", func() {
+		objs, err := render("crds.syncWave=-5")
+		Expect(err).NotTo(HaveOccurred())
+		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("argocd.argoproj.io/sync-wave", "-5"))
+		}
+		objs, err = render("crds.syncWave=")
+		Expect(err).NotTo(HaveOccurred())
+		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).NotTo(HaveKey("argocd.argoproj.io/sync-wave"))
+		}
+	})
+
+	It("renders the Argo CD health checks under their argocd-cm keys, byte for byte", func() {
+		objs, err := render("argocd.healthChecks.enabled=true", "argocd.healthChecks.namespace=argocd")
+		Expect(err).NotTo(HaveOccurred())
+		cms := ofKind(objs, "ConfigMap")
+		Expect(cms).To(HaveLen(1))
+		Expect(cms[0].GetNamespace()).To(Equal("argocd"))
+		data, _, err := unstructured.NestedStringMap(cms[0].Object, "data")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(data).To(HaveLen(4))
+		for _, kind := range []string{"IdentityConfig", "AgentPool", "ScimUser", "ScimGroup"} {
+			Expect(data).To(HaveKeyWithValue("resource.customizations.health.identity.lightrun.com_"+kind, healthScript(kind)))
 		}
 	})
 
@@ -164,5 +205,7 @@ var _ = Describe("rendering with values", func() {
 		Entry("a public URL that is not http(s)", "scim.publicURL=scim.example.com", "publicURL"),
 		Entry("an unknown top-level value", "replicas=3", "replicas"),
 		Entry("a privileged SCIM port", "scim.port=443", "port"),
+		Entry("a sync wave that is not a number", "crds.syncWave=first", "syncWave"),
+		Entry("an unknown Argo CD value", "argocd.healthCheck=true", "healthCheck"),
 	)
 })
