@@ -207,5 +207,7 @@ var _ = Describe("rendering with values", func() {
 		Entry("a privileged SCIM port", "scim.port=443", "port"),
 		Entry("a sync wave that is not a number", "crds.syncWave=first", "syncWave"),
 		Entry("an unknown Argo CD value", "argocd.healthCheck=true", "healthCheck"),
+		Entry("a scrape interval that is not a duration", "metrics.serviceMonitor.interval=30", "interval"),
+		Entry("a metrics reader without a namespace", "metrics.readerServiceAccounts[0].name=prometheus", "namespace"),
 	)
 })

@@ -37,3 +37,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{/* Name of the metrics Service, and so the job label of its ServiceMonitor's series. */}}
+{{- define "lio.metricsService" -}}
+{{- include "lio.fullname" . }}-metrics
+{{- end }}
+
+{{/* Fails when a monitoring feature is on while the metrics endpoint is off. */}}
+{{- define "lio.requireMetrics" -}}
+{{- if not .root.Values.metrics.enabled }}
+{{- fail (printf "metrics.%s.enabled needs metrics.enabled" .feature) }}
+{{- end }}
+{{- end }}
