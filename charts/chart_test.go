@@ -194,6 +194,40 @@ var _ = Describe("rendering with values", func() {
 		Expect(ofKind(objs, "PodDisruptionBudget")).To(BeEmpty())
 	})
 
+	It("derives the public SCIM URL from the Ingress unless scim.publicURL is set", func() {
+		args := func(set ...string) any {
+			GinkgoHelper()
+			objs, err := render(set...)
+			Expect(err).NotTo(HaveOccurred())
+			_, c := managerPod(objs)
+			return c["args"]
+		}
+		ingress := []string{"scim.ingress.enabled=true", "scim.ingress.hosts={scim.example.com,scim.example.org}"}
+		Expect(args(ingress...)).To(ContainElement("--scim-public-url=http://scim.example.com"))
+		Expect(args(append(ingress, "scim.ingress.tls[0].secretName=tls")...)).To(ContainElement("--scim-public-url=https://scim.example.com"))
+		Expect(args(append(ingress, "scim.publicURL=https://idp-facing.example.com")...)).To(ContainElement("--scim-public-url=https://idp-facing.example.com"))
+		Expect(args()).NotTo(ContainElement(HavePrefix("--scim-public-url")))
+	})
+
+	It("refuses an Ingress without hosts", func() {
+		_, err := render("scim.ingress.enabled=true")
+		Expect(err).To(MatchError(ContainSubstring("scim.ingress.hosts")))
+	})
+
+	It("restricts only ingress, from anyone, with networkPolicy.enabled alone", func() {
+		objs, err := render("networkPolicy.enabled=true")
+		Expect(err).NotTo(HaveOccurred())
+		nps := ofKind(objs, "NetworkPolicy")
+		Expect(nps).To(HaveLen(1))
+		spec := nps[0].Object["spec"].(map[string]any)
+		Expect(spec["policyTypes"]).To(ConsistOf("Ingress"))
+		Expect(spec).NotTo(HaveKey("egress"))
+		Expect(spec["ingress"]).To(HaveLen(3))
+		for _, rule := range spec["ingress"].([]any) {
+			Expect(rule).NotTo(HaveKey("from"))
+		}
+	})
+
 	DescribeTable("refuses values that values.schema.json rejects",
 		func(set string, message string) {
 			_, err := render(set)
@@ -209,5 +243,10 @@ var _ = Describe("rendering with values", func() {
 		Entry("an unknown Argo CD value", "argocd.healthCheck=true", "healthCheck"),
 		Entry("a scrape interval that is not a duration", "metrics.serviceMonitor.interval=30", "interval"),
 		Entry("a metrics reader without a namespace", "metrics.readerServiceAccounts[0].name=prometheus", "namespace"),
+		Entry("an Ingress host that is no host name", "scim.ingress.hosts[0]=https://scim.example.com", "hosts"),
+		Entry("an extra argument that is not a flag", "extraArgs[0]=lightrun-qps=5", "extraArgs"),
+		Entry("a spread constraint without a topology key", "topologySpreadConstraints[0].maxSkew=1", "topologyKey"),
+		Entry("an extra volume mount without a path", "extraVolumeMounts[0].name=ca", "mountPath"),
+		Entry("an unknown NetworkPolicy value", "networkPolicy.ingressFrom[0].podSelector=x", "ingressFrom"),
 	)
 })

@@ -81,7 +81,16 @@ func helm(args ...string) (string, error) {
 // render runs helm template with the given --set values and returns every object.
 func render(set ...string) ([]*unstructured.Unstructured, error) {
 	GinkgoHelper()
+	return renderWith(nil, set...)
+}
+
+// renderWith also passes each values file with -f, before the --set values.
+func renderWith(files []string, set ...string) ([]*unstructured.Unstructured, error) {
+	GinkgoHelper()
 	args := []string{"template", "lio", chartDir, "--namespace", "identity-system", "--kube-version", kubeVersion}
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}

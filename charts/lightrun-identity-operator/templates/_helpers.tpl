@@ -49,3 +49,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "metrics.%s.enabled needs metrics.enabled" .feature) }}
 {{- end }}
 {{- end }}
+
+{{/*
+The SCIM endpoint's public base URL: scim.publicURL, else the first Ingress
+host (https when the Ingress has TLS), else empty.
+*/}}
+{{- define "lio.scimPublicURL" -}}
+{{- $ing := .Values.scim.ingress }}
+{{- if .Values.scim.publicURL }}
+{{- .Values.scim.publicURL }}
+{{- else if and $ing.enabled $ing.hosts }}
+{{- printf "%s://%s" (ternary "https" "http" (not (empty $ing.tls))) (first $ing.hosts) }}
+{{- end }}
+{{- end }}
