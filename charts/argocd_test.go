@@ -404,6 +404,22 @@ var _ = Describe("the Argo CD health checks", func() {
 		Expect(decided).To(HaveLen(len(declaredReasons())), "a reason is listed twice, or one is listed that the API lacks")
 	})
 
+	It("explains every decision in docs/gitops.md", func() {
+		doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "gitops.md"))
+		Expect(err).NotTo(HaveOccurred())
+		progressing, degraded, found := strings.Cut(string(doc), "| Degraded: nothing changes until a person acts")
+		Expect(found).To(BeTrue())
+		_, progressing, found = strings.Cut(progressing, "| Progressing: the operator gets there by itself")
+		Expect(found).To(BeTrue())
+		degraded, _, _ = strings.Cut(degraded, "\n\n")
+		for _, r := range waitingReasons {
+			Expect(progressing).To(ContainSubstring("`"+r+"`"), "docs/gitops.md's Progressing table lacks %s", r)
+		}
+		for _, r := range actionReasons {
+			Expect(degraded).To(ContainSubstring("`"+r+"`"), "docs/gitops.md's Degraded table lacks %s", r)
+		}
+	})
+
 	summaries := map[string]func(reason string) client.Object{
 		"IdentityConfig": func(r string) client.Object {
 			return identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, r, "Because "+r+"."))

@@ -681,6 +681,29 @@ var (
 		})
 	})
 
+	It("documents every metric and every alert in docs/observability.md", func() {
+		doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "observability.md"))
+		Expect(err).NotTo(HaveOccurred())
+		for _, m := range slices.Concat(operatorMetrics, runtimeMetrics) {
+			Expect(string(doc)).To(ContainSubstring("`"+m.Name), m.Name)
+		}
+		objs, err := render("metrics.prometheusRule.enabled=true")
+		Expect(err).NotTo(HaveOccurred())
+		var rendered []string
+		groups, _, _ := unstructured.NestedSlice(ofKind(objs, "PrometheusRule")[0].Object, "spec", "groups")
+		for _, g := range groups {
+			for _, r := range g.(map[string]any)["rules"].([]any) {
+				rendered = append(rendered, r.(map[string]any)["alert"].(string))
+			}
+		}
+		documented := regexp.MustCompile("`(LightrunIdentity\\w+)`").FindAllStringSubmatch(string(doc), -1)
+		var names []string
+		for _, d := range documented {
+			names = append(names, d[1])
+		}
+		Expect(slices.Compact(slices.Sorted(slices.Values(names)))).To(Equal(slices.Sorted(slices.Values(rendered))))
+	})
+
 	It("refuses monitoring without metrics", func() {
 		for _, feature := range []string{"serviceMonitor", "prometheusRule", "grafanaDashboard"} {
 			_, err := render("metrics.enabled=false", "metrics."+feature+".enabled=true")
