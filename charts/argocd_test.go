@@ -158,6 +158,21 @@ func cond(typ string, status metav1.ConditionStatus, reason, msg string) metav1.
 		LastTransitionTime: metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 }
 
+const (
+	isTrue    = metav1.ConditionTrue
+	isFalse   = metav1.ConditionFalse
+	isUnknown = metav1.ConditionUnknown
+)
+
+// ready is a Ready condition, synced a Synced one.
+func ready(status metav1.ConditionStatus, reason, msg string) metav1.Condition {
+	return cond(v1.ConditionReady, status, reason, msg)
+}
+
+func synced(status metav1.ConditionStatus, reason, msg string) metav1.Condition {
+	return cond(v1.ConditionSynced, status, reason, msg)
+}
+
 // stale returns the conditions as computed from the previous generation.
 func stale(conds ...metav1.Condition) []metav1.Condition {
 	for i := range conds {
@@ -285,106 +300,106 @@ var _ = Describe("the Argo CD health checks", func() {
 		},
 
 		Entry("IdentityConfig Ready", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Users are provisioned into Lightrun company acme.")),
-			"Healthy", "Users are provisioned into Lightrun company acme."),
+			identityConfig(generation, ready(isTrue, v1.ReasonReconciled, "Users are provisioned into company acme.")),
+			"Healthy", "Users are provisioned into company acme."),
 		Entry("IdentityConfig Ready, with the user counts", "IdentityConfig",
-			withUsers(identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Users are provisioned.")), 7, 2, 1),
+			withUsers(identityConfig(generation, ready(isTrue, v1.ReasonReconciled, "Users are provisioned.")), 7, 2, 1),
 			"Healthy", "7 synced", "2 pending", "1 failed"),
 		Entry("IdentityConfig without a status", "IdentityConfig",
 			identityConfig(0), "Progressing", "operator"),
 		Entry("IdentityConfig whose latest generation is not observed yet", "IdentityConfig",
-			identityConfig(generation-1, stale(cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Users are provisioned."))...),
+			identityConfig(generation-1, stale(ready(isTrue, v1.ReasonReconciled, "Users are provisioned."))...),
 			"Progressing", "generation 3", "the status is of generation 2"),
 		Entry("IdentityConfig whose Ready condition is of an older generation", "IdentityConfig",
-			identityConfig(generation, stale(cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Users are provisioned."))...),
+			identityConfig(generation, stale(ready(isTrue, v1.ReasonReconciled, "Users are provisioned."))...),
 			"Progressing", "generation 3", "the Ready condition is of generation 2"),
 		Entry("IdentityConfig not checked against Lightrun yet", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionUnknown, v1.ReasonReconciling, "Lightrun has not been checked yet.")),
+			identityConfig(generation, ready(isUnknown, v1.ReasonReconciling, "Lightrun has not been checked yet.")),
 			"Progressing", "Lightrun has not been checked yet."),
 		Entry("IdentityConfig waiting for Lightrun to answer", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonBackendUnreachable, "Lightrun at https://app.lightrun.com did not answer.")),
+			identityConfig(generation, ready(isFalse, v1.ReasonBackendUnreachable, "Lightrun did not answer.")),
 			"Progressing", "BackendUnreachable", "did not answer"),
 		Entry("IdentityConfig rate limited by Lightrun", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonRateLimited, "Lightrun answered 429.")),
+			identityConfig(generation, ready(isFalse, v1.ReasonRateLimited, "Lightrun answered 429.")),
 			"Progressing", "RateLimited"),
 		Entry("IdentityConfig whose Lightrun is not on SSO", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSSONotEnabled, "Lightrun's login method is PASSWORD, not SSO.")),
+			identityConfig(generation, ready(isFalse, v1.ReasonSSONotEnabled, "The login method is PASSWORD, not SSO.")),
 			"Degraded", "SSONotEnabled", "not SSO"),
 		Entry("IdentityConfig refused as a second IdP of its company", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDuplicateIdentityProvider, "Lightrun company acme is already fed by IdentityConfig identity/entra.")),
+			identityConfig(generation, ready(isFalse, v1.ReasonDuplicateIdentityProvider, "Fed by identity/entra.")),
 			"Degraded", "DuplicateIdentityProvider", "identity/entra"),
 		Entry("IdentityConfig without its API key Secret", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSecretNotFound, "Secret lightrun-api-key not found")),
+			identityConfig(generation, ready(isFalse, v1.ReasonSecretNotFound, "Secret lightrun-api-key not found")),
 			"Degraded", "SecretNotFound"),
 		Entry("IdentityConfig whose API key Lightrun refuses", "IdentityConfig",
-			identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUnauthorized, "Lightrun answered 401.")),
+			identityConfig(generation, ready(isFalse, v1.ReasonUnauthorized, "Lightrun answered 401.")),
 			"Degraded", "Unauthorized"),
 		Entry("IdentityConfig being deleted", "IdentityConfig",
-			deleting(identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Users are provisioned."))),
+			deleting(identityConfig(generation, ready(isTrue, v1.ReasonReconciled, "Users are provisioned."))),
 			"Progressing", "deleted"),
 
 		Entry("AgentPool Ready", "AgentPool",
-			agentPool(generation, cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Agent pool payments and its 12 members are in Lightrun as declared.")),
+			agentPool(generation, ready(isTrue, v1.ReasonReconciled, "Agent pool payments and its 12 members are in Lightrun.")),
 			"Healthy", "its 12 members"),
 		Entry("AgentPool without a status", "AgentPool", agentPool(0), "Progressing"),
 		Entry("AgentPool whose latest generation is not observed yet", "AgentPool",
-			agentPool(generation-1, stale(cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Agent pool payments is in Lightrun."))...),
+			agentPool(generation-1, stale(ready(isTrue, v1.ReasonReconciled, "Agent pool payments is in Lightrun."))...),
 			"Progressing", "generation 3", "the status is of generation 2"),
 		Entry("AgentPool whose Ready condition is of an older generation", "AgentPool",
-			agentPool(generation, stale(cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReconciled, "Agent pool payments is in Lightrun."))...),
+			agentPool(generation, stale(ready(isTrue, v1.ReasonReconciled, "Agent pool payments is in Lightrun."))...),
 			"Progressing", "the Ready condition is of generation 2"),
 		Entry("AgentPool waiting for its IdentityConfig", "AgentPool",
-			agentPool(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonIdentityConfigNotReady, "Provisioning is held: IdentityConfig okta has not checked Lightrun yet.")),
+			agentPool(generation, ready(isFalse, v1.ReasonIdentityConfigNotReady, "IdentityConfig okta is not Ready.")),
 			"Progressing", "IdentityConfigNotReady", "okta"),
 		Entry("AgentPool retrying membership changes", "AgentPool",
-			agentPool(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonReconciling, "2 membership changes failed")),
+			agentPool(generation, ready(isFalse, v1.ReasonReconciling, "2 membership changes failed")),
 			"Progressing", "Reconciling"),
 		Entry("AgentPool that Lightrun refuses", "AgentPool",
-			agentPool(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonLightrunRejected, "Lightrun answered 400: role not allowed")),
+			agentPool(generation, ready(isFalse, v1.ReasonLightrunRejected, "Lightrun answered 400: role not allowed")),
 			"Degraded", "LightrunRejected", "role not allowed"),
 		Entry("AgentPool the API key may not manage", "AgentPool",
-			agentPool(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonForbidden, "Lightrun answered 403.")),
+			agentPool(generation, ready(isFalse, v1.ReasonForbidden, "Lightrun answered 403.")),
 			"Degraded", "Forbidden"),
 		Entry("AgentPool being removed from Lightrun", "AgentPool",
-			deleting(agentPool(generation, cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDeleting, "Removing the agent pool from Lightrun is held: agents are live."))),
+			deleting(agentPool(generation, ready(isFalse, v1.ReasonDeleting, "Removing the pool is held: agents are live."))),
 			"Progressing", "agents are live"),
 
 		Entry("ScimUser synced", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconciled, "Lightrun user alice@example.com is enabled.")),
+			scimUser(generation, synced(isTrue, v1.ReasonReconciled, "Lightrun user alice@example.com is enabled.")),
 			"Healthy", "alice@example.com is enabled"),
 		Entry("ScimUser the IdP deactivated", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonDeprovisioned, "Lightrun user alice@example.com is disabled (the IdP marked the user inactive).")),
+			scimUser(generation, synced(isTrue, v1.ReasonDeprovisioned, "Lightrun user alice@example.com is disabled.")),
 			"Suspended", "disabled"),
 		Entry("ScimUser without a status", "ScimUser", scimUser(0), "Progressing"),
 		Entry("ScimUser whose latest generation is not observed yet", "ScimUser",
-			scimUser(generation-1, stale(cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconciled, "Lightrun user alice@example.com is enabled."))...),
+			scimUser(generation-1, stale(synced(isTrue, v1.ReasonReconciled, "Lightrun user alice@example.com is enabled."))...),
 			"Progressing", "generation 3", "the status is of generation 2"),
 		Entry("ScimUser whose Synced condition is of an older generation", "ScimUser",
-			scimUser(generation, stale(cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconciled, "Lightrun user alice@example.com is enabled."))...),
+			scimUser(generation, stale(synced(isTrue, v1.ReasonReconciled, "Lightrun user alice@example.com is enabled."))...),
 			"Progressing", "the Synced condition is of generation 2"),
 		Entry("ScimUser waiting for its IdentityConfig", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonIdentityConfigNotReady, "Provisioning is held: SSOEnabled is False.")),
+			scimUser(generation, synced(isFalse, v1.ReasonIdentityConfigNotReady, "Provisioning is held: SSOEnabled is False.")),
 			"Progressing", "IdentityConfigNotReady"),
 		Entry("ScimUser waiting for Lightrun", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonBackendUnreachable, "Lightrun answered 503.")),
+			scimUser(generation, synced(isFalse, v1.ReasonBackendUnreachable, "Lightrun answered 503.")),
 			"Progressing", "BackendUnreachable"),
 		Entry("ScimUser waiting out a Retry-After", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonRateLimited, "Lightrun answered 429.")),
+			scimUser(generation, synced(isFalse, v1.ReasonRateLimited, "Lightrun answered 429.")),
 			"Progressing", "RateLimited"),
 		Entry("ScimUser without an email", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonNoEmail, "The user has no email; Lightrun keys users by email.")),
+			scimUser(generation, synced(isFalse, v1.ReasonNoEmail, "The user has no email.")),
 			"Degraded", "NoEmail", "no email"),
 		Entry("ScimUser whose email an unmanaged Lightrun user has", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonExistingUnmanagedUser, "alice@example.com already exists in Lightrun.")),
+			scimUser(generation, synced(isFalse, v1.ReasonExistingUnmanagedUser, "alice@example.com already exists.")),
 			"Degraded", "ExistingUnmanagedUser"),
 		Entry("ScimUser whose email another ScimUser holds", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonEmailInUse, "ScimUser 42 already uses alice@example.com.")),
+			scimUser(generation, synced(isFalse, v1.ReasonEmailInUse, "ScimUser 42 already uses alice@example.com.")),
 			"Degraded", "EmailInUse"),
 		Entry("ScimUser that Lightrun refuses", "ScimUser",
-			scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonLightrunRejected, "Lightrun answered 400.")),
+			scimUser(generation, synced(isFalse, v1.ReasonLightrunRejected, "Lightrun answered 400.")),
 			"Degraded", "LightrunRejected"),
 		Entry("ScimUser being deprovisioned", "ScimUser",
-			deleting(scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonDeleting, "Deprovisioning Lightrun user alice@example.com is held."))),
+			deleting(scimUser(generation, synced(isFalse, v1.ReasonDeleting, "Deprovisioning alice@example.com is held."))),
 			"Progressing", "Deprovisioning"),
 
 		Entry("ScimGroup counted", "ScimGroup", scimGroup(generation, 12, "payments", "platform"),
@@ -399,7 +414,8 @@ var _ = Describe("the Argo CD health checks", func() {
 		var decided []string
 		decided = append(append(append(decided, waitingReasons...), actionReasons...), trueReasons...)
 		for name, value := range declaredReasons() {
-			Expect(decided).To(ContainElement(value), "v1alpha1.%s (%q) is neither a waiting, an action nor a True reason; decide which and say why in docs/gitops.md", name, value)
+			Expect(decided).To(ContainElement(value), "v1alpha1.%s (%q) is neither a waiting, an action nor a True reason; "+
+				"decide which and say why in docs/gitops.md", name, value)
 		}
 		Expect(decided).To(HaveLen(len(declaredReasons())), "a reason is listed twice, or one is listed that the API lacks")
 	})
@@ -422,13 +438,13 @@ var _ = Describe("the Argo CD health checks", func() {
 
 	summaries := map[string]func(reason string) client.Object{
 		"IdentityConfig": func(r string) client.Object {
-			return identityConfig(generation, cond(v1.ConditionReady, metav1.ConditionFalse, r, "Because "+r+"."))
+			return identityConfig(generation, ready(isFalse, r, "Because "+r+"."))
 		},
 		"AgentPool": func(r string) client.Object {
-			return agentPool(generation, cond(v1.ConditionReady, metav1.ConditionFalse, r, "Because "+r+"."))
+			return agentPool(generation, ready(isFalse, r, "Because "+r+"."))
 		},
 		"ScimUser": func(r string) client.Object {
-			return scimUser(generation, cond(v1.ConditionSynced, metav1.ConditionFalse, r, "Because "+r+"."))
+			return scimUser(generation, synced(isFalse, r, "Because "+r+"."))
 		},
 	}
 	for kind, object := range summaries {

@@ -90,7 +90,8 @@ var _ = Describe("rendering with default values", func() {
 	It("marks the CRDs for Argo CD: applied first, never pruned or deleted with the Application", func() {
 		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
 			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("argocd.argoproj.io/sync-wave", "-1"), crd.GetName())
-			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("argocd.argoproj.io/sync-options", "Prune=false,Delete=false"), crd.GetName())
+			Expect(crd.GetAnnotations()).To(
+				HaveKeyWithValue("argocd.argoproj.io/sync-options", "Prune=false,Delete=false"), crd.GetName())
 		}
 	})
 
@@ -204,8 +205,10 @@ var _ = Describe("rendering with values", func() {
 		}
 		ingress := []string{"scim.ingress.enabled=true", "scim.ingress.hosts={scim.example.com,scim.example.org}"}
 		Expect(args(ingress...)).To(ContainElement("--scim-public-url=http://scim.example.com"))
-		Expect(args(append(ingress, "scim.ingress.tls[0].secretName=tls")...)).To(ContainElement("--scim-public-url=https://scim.example.com"))
-		Expect(args(append(ingress, "scim.publicURL=https://idp-facing.example.com")...)).To(ContainElement("--scim-public-url=https://idp-facing.example.com"))
+		Expect(args(append(ingress, "scim.ingress.tls[0].secretName=tls")...)).
+			To(ContainElement("--scim-public-url=https://scim.example.com"))
+		Expect(args(append(ingress, "scim.publicURL=https://idp-facing.example.com")...)).
+			To(ContainElement("--scim-public-url=https://idp-facing.example.com"))
 		Expect(args()).NotTo(ContainElement(HavePrefix("--scim-public-url")))
 	})
 

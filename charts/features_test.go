@@ -27,12 +27,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/testenv"
 )
 
 // everyFeature turns on every optional feature of the chart.
 var everyFeature = filepath.Join(testenv.RepoRoot(), "charts", "testdata", "every-feature.yaml")
+
+// fromYAML decodes YAML as the rendered objects are decoded (numbers are float64).
+func fromYAML(s string) any {
+	GinkgoHelper()
+	var out any
+	Expect(yaml.Unmarshal([]byte(s), &out)).To(Succeed())
+	return out
+}
 
 // managerPod returns the manager Deployment's pod spec and its one container.
 func managerPod(objs []*unstructured.Unstructured) (map[string]any, map[string]any) {
@@ -71,62 +80,75 @@ var _ = Describe("rendering with every optional feature on", Ordered, func() {
 	It("exposes the SCIM endpoint through an Ingress with TLS, and publishes its URL", func() {
 		ing := ofKind(objs, "Ingress")[0]
 		Expect(ing.GetAnnotations()).To(HaveKeyWithValue("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS"))
-		spec := ing.Object["spec"].(map[string]any)
-		Expect(spec["ingressClassName"]).To(Equal("nginx"))
-		Expect(spec["tls"]).To(ConsistOf(map[string]any{"secretName": "scim-example-com-tls", "hosts": []any{"scim.example.com"}}))
-		Expect(spec["rules"]).To(ConsistOf(map[string]any{
-			"host": "scim.example.com",
-			"http": map[string]any{"paths": []any{map[string]any{
-				"path": "/scim", "pathType": "Prefix",
-				"backend": map[string]any{"service": map[string]any{"name": "lio-lightrun-identity-operator-scim", "port": map[string]any{"name": "scim"}}},
-			}}},
-		}))
+		Expect(ing.Object["spec"]).To(Equal(fromYAML(`
+ingressClassName: nginx
+tls:
+  - secretName: scim-example-com-tls
+    hosts: [scim.example.com]
+rules:
+  - host: scim.example.com
+    http:
+      paths:
+        - path: /scim
+          pathType: Prefix
+          backend:
+            service:
+              name: lio-lightrun-identity-operator-scim
+              port: {name: scim}
+`)))
 		_, c := managerPod(objs)
 		Expect(c["args"]).To(ContainElement("--scim-public-url=https://scim.example.com"))
 	})
 
 	It("restricts the manager's traffic with a NetworkPolicy", func() {
 		np := ofKind(objs, "NetworkPolicy")[0]
-		spec := np.Object["spec"].(map[string]any)
-		Expect(spec["podSelector"]).To(Equal(map[string]any{"matchLabels": map[string]any{
-			"app.kubernetes.io/name": "lightrun-identity-operator", "app.kubernetes.io/instance": "lio",
-		}}))
-		Expect(spec["policyTypes"]).To(ConsistOf("Ingress", "Egress"))
-		port := func(p any) map[string]any { return map[string]any{"port": p, "protocol": "TCP"} }
-		Expect(spec["ingress"]).To(ConsistOf(
-			map[string]any{"ports": []any{port("scim")}, "from": []any{map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "ingress-nginx"}}}}},
-			map[string]any{"ports": []any{port("metrics")}, "from": []any{map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "monitoring"}}}}},
-			map[string]any{"ports": []any{port("probes")}},
-		))
-		Expect(spec["egress"]).To(ContainElement(map[string]any{"ports": []any{
-			map[string]any{"port": float64(53), "protocol": "UDP"}, map[string]any{"port": float64(53), "protocol": "TCP"},
-		}}))
-		Expect(spec["egress"]).To(ContainElement(map[string]any{"ports": []any{port(float64(443)), port(float64(6443))}}))
+		Expect(np.Object["spec"]).To(Equal(fromYAML(`
+podSelector:
+  matchLabels: {app.kubernetes.io/name: lightrun-identity-operator, app.kubernetes.io/instance: lio}
+policyTypes: [Ingress, Egress]
+ingress:
+  - ports: [{port: scim, protocol: TCP}]
+    from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]
+  - ports: [{port: metrics, protocol: TCP}]
+    from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+  - ports: [{port: probes, protocol: TCP}]
+egress:
+  - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+  - ports: [{port: 443, protocol: TCP}, {port: 6443, protocol: TCP}]
+`)))
 	})
 
 	It("spreads, prioritises and extends the manager's pods", func() {
 		pod, c := managerPod(objs)
 		Expect(pod["priorityClassName"]).To(Equal("system-cluster-critical"))
-		Expect(pod["topologySpreadConstraints"]).To(ConsistOf(
-			map[string]any{"maxSkew": float64(1), "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
-				"labelSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "lightrun-identity-operator", "app.kubernetes.io/instance": "lio"}}},
-			map[string]any{"maxSkew": float64(1), "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
-				"labelSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/instance": "lio"}}},
-		))
+		Expect(pod["topologySpreadConstraints"]).To(Equal(fromYAML(`
+- maxSkew: 1
+  topologyKey: topology.kubernetes.io/zone
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector:
+    matchLabels: {app.kubernetes.io/name: lightrun-identity-operator, app.kubernetes.io/instance: lio}
+- maxSkew: 1
+  topologyKey: kubernetes.io/hostname
+  whenUnsatisfiable: DoNotSchedule
+  labelSelector:
+    matchLabels: {app.kubernetes.io/instance: lio}
+`)))
 		Expect(c["args"]).To(ContainElements("--lightrun-qps=5", "--max-concurrent-reconciles=8"))
-		Expect(c["env"]).To(ContainElements(
-			map[string]any{"name": "HTTPS_PROXY", "value": "http://proxy.example.com:3128"},
-			map[string]any{"name": "NO_PROXY", "value": ".svc,.cluster.local"},
-		))
-		Expect(c["envFrom"]).To(ConsistOf(map[string]any{"configMapRef": map[string]any{"name": "proxy-settings"}}))
-		Expect(pod["volumes"]).To(ContainElements(
-			HaveKeyWithValue("name", "tmp"), HaveKeyWithValue("name", "scim-tls"),
-			map[string]any{"name": "lightrun-ca", "configMap": map[string]any{"name": "lightrun-ca"}},
-		))
-		Expect(c["volumeMounts"]).To(ContainElements(
-			HaveKeyWithValue("name", "tmp"), HaveKeyWithValue("name", "scim-tls"),
-			map[string]any{"name": "lightrun-ca", "mountPath": "/etc/ssl/lightrun", "readOnly": true},
-		))
+		Expect(c["env"]).To(Equal(fromYAML(`
+- {name: HTTPS_PROXY, value: "http://proxy.example.com:3128"}
+- {name: NO_PROXY, value: ".svc,.cluster.local"}
+`)))
+		Expect(c["envFrom"]).To(Equal(fromYAML(`[{configMapRef: {name: proxy-settings}}]`)))
+		Expect(pod["volumes"]).To(Equal(fromYAML(`
+- {name: tmp, emptyDir: {}}
+- {name: scim-tls, secret: {secretName: scim-serving-tls}}
+- {name: lightrun-ca, configMap: {name: lightrun-ca}}
+`)))
+		Expect(c["volumeMounts"]).To(Equal(fromYAML(`
+- {name: tmp, mountPath: /tmp}
+- {name: scim-tls, mountPath: /var/run/scim-tls, readOnly: true}
+- {name: lightrun-ca, mountPath: /etc/ssl/lightrun, readOnly: true}
+`)))
 	})
 
 	It("renders only objects a real API server accepts, field for field", func() {
@@ -139,7 +161,7 @@ var _ = Describe("rendering with every optional feature on", Ordered, func() {
 		c, err := client.New(cfg, client.Options{})
 		Expect(err).NotTo(HaveOccurred())
 		ctx := context.Background()
-		for _, ns := range []string{"identity-system", "monitoring", "argocd"} {
+		for _, ns := range []string{releaseNamespace, "monitoring", "argocd"} {
 			Expect(c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		}
 		checked := 0

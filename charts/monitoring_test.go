@@ -50,35 +50,49 @@ type exportedMetric struct {
 	Labels []string
 }
 
+// Metric types, as client_golang's constructors name them.
+const (
+	counter   = "counter"
+	gauge     = "gauge"
+	histogram = "histogram"
+	summary   = "summary"
+)
+
+// Labels of controller-runtime's metrics.
+var (
+	byController = []string{"controller"}
+	byQueue      = []string{"name", "controller"}
+)
+
 // operatorMetrics are the operator's own metrics. This table must follow the
 // code: a spec compares it with every prometheus.New*(Vec) call in the
 // module's Go source, wherever the metrics move.
 var operatorMetrics = []exportedMetric{
-	{"lightrun_identity_users", "gauge", []string{"namespace", "identity_config", "state"}},
-	{"lightrun_identity_lightrun_requests_total", "counter", []string{"operation", "status"}},
-	{"lightrun_identity_lightrun_request_duration_seconds", "histogram", []string{"operation"}},
-	{"lightrun_identity_reconcile_duration_seconds", "histogram", []string{"controller", "outcome"}},
-	{"lightrun_identity_drift_reverted_total", "counter", []string{"kind"}},
-	{"lightrun_identity_scim_requests_total", "counter", []string{"method", "resource", "code"}},
-	{"lightrun_identity_scim_request_duration_seconds", "histogram", []string{"method", "resource"}},
+	{"lightrun_identity_users", gauge, []string{"namespace", "identity_config", "state"}},
+	{"lightrun_identity_lightrun_requests_total", counter, []string{"operation", "status"}},
+	{"lightrun_identity_lightrun_request_duration_seconds", histogram, []string{"operation"}},
+	{"lightrun_identity_reconcile_duration_seconds", histogram, []string{"controller", "outcome"}},
+	{"lightrun_identity_drift_reverted_total", counter, []string{"kind"}},
+	{"lightrun_identity_scim_requests_total", counter, []string{"method", "resource", "code"}},
+	{"lightrun_identity_scim_request_duration_seconds", histogram, []string{"method", "resource"}},
 }
 
 // runtimeMetrics are controller-runtime's metrics the dashboard and alerts
 // may use, served on the same endpoint. This table must follow
 // controller-runtime: a spec compares it with its metrics registry.
 var runtimeMetrics = []exportedMetric{
-	{"controller_runtime_reconcile_total", "counter", []string{"controller", "result"}},
-	{"controller_runtime_reconcile_errors_total", "counter", []string{"controller"}},
-	{"controller_runtime_terminal_reconcile_errors_total", "counter", []string{"controller"}},
-	{"controller_runtime_reconcile_time_seconds", "histogram", []string{"controller"}},
-	{"controller_runtime_active_workers", "gauge", []string{"controller"}},
-	{"controller_runtime_max_concurrent_reconciles", "gauge", []string{"controller"}},
-	{"workqueue_depth", "gauge", []string{"name", "controller", "priority"}},
-	{"workqueue_adds_total", "counter", []string{"name", "controller"}},
-	{"workqueue_retries_total", "counter", []string{"name", "controller"}},
-	{"workqueue_queue_duration_seconds", "histogram", []string{"name", "controller"}},
-	{"workqueue_longest_running_processor_seconds", "gauge", []string{"name", "controller"}},
-	{"leader_election_master_status", "gauge", []string{"name"}},
+	{"controller_runtime_reconcile_total", counter, []string{"controller", "result"}},
+	{"controller_runtime_reconcile_errors_total", counter, byController},
+	{"controller_runtime_terminal_reconcile_errors_total", counter, byController},
+	{"controller_runtime_reconcile_time_seconds", histogram, byController},
+	{"controller_runtime_active_workers", gauge, byController},
+	{"controller_runtime_max_concurrent_reconciles", gauge, byController},
+	{"workqueue_depth", gauge, []string{"name", "controller", "priority"}},
+	{"workqueue_adds_total", counter, byQueue},
+	{"workqueue_retries_total", counter, byQueue},
+	{"workqueue_queue_duration_seconds", histogram, byQueue},
+	{"workqueue_longest_running_processor_seconds", gauge, byQueue},
+	{"leader_election_master_status", gauge, []string{"name"}},
 }
 
 // targetLabels are added by Prometheus to every series it scrapes through the
@@ -93,11 +107,11 @@ func seriesLabels() map[string][]string {
 	out := map[string][]string{}
 	for _, m := range slices.Concat(operatorMetrics, runtimeMetrics) {
 		switch m.Type {
-		case "histogram":
+		case histogram:
 			out[m.Name+"_bucket"] = append(slices.Clone(m.Labels), "le")
 			out[m.Name+"_sum"] = m.Labels
 			out[m.Name+"_count"] = m.Labels
-		case "summary":
+		case summary:
 			out[m.Name] = append(slices.Clone(m.Labels), "quantile")
 			out[m.Name+"_sum"] = m.Labels
 			out[m.Name+"_count"] = m.Labels
@@ -133,18 +147,56 @@ func declaredMetrics() (map[string]exportedMetric, []string) {
 
 func declaredMetricsIn(root string) (map[string]exportedMetric, []string) {
 	GinkgoHelper()
+	out := map[string]exportedMetric{}
+	var problems []string
+	fset := token.NewFileSet()
+	for _, paths := range goFilesByPackage(root) {
+		files := make([]*ast.File, 0, len(paths))
+		for _, path := range paths {
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			Expect(err).NotTo(HaveOccurred())
+			files = append(files, f)
+		}
+		consts := stringConsts(files)
+		for _, f := range files {
+			r := metricReader{fset: fset, consts: consts, alias: importName(f, "github.com/prometheus/client_golang/prometheus")}
+			if r.alias == "" {
+				continue
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if call, ok := n.(*ast.CallExpr); ok {
+					if m, ok := r.read(call); ok {
+						out[m.Name] = m
+					}
+				}
+				return true
+			})
+			problems = append(problems, r.problems...)
+		}
+	}
+	return out, problems
+}
+
+// goFilesByPackage lists the non-test Go files of the module at root by
+// directory, leaving out other modules (hack/tools/...), testdata, vendor,
+// bin, dist and hidden directories.
+func goFilesByPackage(root string) map[string][]string {
+	GinkgoHelper()
 	byDir := map[string][]string{}
 	Expect(filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
+			if path == root {
+				return nil
+			}
 			name := d.Name()
-			if path != root && (strings.HasPrefix(name, ".") || name == "bin" || name == "testdata" || name == "vendor" || name == "dist") {
+			if strings.HasPrefix(name, ".") || slices.Contains([]string{"bin", "testdata", "vendor", "dist"}, name) {
 				return filepath.SkipDir
 			}
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); path != root && err == nil {
-				return filepath.SkipDir // another module (hack/tools/...)
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+				return filepath.SkipDir
 			}
 			return nil
 		}
@@ -153,137 +205,156 @@ func declaredMetricsIn(root string) (map[string]exportedMetric, []string) {
 		}
 		return nil
 	})).To(Succeed())
+	return byDir
+}
 
-	out := map[string]exportedMetric{}
-	var problems []string
-	fset := token.NewFileSet()
-	for _, paths := range byDir {
-		files := make([]*ast.File, 0, len(paths))
-		consts := map[string]string{}
-		for _, path := range paths {
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			Expect(err).NotTo(HaveOccurred())
-			files = append(files, f)
-			for _, decl := range f.Decls {
-				if gen, ok := decl.(*ast.GenDecl); ok && gen.Tok == token.CONST {
-					for _, spec := range gen.Specs {
-						vs := spec.(*ast.ValueSpec)
-						for i, name := range vs.Names {
-							if i < len(vs.Values) {
-								if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-									consts[name.Name], _ = strconv.Unquote(lit.Value)
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-		str := func(e ast.Expr) (string, bool) {
-			switch e := e.(type) {
-			case *ast.BasicLit:
-				s, err := strconv.Unquote(e.Value)
-				return s, err == nil && e.Kind == token.STRING
-			case *ast.Ident:
-				s, ok := consts[e.Name]
-				return s, ok
-			}
-			return "", false
-		}
-		for _, f := range files {
-			alias := ""
-			for _, imp := range f.Imports {
-				if imp.Path.Value == `"github.com/prometheus/client_golang/prometheus"` {
-					alias = "prometheus"
-					if imp.Name != nil {
-						alias = imp.Name.Name
-					}
-				}
-			}
-			if alias == "" {
+// stringConsts are the string constants a package declares.
+func stringConsts(files []*ast.File) map[string]string {
+	consts := map[string]string{}
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			gen, ok := decl.(*ast.GenDecl)
+			if !ok || gen.Tok != token.CONST {
 				continue
 			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
-				}
-				sel, ok := call.Fun.(*ast.SelectorExpr)
-				if !ok {
-					return true
-				}
-				kind := metricConstructors.FindStringSubmatch(sel.Sel.Name)
-				if kind == nil {
-					return true
-				}
-				x, direct := sel.X.(*ast.Ident)
-				direct = direct && x.Name == alias
-				pos := fset.Position(call.Pos()).String()
-				var opts *ast.CompositeLit
-				if len(call.Args) > 0 {
-					arg := call.Args[0]
-					if u, ok := arg.(*ast.UnaryExpr); ok && u.Op == token.AND {
-						arg = u.X
-					}
-					opts, _ = arg.(*ast.CompositeLit)
-				}
-				if opts != nil {
-					t, ok := opts.Type.(*ast.SelectorExpr)
-					if !ok || t.Sel.Name != kind[1]+"Opts" {
-						opts = nil
-					} else if pkg, ok := t.X.(*ast.Ident); !ok || pkg.Name != alias {
-						opts = nil
-					}
-				}
-				if opts == nil {
-					if direct {
-						problems = append(problems, pos+": the metric's options are not a prometheus."+kind[1]+"Opts literal")
-					}
-					return true
-				}
-				var parts [3]string // namespace, subsystem, name
-				for _, elt := range opts.Elts {
-					kv, ok := elt.(*ast.KeyValueExpr)
-					if !ok {
-						problems = append(problems, pos+": the metric's options are not keyed")
+			for _, spec := range gen.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) {
 						continue
 					}
-					key, _ := kv.Key.(*ast.Ident)
-					i := slices.IndexFunc([]string{"Namespace", "Subsystem", "Name"}, func(k string) bool { return key != nil && key.Name == k })
-					if i < 0 {
-						continue
-					}
-					s, ok := str(kv.Value)
-					if !ok {
-						problems = append(problems, pos+": the metric's "+key.Name+" is not a string literal or constant")
-					}
-					parts[i] = s
-				}
-				m := exportedMetric{Name: prometheus.BuildFQName(parts[0], parts[1], parts[2]), Type: strings.ToLower(kind[1])}
-				if kind[2] == "Vec" {
-					var labels *ast.CompositeLit
-					if len(call.Args) > 1 {
-						labels, _ = call.Args[1].(*ast.CompositeLit)
-					}
-					if labels == nil {
-						problems = append(problems, pos+": the labels of "+m.Name+" are not a []string literal")
-						return true
-					}
-					for _, l := range labels.Elts {
-						s, ok := str(l)
-						if !ok {
-							problems = append(problems, pos+": a label of "+m.Name+" is not a string literal or constant")
-						}
-						m.Labels = append(m.Labels, s)
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						consts[name.Name], _ = strconv.Unquote(lit.Value)
 					}
 				}
-				slices.Sort(m.Labels)
-				out[m.Name] = m
-				return true
-			})
+			}
 		}
 	}
-	return out, problems
+	return consts
+}
+
+// importName is the name a file imports a package under, or "".
+func importName(f *ast.File, path string) string {
+	for _, imp := range f.Imports {
+		if imp.Path.Value == strconv.Quote(path) {
+			if imp.Name != nil {
+				return imp.Name.Name
+			}
+			return filepath.Base(path)
+		}
+	}
+	return ""
+}
+
+// metricReader reads metric declarations from calls in one file.
+type metricReader struct {
+	fset     *token.FileSet
+	consts   map[string]string
+	alias    string // of client_golang's prometheus package
+	problems []string
+}
+
+func (r *metricReader) str(e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil && e.Kind == token.STRING
+	case *ast.Ident:
+		s, ok := r.consts[e.Name]
+		return s, ok
+	}
+	return "", false
+}
+
+func (r *metricReader) problem(at ast.Node, format string, args ...any) {
+	r.problems = append(r.problems, r.fset.Position(at.Pos()).String()+": "+fmt.Sprintf(format, args...))
+}
+
+// read returns the metric a call declares, if it is prometheus.NewX(Vec) or
+// a method of that name (promauto) given a prometheus.XOpts literal.
+func (r *metricReader) read(call *ast.CallExpr) (exportedMetric, bool) {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return exportedMetric{}, false
+	}
+	kind := metricConstructors.FindStringSubmatch(sel.Sel.Name)
+	if kind == nil {
+		return exportedMetric{}, false
+	}
+	pkg, _ := sel.X.(*ast.Ident)
+	direct := pkg != nil && pkg.Name == r.alias
+	opts := r.optsLiteral(call, kind[1]+"Opts")
+	if opts == nil {
+		if direct {
+			r.problem(call, "the metric's options are not a prometheus.%sOpts literal", kind[1])
+		}
+		return exportedMetric{}, false
+	}
+	var parts [3]string // namespace, subsystem, name
+	for _, elt := range opts.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		if !ok {
+			r.problem(call, "the metric's options are not keyed")
+			continue
+		}
+		key, _ := kv.Key.(*ast.Ident)
+		i := -1
+		if key != nil {
+			i = slices.Index([]string{"Namespace", "Subsystem", "Name"}, key.Name)
+		}
+		if i < 0 {
+			continue
+		}
+		s, ok := r.str(kv.Value)
+		if !ok {
+			r.problem(call, "the metric's %s is not a string literal or constant", key.Name)
+		}
+		parts[i] = s
+	}
+	m := exportedMetric{Name: prometheus.BuildFQName(parts[0], parts[1], parts[2]), Type: strings.ToLower(kind[1])}
+	if kind[2] == "Vec" {
+		var labels *ast.CompositeLit
+		if len(call.Args) > 1 {
+			labels, _ = call.Args[1].(*ast.CompositeLit)
+		}
+		if labels == nil {
+			r.problem(call, "the labels of %s are not a []string literal", m.Name)
+			return m, true
+		}
+		for _, l := range labels.Elts {
+			s, ok := r.str(l)
+			if !ok {
+				r.problem(call, "a label of %s is not a string literal or constant", m.Name)
+			}
+			m.Labels = append(m.Labels, s)
+		}
+	}
+	slices.Sort(m.Labels)
+	return m, true
+}
+
+// optsLiteral is the call's first argument when it is a (pointer to a)
+// composite literal of prometheus.<typ>.
+func (r *metricReader) optsLiteral(call *ast.CallExpr, typ string) *ast.CompositeLit {
+	if len(call.Args) == 0 {
+		return nil
+	}
+	arg := call.Args[0]
+	if u, ok := arg.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		arg = u.X
+	}
+	lit, ok := arg.(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	t, ok := lit.Type.(*ast.SelectorExpr)
+	if !ok || t.Sel.Name != typ {
+		return nil
+	}
+	if pkg, ok := t.X.(*ast.Ident); !ok || pkg.Name != r.alias {
+		return nil
+	}
+	return lit
 }
 
 // registeredMetrics describes every collector in controller-runtime's
@@ -305,7 +376,7 @@ func registeredMetrics() map[string][]string {
 		Expect(m).NotTo(BeNil(), "cannot read %s", d.String())
 		var labels []string
 		if m[2] != "" {
-			for _, l := range strings.Split(m[2], ",") {
+			for l := range strings.SplitSeq(m[2], ",") {
 				labels = append(labels, strings.TrimSuffix(strings.TrimPrefix(l, "c("), ")"))
 			}
 		}
@@ -324,69 +395,29 @@ func checkPromQL(expr string) []string {
 		return []string{err.Error()}
 	}
 	series := seriesLabels()
-	var problems []string
 	has := func(set []string, l string) bool { return slices.Contains(set, l) || slices.Contains(targetLabels, l) }
-
-	// labels approximates the labels of an expression's result.
-	var labels func(n promql.Node) []string
-	labels = func(n promql.Node) []string {
-		switch n := n.(type) {
-		case *promql.VectorSelector:
-			return series[n.Name]
-		case *promql.MatrixSelector:
-			return labels(n.VectorSelector)
-		case *promql.SubqueryExpr:
-			return labels(n.Expr)
-		case *promql.ParenExpr:
-			return labels(n.Expr)
-		case *promql.UnaryExpr:
-			return labels(n.Expr)
-		case *promql.StepInvariantExpr:
-			return labels(n.Expr)
-		case *promql.AggregateExpr:
-			if n.Without {
-				return slices.DeleteFunc(slices.Clone(labels(n.Expr)), func(l string) bool { return slices.Contains(n.Grouping, l) })
-			}
-			return n.Grouping
-		case *promql.Call:
-			var out []string
-			for _, a := range n.Args {
-				out = append(out, labels(a)...)
-			}
-			if n.Func.Name == "histogram_quantile" {
-				out = slices.DeleteFunc(out, func(l string) bool { return l == "le" })
-			}
-			return out
-		case *promql.BinaryExpr:
-			if n.VectorMatching != nil && n.VectorMatching.Card == promql.CardOneToMany {
-				return labels(n.RHS)
-			}
-			if n.LHS.Type() == promql.ValueTypeScalar {
-				return labels(n.RHS)
-			}
-			return labels(n.LHS)
-		}
-		return nil
+	var problems []string
+	report := func(format string, args ...any) {
+		problems = append(problems, expr+": "+fmt.Sprintf(format, args...))
 	}
-
 	promql.Inspect(e, func(node promql.Node, _ []promql.Node) error {
 		switch n := node.(type) {
 		case *promql.VectorSelector:
 			known, ok := series[n.Name]
 			if !ok {
-				problems = append(problems, fmt.Sprintf("%s: the operator serves no metric %q", expr, n.Name))
+				report("the operator serves no metric %q", n.Name)
 				return nil
 			}
 			for _, m := range n.LabelMatchers {
 				if m.Name != "__name__" && !has(known, m.Name) {
-					problems = append(problems, fmt.Sprintf("%s: %s has no label %q", expr, n.Name, m.Name))
+					report("%s has no label %q", n.Name, m.Name)
 				}
 			}
 		case *promql.AggregateExpr:
-			inner := labels(n.Expr)
+			inner := resultLabels(n.Expr, series)
 			for _, l := range n.Grouping {
 				if !has(inner, l) {
-					problems = append(problems, fmt.Sprintf("%s: %s groups by %q, which %s lacks", expr, n.Op, l, n.Expr))
+					report("%s groups by %q, which %s lacks", n.Op, l, n.Expr)
 				}
 			}
 		case *promql.BinaryExpr:
@@ -395,8 +426,8 @@ func checkPromQL(expr string) []string {
 			}
 			for _, l := range slices.Concat(n.VectorMatching.MatchingLabels, n.VectorMatching.Include) {
 				for _, side := range []promql.Expr{n.LHS, n.RHS} {
-					if side.Type() == promql.ValueTypeVector && !has(labels(side), l) {
-						problems = append(problems, fmt.Sprintf("%s: matches on %q, which %s lacks", expr, l, side))
+					if side.Type() == promql.ValueTypeVector && !has(resultLabels(side, series), l) {
+						report("matches on %q, which %s lacks", l, side)
 					}
 				}
 			}
@@ -404,6 +435,46 @@ func checkPromQL(expr string) []string {
 		return nil
 	})
 	return problems
+}
+
+// resultLabels approximates the labels of an expression's result.
+func resultLabels(n promql.Node, series map[string][]string) []string {
+	switch n := n.(type) {
+	case *promql.VectorSelector:
+		return series[n.Name]
+	case *promql.MatrixSelector:
+		return resultLabels(n.VectorSelector, series)
+	case *promql.SubqueryExpr:
+		return resultLabels(n.Expr, series)
+	case *promql.ParenExpr:
+		return resultLabels(n.Expr, series)
+	case *promql.UnaryExpr:
+		return resultLabels(n.Expr, series)
+	case *promql.StepInvariantExpr:
+		return resultLabels(n.Expr, series)
+	case *promql.AggregateExpr:
+		if n.Without {
+			dropped := func(l string) bool { return slices.Contains(n.Grouping, l) }
+			return slices.DeleteFunc(slices.Clone(resultLabels(n.Expr, series)), dropped)
+		}
+		return n.Grouping
+	case *promql.Call:
+		var out []string
+		for _, a := range n.Args {
+			out = append(out, resultLabels(a, series)...)
+		}
+		if n.Func.Name == "histogram_quantile" {
+			out = slices.DeleteFunc(out, func(l string) bool { return l == "le" })
+		}
+		return out
+	case *promql.BinaryExpr:
+		groupRight := n.VectorMatching != nil && n.VectorMatching.Card == promql.CardOneToMany
+		if groupRight || n.LHS.Type() == promql.ValueTypeScalar {
+			return resultLabels(n.RHS, series)
+		}
+		return resultLabels(n.LHS, series)
+	}
+	return nil
 }
 
 // grafanaVariable is a Grafana template variable in an expression: $name,
@@ -485,19 +556,26 @@ import (
 )
 
 var (
-	requests = promauto.With(nil).NewCounterVec(prom.CounterOpts{Namespace: "lio", Subsystem: subsystem, Name: "requests_total"}, []string{"code", "method"})
+	requests = promauto.With(nil).NewCounterVec(prom.CounterOpts{
+		Namespace: "lio", Subsystem: subsystem, Name: "requests_total",
+	}, []string{"code", "method"})
 	latency  = prom.NewHistogram(prom.HistogramOpts{Name: "lio_latency_seconds"})
 	name     = "lio_dynamic"
 	dynamic  = prom.NewGauge(prom.GaugeOpts{Name: name})
 )
 `)
-		write("a/metrics_test.go", "package a\n\nimport \"github.com/prometheus/client_golang/prometheus\"\n\nvar t = prometheus.NewGauge(prometheus.GaugeOpts{Name: \"only_in_tests\"})\n")
+		gauge := func(pkg, name string) string {
+			return "package " + pkg + "\n\nimport \"github.com/prometheus/client_golang/prometheus\"\n\n" +
+				"var t = prometheus.NewGauge(prometheus.GaugeOpts{Name: \"" + name + "\"})\n"
+		}
+		write("a/metrics_test.go", gauge("a", "only_in_tests"))
 		write("hack/tools/go.mod", "module tools\n")
-		write("hack/tools/t.go", "package tools\n\nimport \"github.com/prometheus/client_golang/prometheus\"\n\nvar t = prometheus.NewGauge(prometheus.GaugeOpts{Name: \"another_module\"})\n")
+		write("hack/tools/t.go", gauge("tools", "another_module"))
 
 		declared, problems := declaredMetricsIn(root)
-		Expect(declared).To(HaveKeyWithValue("lio_scim_requests_total", exportedMetric{"lio_scim_requests_total", "counter", []string{"code", "method"}}))
-		Expect(declared).To(HaveKeyWithValue("lio_latency_seconds", exportedMetric{"lio_latency_seconds", "histogram", nil}))
+		Expect(declared).To(HaveKeyWithValue("lio_scim_requests_total",
+			exportedMetric{"lio_scim_requests_total", counter, []string{"code", "method"}}))
+		Expect(declared).To(HaveKeyWithValue("lio_latency_seconds", exportedMetric{"lio_latency_seconds", histogram, nil}))
 		Expect(declared).NotTo(HaveKey("only_in_tests"))
 		Expect(declared).NotTo(HaveKey("another_module"))
 		Expect(problems).To(ConsistOf(ContainSubstring("the metric's Name is not a string literal or constant")))
@@ -519,12 +597,17 @@ var (
 
 	It("catches a metric or label the operator does not export", func() {
 		Expect(checkPromQL(`sum by (identity_config) (lightrun_identity_users{state="failed"})`)).To(BeEmpty())
-		Expect(checkPromQL(`histogram_quantile(0.9, sum by (le, resource) (rate(lightrun_identity_scim_request_duration_seconds_bucket[5m])))`)).To(BeEmpty())
-		Expect(checkPromQL(`lightrun_identity_user{state="failed"}`)).To(ConsistOf(ContainSubstring(`no metric "lightrun_identity_user"`)))
+		Expect(checkPromQL(`histogram_quantile(0.9, sum by (le, resource)
+			(rate(lightrun_identity_scim_request_duration_seconds_bucket[5m])))`)).To(BeEmpty())
+		Expect(checkPromQL(`lightrun_identity_user{state="failed"}`)).
+			To(ConsistOf(ContainSubstring(`no metric "lightrun_identity_user"`)))
 		Expect(checkPromQL(`lightrun_identity_users{status="failed"}`)).To(ConsistOf(ContainSubstring(`no label "status"`)))
-		Expect(checkPromQL(`sum by (code) (rate(lightrun_identity_lightrun_requests_total[5m]))`)).To(ConsistOf(ContainSubstring(`groups by "code"`)))
-		Expect(checkPromQL(`sum by (state) (sum by (identity_config) (lightrun_identity_users))`)).To(ConsistOf(ContainSubstring(`groups by "state"`)))
-		Expect(checkPromQL(`sum(x_total) / on (resource) sum by (resource) (lightrun_identity_scim_requests_total)`)).To(HaveLen(2))
+		Expect(checkPromQL(`sum by (code) (rate(lightrun_identity_lightrun_requests_total[5m]))`)).
+			To(ConsistOf(ContainSubstring(`groups by "code"`)))
+		Expect(checkPromQL(`sum by (state) (sum by (identity_config) (lightrun_identity_users))`)).
+			To(ConsistOf(ContainSubstring(`groups by "state"`)))
+		Expect(checkPromQL(`sum(x_total) / on (resource) sum by (resource) (lightrun_identity_scim_requests_total)`)).
+			To(HaveLen(2))
 	})
 
 	Describe("rendered", Ordered, func() {
@@ -557,7 +640,8 @@ var (
 					Expect(r.Alert).NotTo(BeEmpty(), "only alerts are shipped")
 					alerts = append(alerts, r.Alert)
 					Expect(checkPromQL(r.Expr.String())).To(BeEmpty(), r.Alert)
-					Expect(r.Expr.String()).To(ContainSubstring(`job="lio-lightrun-identity-operator-metrics"`), "%s selects this release's metrics", r.Alert)
+					Expect(r.Expr.String()).To(ContainSubstring(`job="lio-lightrun-identity-operator-metrics"`),
+						"%s selects this release's metrics", r.Alert)
 					Expect(r.For).NotTo(BeNil(), r.Alert)
 					Expect(r.Labels).To(HaveKey("severity"), r.Alert)
 					Expect(r.Annotations).To(HaveKey("summary"), r.Alert)
@@ -589,7 +673,7 @@ var (
 			Expect(d.UID).NotTo(BeEmpty())
 			Expect(d.Title).NotTo(BeEmpty())
 
-			var defined []string
+			defined := make([]string, 0, len(d.Templating.List))
 			for _, v := range d.Templating.List {
 				defined = append(defined, v.Name)
 			}
@@ -647,7 +731,9 @@ var (
 			ep := sm.Spec.Endpoints[0]
 			Expect(ep.HonorLabels).To(BeTrue())
 			Expect(ep.Scheme.String()).To(Equal("https"))
-			Expect(ep.BearerTokenFile).NotTo(BeEmpty())
+			// Deprecated in favour of authorization, which needs a Secret: the
+			// file is the only way to present the scraper's own token.
+			Expect(ep.BearerTokenFile).NotTo(BeEmpty()) //nolint:staticcheck // see above
 
 			var metricsService *unstructured.Unstructured
 			for _, s := range ofKind(objs, "Service") {
@@ -663,7 +749,9 @@ var (
 			}
 			for _, s := range ofKind(objs, "Service") {
 				if s != metricsService {
-					Expect(s.GetLabels()).NotTo(HaveKeyWithValue("app.kubernetes.io/component", sm.Spec.Selector.MatchLabels["app.kubernetes.io/component"]), "the ServiceMonitor selects %s too", s.GetName())
+					component := sm.Spec.Selector.MatchLabels["app.kubernetes.io/component"]
+					Expect(s.GetLabels()).NotTo(HaveKeyWithValue("app.kubernetes.io/component", component),
+						"the ServiceMonitor selects %s too", s.GetName())
 				}
 			}
 		})
@@ -677,7 +765,9 @@ var (
 			}
 			Expect(binding).NotTo(BeNil())
 			Expect(binding.Object["roleRef"]).To(HaveKeyWithValue("name", "lio-lightrun-identity-operator-metrics-reader"))
-			Expect(binding.Object["subjects"]).To(ConsistOf(map[string]any{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}))
+			Expect(binding.Object["subjects"]).To(Equal(fromYAML(`
+- {kind: ServiceAccount, name: prometheus-k8s, namespace: monitoring}
+`)))
 		})
 	})
 
@@ -697,7 +787,7 @@ var (
 			}
 		}
 		documented := regexp.MustCompile("`(LightrunIdentity\\w+)`").FindAllStringSubmatch(string(doc), -1)
-		var names []string
+		names := make([]string, 0, len(documented))
 		for _, d := range documented {
 			names = append(names, d[1])
 		}
