@@ -87,6 +87,20 @@ var _ = Describe("rendering with default values", func() {
 		}
 	})
 
+	It("marks the CRDs for Argo CD: applied first, never pruned or deleted with the Application", func() {
+		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("argocd.argoproj.io/sync-wave", "-1"), crd.GetName())
+			Expect(crd.GetAnnotations()).To(
+				HaveKeyWithValue("argocd.argoproj.io/sync-options", "Prune=false,Delete=false"), crd.GetName())
+		}
+	})
+
+	It("leaves out everything optional", func() {
+		for _, kind := range []string{"Ingress", "NetworkPolicy", "ServiceMonitor", "PrometheusRule", "ConfigMap"} {
+			Expect(ofKind(objs, kind)).To(BeEmpty(), kind)
+		}
+	})
+
 	It("grants the manager exactly the rules controller-gen generated", func() {
 		role := readYAML(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
 		var manager *unstructured.Unstructured
@@ -134,6 +148,34 @@ var _ = Describe("rendering with values", func() {
 		Expect(err).NotTo(HaveOccurred())
 		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
 			Expect(crd.GetAnnotations()).NotTo(HaveKey("helm.sh/resource-policy"))
+			Expect(crd.GetAnnotations()).NotTo(HaveKey("argocd.argoproj.io/sync-options"))
+		}
+	})
+
+	It("moves the CRDs to another sync wave, or leaves the annotation out", func() {
+		objs, err := render("crds.syncWave=-5")
+		Expect(err).NotTo(HaveOccurred())
+		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("argocd.argoproj.io/sync-wave", "-5"))
+		}
+		objs, err = render("crds.syncWave=")
+		Expect(err).NotTo(HaveOccurred())
+		for _, crd := range ofKind(objs, "CustomResourceDefinition") {
+			Expect(crd.GetAnnotations()).NotTo(HaveKey("argocd.argoproj.io/sync-wave"))
+		}
+	})
+
+	It("renders the Argo CD health checks under their argocd-cm keys, byte for byte", func() {
+		objs, err := render("argocd.healthChecks.enabled=true", "argocd.healthChecks.namespace=argocd")
+		Expect(err).NotTo(HaveOccurred())
+		cms := ofKind(objs, "ConfigMap")
+		Expect(cms).To(HaveLen(1))
+		Expect(cms[0].GetNamespace()).To(Equal("argocd"))
+		data, _, err := unstructured.NestedStringMap(cms[0].Object, "data")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(data).To(HaveLen(4))
+		for _, kind := range []string{"IdentityConfig", "AgentPool", "ScimUser", "ScimGroup"} {
+			Expect(data).To(HaveKeyWithValue("resource.customizations.health.identity.lightrun.com_"+kind, healthScript(kind)))
 		}
 	})
 
@@ -153,6 +195,42 @@ var _ = Describe("rendering with values", func() {
 		Expect(ofKind(objs, "PodDisruptionBudget")).To(BeEmpty())
 	})
 
+	It("derives the public SCIM URL from the Ingress unless scim.publicURL is set", func() {
+		args := func(set ...string) any {
+			GinkgoHelper()
+			objs, err := render(set...)
+			Expect(err).NotTo(HaveOccurred())
+			_, c := managerPod(objs)
+			return c["args"]
+		}
+		ingress := []string{"scim.ingress.enabled=true", "scim.ingress.hosts={scim.example.com,scim.example.org}"}
+		Expect(args(ingress...)).To(ContainElement("--scim-public-url=http://scim.example.com"))
+		Expect(args(append(ingress, "scim.ingress.tls[0].secretName=tls")...)).
+			To(ContainElement("--scim-public-url=https://scim.example.com"))
+		Expect(args(append(ingress, "scim.publicURL=https://idp-facing.example.com")...)).
+			To(ContainElement("--scim-public-url=https://idp-facing.example.com"))
+		Expect(args()).NotTo(ContainElement(HavePrefix("--scim-public-url")))
+	})
+
+	It("refuses an Ingress without hosts", func() {
+		_, err := render("scim.ingress.enabled=true")
+		Expect(err).To(MatchError(ContainSubstring("scim.ingress.hosts")))
+	})
+
+	It("restricts only ingress, from anyone, with networkPolicy.enabled alone", func() {
+		objs, err := render("networkPolicy.enabled=true")
+		Expect(err).NotTo(HaveOccurred())
+		nps := ofKind(objs, "NetworkPolicy")
+		Expect(nps).To(HaveLen(1))
+		spec := nps[0].Object["spec"].(map[string]any)
+		Expect(spec["policyTypes"]).To(ConsistOf("Ingress"))
+		Expect(spec).NotTo(HaveKey("egress"))
+		Expect(spec["ingress"]).To(HaveLen(3))
+		for _, rule := range spec["ingress"].([]any) {
+			Expect(rule).NotTo(HaveKey("from"))
+		}
+	})
+
 	DescribeTable("refuses values that values.schema.json rejects",
 		func(set string, message string) {
 			_, err := render(set)
@@ -164,5 +242,14 @@ var _ = Describe("rendering with values", func() {
 		Entry("a public URL that is not http(s)", "scim.publicURL=scim.example.com", "publicURL"),
 		Entry("an unknown top-level value", "replicas=3", "replicas"),
 		Entry("a privileged SCIM port", "scim.port=443", "port"),
+		Entry("a sync wave that is not a number", "crds.syncWave=first", "syncWave"),
+		Entry("an unknown Argo CD value", "argocd.healthCheck=true", "healthCheck"),
+		Entry("a scrape interval that is not a duration", "metrics.serviceMonitor.interval=30", "interval"),
+		Entry("a metrics reader without a namespace", "metrics.readerServiceAccounts[0].name=prometheus", "namespace"),
+		Entry("an Ingress host that is no host name", "scim.ingress.hosts[0]=https://scim.example.com", "hosts"),
+		Entry("an extra argument that is not a flag", "extraArgs[0]=lightrun-qps=5", "extraArgs"),
+		Entry("a spread constraint without a topology key", "topologySpreadConstraints[0].maxSkew=1", "topologyKey"),
+		Entry("an extra volume mount without a path", "extraVolumeMounts[0].name=ca", "mountPath"),
+		Entry("an unknown NetworkPolicy value", "networkPolicy.ingressFrom[0].podSelector=x", "ingressFrom"),
 	)
 })

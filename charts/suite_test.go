@@ -47,6 +47,9 @@ var chartDir = filepath.Join(testenv.RepoRoot(), "charts", "lightrun-identity-op
 // no build-time default, so it is always passed explicitly.
 const kubeVersion = "1.37.2"
 
+// releaseNamespace is the namespace charts are rendered for.
+const releaseNamespace = "identity-system"
+
 // helmBinary is $HELM (make test sets it) or bin/helm. A missing binary fails
 // the suite: make test builds it.
 func helmBinary() string {
@@ -81,7 +84,17 @@ func helm(args ...string) (string, error) {
 // render runs helm template with the given --set values and returns every object.
 func render(set ...string) ([]*unstructured.Unstructured, error) {
 	GinkgoHelper()
-	args := []string{"template", "lio", chartDir, "--namespace", "identity-system", "--kube-version", kubeVersion}
+	return renderWith(nil, set...)
+}
+
+// renderWith also passes each values file with -f, before the --set values.
+func renderWith(files []string, set ...string) ([]*unstructured.Unstructured, error) {
+	GinkgoHelper()
+	args := make([]string, 0, 7+2*len(files)+2*len(set))
+	args = append(args, "template", "lio", chartDir, "--namespace", releaseNamespace, "--kube-version", kubeVersion)
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}

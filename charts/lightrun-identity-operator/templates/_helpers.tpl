@@ -37,3 +37,28 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{/* Name of the metrics Service, and so the job label of its ServiceMonitor's series. */}}
+{{- define "lio.metricsService" -}}
+{{- include "lio.fullname" . }}-metrics
+{{- end }}
+
+{{/* Fails when a monitoring feature is on while the metrics endpoint is off. */}}
+{{- define "lio.requireMetrics" -}}
+{{- if not .root.Values.metrics.enabled }}
+{{- fail (printf "metrics.%s.enabled needs metrics.enabled" .feature) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The SCIM endpoint's public base URL: scim.publicURL, else the first Ingress
+host (https when the Ingress has TLS), else empty.
+*/}}
+{{- define "lio.scimPublicURL" -}}
+{{- $ing := .Values.scim.ingress }}
+{{- if .Values.scim.publicURL }}
+{{- .Values.scim.publicURL }}
+{{- else if and $ing.enabled $ing.hosts }}
+{{- printf "%s://%s" (ternary "https" "http" (not (empty $ing.tls))) (first $ing.hosts) }}
+{{- end }}
+{{- end }}
