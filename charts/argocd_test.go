@@ -231,20 +231,21 @@ var (
 	// waitingReasons: the operator gets there by itself (it retries, or waits
 	// for something else that is reported where it can be fixed): Progressing.
 	waitingReasons = []string{
-		v1.ReasonReconciling, v1.ReasonPending, v1.ReasonIdentityConfigNotReady,
+		v1.ReasonReconciling, v1.ReasonIdentityConfigNotReady,
 		v1.ReasonBackendUnreachable, v1.ReasonRateLimited, v1.ReasonDeleting,
 	}
 	// actionReasons: nothing changes until a person does something: Degraded.
 	actionReasons = []string{
 		v1.ReasonSecretNotFound, v1.ReasonSecretKeyMissing, v1.ReasonUnauthorized, v1.ReasonForbidden,
 		v1.ReasonSSONotEnabled, v1.ReasonDuplicateIdentityProvider, v1.ReasonBuiltInSCIMEnabled,
+		v1.ReasonCompanyMismatch, v1.ReasonInsufficientPermissions, v1.ReasonManagedByAnotherIdP,
 		v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonEmailInUse, v1.ReasonLightrunRejected,
 	}
 	// trueReasons come with a True condition, or only on conditions that are
 	// not the summary one (EndpointDisabled: EndpointReady=False on purpose).
 	trueReasons = []string{
 		v1.ReasonReconciled, v1.ReasonServing, v1.ReasonSSOLoginMethod, v1.ReasonBuiltInSCIMOff,
-		v1.ReasonDeprovisioned, v1.ReasonEndpointDisabled,
+		v1.ReasonDeprovisioned, v1.ReasonEndpointDisabled, v1.ReasonBuiltInSCIMRiskAccepted,
 	}
 )
 

@@ -17,7 +17,6 @@ local summary = "Ready"
 -- Reasons of a False summary condition that resolve without a person.
 local waiting = {
   Reconciling = true,
-  Pending = true,
   IdentityConfigNotReady = true,
   BackendUnreachable = true,
   RateLimited = true,

@@ -19,7 +19,6 @@ local summary = "Synced"
 -- Reasons of a False summary condition that resolve without a person.
 local waiting = {
   Reconciling = true,
-  Pending = true,
   IdentityConfigNotReady = true,
   BackendUnreachable = true,
   RateLimited = true,
