@@ -66,7 +66,9 @@ var _ = Describe("the ScimUser/ScimGroup admission policy", Ordered, func() {
 		Expect(admin.Create(ctx, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: "operator-for-test"},
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "lio-lightrun-identity-operator", Namespace: "identity-system"}},
+			Subjects: []rbacv1.Subject{
+				{Kind: "ServiceAccount", Name: "lio-lightrun-identity-operator", Namespace: "identity-system"},
+			},
 		})).To(Succeed())
 		impersonated := rest.CopyConfig(cfg)
 		impersonated.Impersonate = rest.ImpersonationConfig{UserName: operatorSA}

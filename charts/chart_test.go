@@ -19,6 +19,7 @@ package charts_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -50,7 +51,8 @@ var _ = Describe("what the chart ships", func() {
 			Expect(err).NotTo(HaveOccurred())
 			got, err := os.ReadFile(filepath.Join(chartDir, "files", "crds", filepath.Base(g)))
 			Expect(err).NotTo(HaveOccurred(), "the chart lacks %s; run 'make manifests'", filepath.Base(g))
-			Expect(string(got)).To(Equal(string(want)), "%s differs from config/crd/bases; run 'make manifests'", filepath.Base(g))
+			Expect(string(got)).To(Equal(string(want)),
+				"%s differs from config/crd/bases; run 'make manifests'", filepath.Base(g))
 		}
 	})
 
@@ -82,8 +84,10 @@ var _ = Describe("rendering with default values", func() {
 		for _, crd := range crds {
 			Expect(crd.GetAnnotations()).To(HaveKeyWithValue("helm.sh/resource-policy", "keep"), crd.GetName())
 			Expect(crd.GetLabels()).To(HaveKeyWithValue("app.kubernetes.io/instance", "lio"))
-			base := readYAML(filepath.Join(testenv.CRDDir(), "identity.lightrun.com_"+crd.GetName()[:len(crd.GetName())-len(".identity.lightrun.com")]+".yaml"))
-			Expect(crd.Object["spec"]).To(Equal(base["spec"]), "the rendered %s spec differs from config/crd/bases", crd.GetName())
+			plural := strings.TrimSuffix(crd.GetName(), ".identity.lightrun.com")
+			base := readYAML(filepath.Join(testenv.CRDDir(), "identity.lightrun.com_"+plural+".yaml"))
+			Expect(crd.Object["spec"]).To(Equal(base["spec"]),
+				"the rendered %s spec differs from config/crd/bases", crd.GetName())
 		}
 	})
 
@@ -121,7 +125,8 @@ var _ = Describe("rendering with default values", func() {
 		Expect(containers).To(HaveLen(1))
 		c := containers[0].(map[string]any)
 		Expect(c["image"]).To(Equal("ghcr.io/lightrun-platform/lightrun-identity-operator:0.1.0"))
-		Expect(c["args"]).To(ContainElements("--leader-elect", "--scim-bind-address=:8443", "--metrics-bind-address=:8444", "--leader-election-namespace=identity-system"))
+		Expect(c["args"]).To(ContainElements("--leader-elect", "--scim-bind-address=:8443",
+			"--metrics-bind-address=:8444", "--leader-election-namespace=identity-system"))
 		Expect(c).To(HaveKey("readinessProbe"))
 		Expect(c).To(HaveKey("livenessProbe"))
 		replicas, _, _ := unstructured.NestedFieldNoCopy(deployments[0].Object, "spec", "replicas")
@@ -184,7 +189,8 @@ var _ = Describe("rendering with values", func() {
 		Expect(err).NotTo(HaveOccurred())
 		d := ofKind(objs, "Deployment")[0]
 		containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
-		Expect(containers[0].(map[string]any)["args"]).To(ContainElements("--scim-cert-dir=/var/run/scim-tls", "--scim-public-url=https://scim.example.com"))
+		Expect(containers[0].(map[string]any)["args"]).To(ContainElements(
+			"--scim-cert-dir=/var/run/scim-tls", "--scim-public-url=https://scim.example.com"))
 		volumes, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
 		Expect(volumes).To(ContainElement(HaveKeyWithValue("secret", map[string]any{"secretName": "scim-tls"})))
 	})

@@ -25,7 +25,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
@@ -142,7 +141,7 @@ var _ = Describe("defaults", func() {
 		ns := newNamespace()
 		u := validScimUser(ns)
 		Expect(k8sClient.Create(ctx, u)).To(Succeed())
-		Expect(u.Spec.Active).To(Equal(ptr.To(true)))
+		Expect(u.Spec.Active).To(Equal(new(true)))
 
 		p := validAgentPool(ns)
 		Expect(k8sClient.Create(ctx, p)).To(Succeed())

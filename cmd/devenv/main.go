@@ -53,12 +53,15 @@ func main() {
 		scimAddr string
 		lrAddr   string
 	)
-	flag.StringVar(&assets, "assets", "bin", "Directory with kube-apiserver, etcd and kubectl (make control-plane builds them).")
-	flag.StringVar(&stateDir, "state-dir", "bin/dev", "Directory for the kubeconfig, etcd data and the SCIM token; kept between runs.")
+	flag.StringVar(&assets, "assets", "bin",
+		"Directory with kube-apiserver, etcd and kubectl (make control-plane builds them).")
+	flag.StringVar(&stateDir, "state-dir", "bin/dev",
+		"Directory for the kubeconfig, etcd data and the SCIM token; kept between runs.")
 	flag.StringVar(&samples, "samples", "config/samples", "Directory of sample objects to apply.")
 	flag.StringVar(&crds, "crds", "config/crd/bases", "Directory of CRDs to install.")
 	flag.StringVar(&scimAddr, "scim-bind-address", "127.0.0.1:8080", "Address the SCIM endpoint listens on.")
-	flag.StringVar(&lrAddr, "lightrun-address", "127.0.0.1:8090", "Address the Lightrun emulator listens on (the sample IdentityConfig's url).")
+	flag.StringVar(&lrAddr, "lightrun-address", "127.0.0.1:8090",
+		"Address the Lightrun emulator listens on (the sample IdentityConfig's url).")
 	zapOpts := zap.Options{Development: true}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -68,7 +71,11 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log, config{assets: assets, stateDir: stateDir, samples: samples, crds: crds, scimAddr: scimAddr, lightrunAddr: lrAddr}); err != nil {
+	cfg := config{
+		assets: assets, stateDir: stateDir, samples: samples, crds: crds,
+		scimAddr: scimAddr, lightrunAddr: lrAddr,
+	}
+	if err := run(ctx, log, cfg); err != nil {
 		log.Error(err, "Development environment failed")
 		os.Exit(1)
 	}

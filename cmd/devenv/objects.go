@@ -21,8 +21,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/manifest"
@@ -46,20 +45,13 @@ const (
 // server-side applies every sample, so re-running make dev converges instead
 // of failing on objects left from the previous run.
 func applyDevObjects(ctx context.Context, k8s client.Client, samplesDir, token string) error {
-	secrets := []*corev1.Secret{
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "lightrun-api-key", Namespace: devNamespace},
-			StringData: map[string]string{"apiKey": devAPIKey},
-		},
-		{
-			ObjectMeta: metav1.ObjectMeta{Name: "scim-bearer-token", Namespace: devNamespace},
-			StringData: map[string]string{"token": token},
-		},
+	secrets := []*corev1ac.SecretApplyConfiguration{
+		corev1ac.Secret("lightrun-api-key", devNamespace).WithStringData(map[string]string{"apiKey": devAPIKey}),
+		corev1ac.Secret("scim-bearer-token", devNamespace).WithStringData(map[string]string{"token": token}),
 	}
 	for _, s := range secrets {
-		s.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
-		if err := k8s.Patch(ctx, s, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
-			return fmt.Errorf("applying Secret %s: %w", s.Name, err)
+		if err := k8s.Apply(ctx, s, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying Secret %s: %w", *s.Name, err)
 		}
 	}
 
@@ -74,7 +66,8 @@ func applyDevObjects(ctx context.Context, k8s client.Client, samplesDir, token s
 		}
 		for _, obj := range objs {
 			obj.SetNamespace(devNamespace)
-			if err := k8s.Patch(ctx, obj, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			apply := client.ApplyConfigurationFromUnstructured(obj)
+			if err := k8s.Apply(ctx, apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
 				return fmt.Errorf("applying %s %s from %s: %w", obj.GetKind(), obj.GetName(), file, err)
 			}
 		}

@@ -132,8 +132,7 @@ func (r *AgentPoolReconciler) sync(ctx context.Context, p *v1.AgentPool, ic *v1.
 	}
 	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
-		var serr *connect.SecretError
-		if errors.As(err, &serr) {
+		if serr, ok := errors.AsType[*connect.SecretError](err); ok {
 			r.waiting(p, v1.ReasonIdentityConfigNotReady, "IdentityConfig "+ic.Name+": "+serr.Message)
 			return ctrl.Result{}, nil
 		}

@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -185,7 +186,7 @@ func (c *company) userObject(userName, email string) *v1.ScimUser {
 		IdentityConfigRef: v1.IdentityConfigReference{Name: c.name},
 		UserName:          userName,
 		Name:              &v1.ScimName{GivenName: "Given-" + local, FamilyName: "Family"},
-		Active:            ptr(true),
+		Active:            new(true),
 	}
 	if email != "" {
 		spec.Emails = []v1.ScimMultiValue{{Value: email, Type: "work", Primary: true}}
@@ -241,8 +242,6 @@ func (c *company) pool(name string, spec v1.AgentPoolSpec) *v1.AgentPool {
 	Expect(k8sClient.Create(ctx, p)).To(Succeed())
 	return p
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // fresh re-reads obj.
 func fresh[T client.Object](obj T) T {
@@ -312,11 +311,7 @@ func (c *company) groupMembers(id string) []string {
 	Expect(err).NotTo(HaveOccurred())
 	for _, g := range st.Groups {
 		if g.ID == id {
-			out := []string{}
-			for e := range g.Members {
-				out = append(out, e)
-			}
-			slices.Sort(out)
+			out := slices.Sorted(maps.Keys(g.Members))
 			return out
 		}
 	}
@@ -375,8 +370,9 @@ func eventsFor(obj client.Object, reason string) []eventsv1.Event {
 
 // notesOf returns the notes of the Events about obj with this reason.
 func notesOf(obj client.Object, reason string) []string {
-	var notes []string
-	for _, e := range eventsFor(obj, reason) {
+	events := eventsFor(obj, reason)
+	notes := make([]string, 0, len(events))
+	for _, e := range events {
 		notes = append(notes, e.Note)
 	}
 	return notes

@@ -363,30 +363,32 @@ func lightrunHold(ic *v1.IdentityConfig) *metav1.Condition {
 
 // announce records Warning Events when a Lightrun rule starts failing.
 func (r *IdentityConfigReconciler) announce(ic *v1.IdentityConfig, before *v1.IdentityConfigStatus) {
-	became := func(typ string, status metav1.ConditionStatus, reason string) (*metav1.Condition, bool) {
+	// became reports whether condition typ turned False (with reason, when
+	// one is given) in this reconcile.
+	became := func(typ string, reason string) (*metav1.Condition, bool) {
 		now := meta.FindStatusCondition(ic.Status.Conditions, typ)
-		if now == nil || now.Status != status || (reason != "" && now.Reason != reason) {
+		if now == nil || now.Status != metav1.ConditionFalse || (reason != "" && now.Reason != reason) {
 			return nil, false
 		}
 		was := meta.FindStatusCondition(before.Conditions, typ)
 		return now, was == nil || was.Status != now.Status || was.Reason != now.Reason
 	}
-	if c, ok := became(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDuplicateIdentityProvider); ok {
+	if c, ok := became(v1.ConditionReady, v1.ReasonDuplicateIdentityProvider); ok {
 		eventf(r.recorder, ic, true, v1.ReasonDuplicateIdentityProvider, "RefuseDuplicate", "%s", c.Message)
 	}
-	if c, ok := became(v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMEnabled); ok {
+	if c, ok := became(v1.ConditionBuiltInSCIMDisabled, v1.ReasonBuiltInSCIMEnabled); ok {
 		eventf(r.recorder, ic, true, v1.ReasonBuiltInSCIMEnabled, "CheckProvisioning", "%s", c.Message)
 	}
-	if c, ok := became(v1.ConditionBuiltInSCIMDisabled, metav1.ConditionFalse, v1.ReasonBuiltInSCIMRiskAccepted); ok {
+	if c, ok := became(v1.ConditionBuiltInSCIMDisabled, v1.ReasonBuiltInSCIMRiskAccepted); ok {
 		eventf(r.recorder, ic, true, v1.ReasonBuiltInSCIMRiskAccepted, "CheckProvisioning", "%s", c.Message)
 	}
-	if c, ok := became(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCompanyMismatch); ok {
+	if c, ok := became(v1.ConditionReady, v1.ReasonCompanyMismatch); ok {
 		eventf(r.recorder, ic, true, v1.ReasonCompanyMismatch, "CheckCompany", "%s", c.Message)
 	}
-	if c, ok := became(v1.ConditionSSOEnabled, metav1.ConditionFalse, v1.ReasonSSONotEnabled); ok {
+	if c, ok := became(v1.ConditionSSOEnabled, v1.ReasonSSONotEnabled); ok {
 		eventf(r.recorder, ic, true, v1.ReasonSSONotEnabled, "CheckLoginMethod", "%s", c.Message)
 	}
-	if c, ok := became(v1.ConditionBackendReachable, metav1.ConditionFalse, ""); ok {
+	if c, ok := became(v1.ConditionBackendReachable, ""); ok {
 		eventf(r.recorder, ic, true, c.Reason, "CheckReachability", "%s", c.Message)
 	}
 }

@@ -60,8 +60,9 @@ func (c *company) pushUsers(format string, n int, g *v1.ScimGroup) []string {
 // lightrunEmails returns the sorted emails of the company's Lightrun users.
 func (c *company) lightrunEmails() []string {
 	GinkgoHelper()
-	var out []string
-	for _, u := range c.lightrunUsers() {
+	users := c.lightrunUsers()
+	out := make([]string, 0, len(users))
+	for _, u := range users {
 		out = append(out, u.Email)
 	}
 	slices.Sort(out)

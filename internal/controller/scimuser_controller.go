@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
@@ -192,33 +193,20 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 	}
 	backend, err := r.connections.For(ctx, ic)
 	if err != nil {
-		var serr *connect.SecretError
-		if errors.As(err, &serr) {
+		if serr, ok := errors.AsType[*connect.SecretError](err); ok {
 			r.setSynced(u, metav1.ConditionFalse, v1.ReasonIdentityConfigNotReady, "IdentityConfig %s: %s", ic.Name, serr.Message)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
 	}
 
-	// What the user must be in Lightrun (Lightrun rule 4).
-	sel, err := newSelection(ctx, r.Client, ic)
-	if err != nil {
+	want, pools, err := r.desired(ctx, u, ic, backend, key)
+	if _, fromLightrun := errors.AsType[*lightrun.Error](err); fromLightrun {
+		return r.fail(u, ic, "Finding Lightrun's default agent pool", err)
+	} else if err != nil {
 		return ctrl.Result{}, err
 	}
-	defaultPool := ic.Spec.DefaultAgentPool
-	if defaultPool == "" {
-		p, err := backend.DefaultAgentPool(ctx)
-		if err != nil {
-			return r.fail(u, ic, "Finding Lightrun's default agent pool", err)
-		}
-		defaultPool = p.Name
-	}
-	pools, roles, err := sel.effective(ctx, u, defaultPool)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	first, last := lightrunNames(u.Spec, key)
-	want := connect.User{Email: key, FirstName: first, LastName: last, Roles: roles, Enabled: active(u.Spec)}
+	roles := want.Roles
 
 	// A difference found while nothing changed on our side since the last
 	// sync was made in Lightrun: drift, reverted with a Warning (rule 3).
@@ -261,19 +249,51 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 	if changed || !wasSynced || u.Status.LastSyncTime == nil {
 		u.Status.LastSyncTime = &metav1.Time{Time: r.now()}
 	}
-	reason, state := v1.ReasonReconciled, "enabled"
+	reason, state := v1.ReasonReconciled, stateWord(true)
 	if !want.Enabled {
 		reason, state = v1.ReasonDeprovisioned, "disabled (the IdP marked the user inactive)"
 	}
-	msg := fmt.Sprintf("Lightrun user %s is %s with roles %v in agent pools %v.", key, state, roles, pools)
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "Lightrun user %s is %s with roles %v in agent pools %v.", key, state, roles, pools)
 	if u.Status.Adopted {
-		msg += " It existed in Lightrun before and was adopted (provisionExistingUsers)."
+		msg.WriteString(" It existed in Lightrun before and was adopted (provisionExistingUsers).")
 	}
 	for _, n := range notes {
-		msg += " " + n
+		msg.WriteString(" " + n)
 	}
-	r.setSynced(u, metav1.ConditionTrue, reason, "%s", msg)
+	r.setSynced(u, metav1.ConditionTrue, reason, "%s", msg.String())
 	return ctrl.Result{}, nil
+}
+
+// desired is what the user must be in Lightrun (Lightrun rule 4), and the
+// agent pools it is in. Errors from Lightrun are *lightrun.Error.
+func (r *ScimUserReconciler) desired(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, key string) (connect.User, []string, error) {
+	sel, err := newSelection(ctx, r.Client, ic)
+	if err != nil {
+		return connect.User{}, nil, err
+	}
+	defaultPool := ic.Spec.DefaultAgentPool
+	if defaultPool == "" {
+		p, err := backend.DefaultAgentPool(ctx)
+		if err != nil {
+			return connect.User{}, nil, err
+		}
+		defaultPool = p.Name
+	}
+	pools, roles, err := sel.effective(ctx, u, defaultPool)
+	if err != nil {
+		return connect.User{}, nil, err
+	}
+	first, last := lightrunNames(u.Spec, key)
+	return connect.User{Email: key, FirstName: first, LastName: last, Roles: roles, Enabled: active(u.Spec)}, pools, nil
+}
+
+// stateWord names an enabled state in messages.
+func stateWord(enabled bool) string {
+	if enabled {
+		return "enabled"
+	}
+	return "disabled"
 }
 
 // emailOwner returns another ScimUser of the same IdentityConfig that holds
@@ -363,7 +383,7 @@ func policyOf(ic *v1.IdentityConfig) v1.DeprovisionPolicy {
 // user and says what it did. A user already gone is fine.
 func (r *ScimUserReconciler) deprovision(ctx context.Context, backend connect.Lightrun, ic *v1.IdentityConfig, email string) (string, error) {
 	var err error
-	done := "disabled"
+	done := stateWord(false)
 	if policyOf(ic) == v1.DeprovisionDelete {
 		done = "deleted"
 		err = backend.DeleteUser(ctx, email)
@@ -505,13 +525,13 @@ func (r *ScimUserReconciler) setEnabled(ctx context.Context, u *v1.ScimUser, bac
 		return false, err
 	}
 	lu.Enabled = want.Enabled
-	state, reason := "disabled", EventUserDisabled
+	state, reason := stateWord(want.Enabled), EventUserDisabled
 	if want.Enabled {
-		state, reason = "enabled", EventUserEnabled
+		reason = EventUserEnabled
 	}
 	if drift {
 		metricDriftReverted.WithLabelValues(driftUserDisabled).Inc()
-		eventf(r.recorder, u, true, EventDriftReverted, "RevertUserState", "Lightrun user %s was %s in Lightrun; %s it again (Lightrun rule 3).", want.Email, map[bool]string{true: "disabled", false: "enabled"}[want.Enabled], state)
+		eventf(r.recorder, u, true, EventDriftReverted, "RevertUserState", "Lightrun user %s was %s in Lightrun; %s it again (Lightrun rule 3).", want.Email, stateWord(!want.Enabled), state)
 	} else {
 		eventf(r.recorder, u, false, reason, "SetUserState", "Lightrun user %s %s (SCIM active=%t).", want.Email, state, want.Enabled)
 	}

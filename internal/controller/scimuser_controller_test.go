@@ -103,13 +103,13 @@ var _ = Describe("ScimUser", func() {
 		update(u, func(u *v1.ScimUser) { u.Spec.Name.GivenName = "Caroline" })
 		Eventually(func() string { return c.lightrunUser("carol@example.com").FirstName }).Should(Equal("Caroline"))
 
-		update(u, func(u *v1.ScimUser) { u.Spec.Active = ptr(false) })
+		update(u, func(u *v1.ScimUser) { u.Spec.Active = new(false) })
 		Eventually(func() bool { return c.lightrunUser("carol@example.com").Enabled }).Should(BeFalse())
 		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonDeprovisioned))
 		Expect(eventNotes(u, controller.EventUserDisabled)).NotTo(BeEmpty())
 
-		update(u, func(u *v1.ScimUser) { u.Spec.Active = ptr(true) })
+		update(u, func(u *v1.ScimUser) { u.Spec.Active = new(true) })
 		Eventually(func() bool { return c.lightrunUser("carol@example.com").Enabled }).Should(BeTrue())
 		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))

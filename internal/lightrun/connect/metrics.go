@@ -63,8 +63,7 @@ func callStatus(err error) string {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return "canceled"
 	}
-	var lerr *lightrun.Error
-	if errors.As(err, &lerr) {
+	if lerr, ok := errors.AsType[*lightrun.Error](err); ok {
 		if lerr.StatusCode != 0 {
 			return strconv.Itoa(lerr.StatusCode)
 		}
