@@ -452,28 +452,44 @@ func resyncDue(ic *v1.IdentityConfig, now time.Time) (bool, time.Duration) {
 // maybeResync re-reads Lightrun when a resync is due and hands every user
 // and pool whose Lightrun side drifted to its controller, which reverts it
 // (Lightrun rule 3). One list of all users is cheaper than a read per user:
-// for 100,000 users it is 50 calls. It returns the time to the next resync.
+// for 100,000 users it is 50 calls. Lightrun's users are streamed page by
+// page against the ScimUsers (already in the informer cache), so the resync
+// holds one page of Lightrun users however large the company, and a listing
+// that never ends is cut off (connect.MaxListedUsers). It returns the time
+// to the next resync.
 func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.IdentityConfig, backend connect.Lightrun, now time.Time) (time.Duration, error) {
 	due, wait := resyncDue(ic, now)
 	if !due {
 		return wait, nil
 	}
-	lusers, err := backend.Users(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("listing Lightrun users: %w", err)
-	}
-	byEmail := make(map[string]*connect.User, len(lusers))
-	for i := range lusers {
-		byEmail[lusers[i].Email] = &lusers[i]
-	}
 	var users v1.ScimUserList
 	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name)); err != nil {
 		return 0, fmt.Errorf("listing ScimUsers: %w", err)
 	}
+	byEmail := make(map[string][]int, len(users.Items))
+	for i := range users.Items {
+		if e := users.Items[i].Status.Email; e != "" {
+			byEmail[e] = append(byEmail[e], i)
+		}
+	}
+	found := make([]bool, len(users.Items))
+	revisit := make([]bool, len(users.Items))
+	listed := 0
+	err := backend.EachUser(ctx, func(lu *connect.User) error {
+		listed++
+		for _, i := range byEmail[lu.Email] {
+			found[i] = true
+			revisit[i] = needsResync(&users.Items[i], lu)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("listing Lightrun users: %w", err)
+	}
 	drifted := 0
 	for i := range users.Items {
 		u := &users.Items[i]
-		if !needsResync(u, byEmail) {
+		if !revisit[i] && (found[i] || !needsResync(u, nil)) {
 			continue
 		}
 		drifted++
@@ -494,14 +510,15 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 			return 0, ctx.Err()
 		}
 	}
-	logf.FromContext(ctx).Info("Resynced with Lightrun", "lightrunUsers", len(lusers), "usersToRevisit", drifted, "agentPools", len(pools.Items))
+	logf.FromContext(ctx).Info("Resynced with Lightrun", "lightrunUsers", listed, "usersToRevisit", drifted, "agentPools", len(pools.Items))
 	ic.Status.LastResyncTime = &metav1.Time{Time: now}
 	ic.Status.LastHandledResyncRequest = ic.Annotations[v1.AnnotationResyncRequestedAt]
 	return resyncPeriod(ic), nil
 }
 
-// needsResync compares a ScimUser with what Lightrun holds for it.
-func needsResync(u *v1.ScimUser, lightrunUsers map[string]*connect.User) bool {
+// needsResync compares a ScimUser with what Lightrun holds under its email
+// (lu, nil when Lightrun has no such user).
+func needsResync(u *v1.ScimUser, lu *connect.User) bool {
 	if u.DeletionTimestamp != nil {
 		return false
 	}
@@ -509,7 +526,6 @@ func needsResync(u *v1.ScimUser, lightrunUsers map[string]*connect.User) bool {
 	if c == nil {
 		return false
 	}
-	lu := lightrunUsers[u.Status.Email]
 	switch {
 	case c.Status == metav1.ConditionTrue && memberEmail(u) != "":
 		if lu == nil || lu.Enabled != active(u.Spec) {

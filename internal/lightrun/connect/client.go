@@ -18,6 +18,7 @@ package connect
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -35,6 +36,8 @@ const listPageSize = 2000
 // call in the lightrun_identity_lightrun_requests_total metric.
 type clientBackend struct {
 	c *lightrun.Client
+	// maxUsers bounds EachUser (MaxListedUsers).
+	maxUsers int
 
 	mu          sync.Mutex
 	defaultPool *AgentPool // the default pool never changes; found once
@@ -42,7 +45,9 @@ type clientBackend struct {
 
 var _ Lightrun = (*clientBackend)(nil)
 
-func newClientBackend(c *lightrun.Client) *clientBackend { return &clientBackend{c: c} }
+func newClientBackend(c *lightrun.Client) *clientBackend {
+	return &clientBackend{c: c, maxUsers: MaxListedUsers}
+}
 
 func (b *clientBackend) Settings(ctx context.Context) (s Settings, err error) {
 	defer func(start time.Time) { observe("getSettings", start, err) }(time.Now())
@@ -89,16 +94,27 @@ func (b *clientBackend) User(ctx context.Context, email string) (_ *User, err er
 	return userFrom(u), nil
 }
 
-func (b *clientBackend) Users(ctx context.Context) (_ []User, err error) {
+// MaxListedUsers bounds a listing of users: 50 times Lightrun's largest
+// company the operator is built for (100,000 users), far above any real
+// listing, and small enough that a server that keeps saying hasMore is cut
+// off within minutes.
+const MaxListedUsers = 5_000_000
+
+func (b *clientBackend) EachUser(ctx context.Context, fn func(*User) error) (err error) {
 	defer func(start time.Time) { observe("listUsers", start, err) }(time.Now())
-	var out []User
+	n := 0
 	for u, err := range b.c.AllUsers(ctx, lightrun.ListUsersOptions{PageOptions: lightrun.PageOptions{Size: listPageSize}}) {
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, *userFrom(&u))
+		if n++; n > b.maxUsers {
+			return fmt.Errorf("listing users: more than %d, the listing is cut off (a Lightrun that keeps saying hasMore?)", b.maxUsers)
+		}
+		if err := fn(userFrom(&u)); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 func (b *clientBackend) CreateUser(ctx context.Context, u User) (_ *User, err error) {

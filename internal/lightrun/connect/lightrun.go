@@ -49,8 +49,10 @@ type Lightrun interface {
 
 	// User returns the user with this email (NotFound when there is none).
 	User(ctx context.Context, email string) (*User, error)
-	// Users returns every user of the company.
-	Users(ctx context.Context) ([]User, error)
+	// EachUser calls fn with every user of the company, page by page, and
+	// stops at fn's first error. It refuses to go on past MaxListedUsers, so
+	// a listing that never ends cannot hold a reconciler forever.
+	EachUser(ctx context.Context, fn func(*User) error) error
 	// CreateUser creates an enabled user; Conflict when the email is taken.
 	CreateUser(ctx context.Context, u User) (*User, error)
 	// UpdateUser replaces the names and roles of the user with u.Email.
