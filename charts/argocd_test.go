@@ -125,7 +125,11 @@ func toLua(l *lua.LState, v any) lua.LValue {
 // healthScript is the shipped health check of a kind.
 func healthScript(kind string) string {
 	GinkgoHelper()
-	data, err := os.ReadFile(filepath.Join(chartDir, "files", "argocd", kind+".lua"))
+	file := "conditions.lua" // every kind with a summary condition
+	if kind == "ScimGroup" {
+		file = "ScimGroup.lua"
+	}
+	data, err := os.ReadFile(filepath.Join(chartDir, "files", "argocd", file))
 	Expect(err).NotTo(HaveOccurred())
 	return string(data)
 }

@@ -1,20 +1,27 @@
--- Argo CD health check for identity.lightrun.com/v1alpha1 ScimUser,
--- shipped with the lightrun-identity-operator Helm chart. Install it as the
--- argocd-cm key resource.customizations.health.identity.lightrun.com_ScimUser
--- (see docs/gitops.md). It uses only Lua's base library, which is all Argo CD
--- opens for a health check configured in argocd-cm.
+-- Argo CD health check for the identity.lightrun.com/v1alpha1 kinds whose
+-- status has a summary condition: IdentityConfig and AgentPool (Ready) and
+-- ScimUser (Synced). Shipped with the lightrun-identity-operator Helm chart;
+-- install it under the argocd-cm keys
+-- resource.customizations.health.identity.lightrun.com_<Kind> of those three
+-- kinds (see docs/gitops.md). One script serves them all, since a check in
+-- argocd-cm cannot load another; it uses only Lua's base library, which is all
+-- Argo CD opens for such a check.
 --
 -- Progressing: the operator has not reconciled the latest generation, the
---   object is being deleted, or Synced is False for a reason the operator gets
---   past by itself (it retries, or waits for something reported elsewhere).
--- Degraded: Synced is False for a reason a person must act on.
--- Suspended: the identity provider deactivated the user, and it is disabled
---   in Lightrun (Synced is True with reason Deprovisioned).
--- Healthy: Synced is True.
--- The message is the Synced condition's, prefixed with its reason unless Healthy.
+--   object is being deleted, or the summary condition is False for a reason
+--   the operator gets past by itself (it retries, or waits for something
+--   reported elsewhere).
+-- Degraded: the summary condition is False for a reason a person must act on.
+-- Suspended (ScimUser): the identity provider deactivated the user, and it is
+--   disabled in Lightrun (Synced is True with reason Deprovisioned).
+-- Healthy: the summary condition is True; an IdentityConfig adds its user counts.
+-- The message is the summary condition's, prefixed with its reason unless Healthy.
 
-local kind = "ScimUser"
-local summary = "Synced"
+local kind = obj.kind or "object"
+local summary = "Ready"
+if kind == "ScimUser" then
+  summary = "Synced"
+end
 
 -- Reasons of a False summary condition that resolve without a person.
 local waiting = {
@@ -76,8 +83,13 @@ if c.status == "True" then
   if message == "" then
     message = summary .. "."
   end
-  if reason == "Deprovisioned" then
+  if kind == "ScimUser" and reason == "Deprovisioned" then
     return result("Suspended", message)
+  end
+  local users = status.users
+  if kind == "IdentityConfig" and users ~= nil then
+    message = message .. " Users: " .. (users.synced or 0) .. " synced, " .. (users.pending or 0) ..
+      " pending, " .. (users.failed or 0) .. " failed."
   end
   return result("Healthy", message)
 end
