@@ -41,9 +41,7 @@ type operation func(r *http.Request, body []byte) response
 // validation, and an index of every path of the spec for 404/405/501.
 func (e *Emulator) routes() {
 	e.api = http.NewServeMux()
-	handle := func(method, path string, op operation) {
-		e.api.Handle(method+" "+path, e.validated(method, op))
-	}
+	handle := e.handle
 	handle(http.MethodGet, "/api/v1/users", e.listUsers)
 	handle(http.MethodPost, "/api/v1/users", e.createUser)
 	handle(http.MethodGet, "/api/v1/users/{email}", e.getUser)
@@ -83,6 +81,16 @@ func (e *Emulator) routes() {
 	}
 }
 
+// handle registers op for the operation method path of the spec, behind
+// request and response validation. The operation must be in the spec.
+func (e *Emulator) handle(method, path string, op operation) {
+	spec := e.spec.byRoute[method+" "+path]
+	if spec == nil {
+		panic(fmt.Sprintf("emulator: %s %s is not an operation of the Lightrun OpenAPI document", method, path))
+	}
+	e.api.Handle(method+" "+path, e.validated(spec, op))
+}
+
 // unrouted answers a call the emulator has no operation for: 404 when the spec
 // has no such path, 405 when it has the path but not the method, and 501 when
 // the spec has the operation but it is outside the emulated identity subset.
@@ -104,9 +112,9 @@ func (e *Emulator) unrouted(w http.ResponseWriter, r *http.Request) {
 
 // validated wraps op: the request must satisfy the spec (else 400), and op's
 // answer is checked against the spec before it is sent.
-func (e *Emulator) validated(method string, op operation) http.Handler {
+func (e *Emulator) validated(spec *specOperation, op operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != method {
+		if r.Method != spec.method {
 			// ServeMux lets HEAD through to GET patterns; the spec has no HEAD.
 			e.unrouted(w, r)
 			return
