@@ -38,6 +38,8 @@ import (
 //	GET    /_emulator/requests                         the request log
 //	DELETE /_emulator/requests                         empty the request log
 //	GET    /_emulator/violations                       logged responses that broke the spec
+//	GET    /_emulator/conformance                      counts of invalid requests, invalid responses, undeclared answers (Conformance)
+//	DELETE /_emulator/conformance                      reset those counts
 //	PUT    /_emulator/agent-pools/{id}/live-agents     {"count": n}
 //
 // All but healthz need the same bearer API key as the API. These calls are
@@ -130,6 +132,13 @@ func (e *Emulator) adminRoutes() *http.ServeMux {
 	})
 	authed("GET "+adminPrefix+"/violations", func(w http.ResponseWriter, r *http.Request) {
 		adminReply(w, http.StatusOK, nonNilRequests(e.Violations()))
+	})
+	authed("GET "+adminPrefix+"/conformance", func(w http.ResponseWriter, r *http.Request) {
+		adminReply(w, http.StatusOK, e.Conformance())
+	})
+	authed("DELETE "+adminPrefix+"/conformance", func(w http.ResponseWriter, r *http.Request) {
+		e.ResetConformance()
+		w.WriteHeader(http.StatusNoContent)
 	})
 	authed("PUT "+adminPrefix+"/agent-pools/{id}/live-agents", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {

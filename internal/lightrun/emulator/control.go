@@ -241,7 +241,10 @@ func (e *Emulator) Requests() []Request { return e.records.all() }
 func (e *Emulator) ResetRequests() { e.records.reset() }
 
 // Violations returns the logged requests whose response broke the OpenAPI
-// spec. Tests should expect it to be empty: each entry is an emulator bug.
+// spec. Tests should expect it to be empty: each entry is an emulator bug. It
+// reads the request log, which keeps only the newest Options.RequestLogSize
+// calls and which ResetRequests empties; Conformance counts every violation,
+// of requests too, and CheckClean / ExpectClean check them.
 func (e *Emulator) Violations() []Request {
 	var out []Request
 	for _, r := range e.records.all() {

@@ -39,6 +39,9 @@ type Request struct {
 	// Violation is why the emulator's own response broke the OpenAPI document
 	// (answered 500 instead). It is always an emulator bug.
 	Violation string `json:"violation,omitempty"`
+	// Undeclared marks an answer whose status the operation does not declare,
+	// given on purpose in AnswersDefault mode (see UndeclaredAnswers).
+	Undeclared bool `json:"undeclared,omitempty"`
 }
 
 // requestLog keeps the newest requests in a ring.

@@ -48,6 +48,7 @@ type Emulator struct {
 	admin   *http.ServeMux
 	faults  *faultInjector
 	records *requestLog
+	conf    conformanceLog
 
 	mu     sync.Mutex // guards st and dirty
 	st     *store
@@ -262,18 +263,18 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, now time.Tim
 	}
 	if fault != nil {
 		record(r).Fault = fault.kind
-		e.write(w, r, response{status: fault.status, header: fault.header, body: fault.body}, false)
+		e.write(w, r, nil, response{status: fault.status, header: fault.header, body: fault.body, kind: answerProtocol})
 		return
 	}
 	if wait, limited := e.rateLimited(); limited {
 		record(r).Fault = "ratelimit"
-		resp := failf(http.StatusTooManyRequests, "Too Many Requests")
+		resp := protocolf(http.StatusTooManyRequests, "Too Many Requests")
 		resp.header = http.Header{"Retry-After": {retryAfterSeconds(wait)}}
-		e.write(w, r, resp, false)
+		e.write(w, r, nil, resp)
 		return
 	}
 	if !e.authorized(r) {
-		e.write(w, r, unauthorized(), false)
+		e.write(w, r, nil, unauthorized())
 		return
 	}
 	e.api.ServeHTTP(w, r)
