@@ -18,6 +18,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,7 +28,8 @@ import (
 const testKey = "conformance-test-key"
 
 // newTestEmulator builds an emulator that is served in-process, without a
-// listener.
+// listener. When the test ends, no request or response may have broken the
+// spec: a test that provokes violations asserts them and resets the counts.
 func newTestEmulator(t *testing.T, opts Options) *Emulator {
 	t.Helper()
 	if opts.APIKeys == nil {
@@ -37,6 +39,7 @@ func newTestEmulator(t *testing.T, opts Options) *Emulator {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ExpectClean(t, e) })
 	return e
 }
 
@@ -128,6 +131,7 @@ func TestEveryKindOfResponseViolationIsDetected(t *testing.T) {
 			if err := e.CheckClean(); err == nil || !strings.Contains(err.Error(), "1 invalid response") {
 				t.Errorf("CheckClean() = %v, want it to report the invalid response", err)
 			}
+			e.ResetConformance()
 		})
 	}
 }
@@ -264,4 +268,34 @@ func TestRecentKeepsTheNewestMessages(t *testing.T) {
 	if !strings.Contains(c.Recent[len(c.Recent)-1], strings.Repeat("1", recentViolations+5)) {
 		t.Errorf("the newest message is not last: %q", c.Recent[len(c.Recent)-1])
 	}
+	e.ResetConformance()
+}
+
+// recordingTB is a TB that keeps what ExpectClean reports.
+type recordingTB struct{ errors []string }
+
+func (r *recordingTB) Helper() {}
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func TestExpectCleanFailsOnViolationsOnly(t *testing.T) {
+	e := newTestEmulator(t, Options{})
+	var clean recordingTB
+	body := `{"email":"a@example.com","firstName":"A","lastName":"B"}`
+	call(t, e, testKey, http.MethodPost, "/api/v1/users", body)
+	call(t, e, testKey, http.MethodPost, "/api/v1/users", body) // 409: undeclared, not a violation
+	ExpectClean(&clean, e)
+	if len(clean.errors) != 0 {
+		t.Errorf("ExpectClean reported %q on clean traffic", clean.errors)
+	}
+
+	call(t, e, testKey, http.MethodGet, "/api/v1/users?page=-1", "")
+	var dirty recordingTB
+	ExpectClean(&dirty, e)
+	if len(dirty.errors) != 1 || !strings.Contains(dirty.errors[0], "1 invalid request") ||
+		!strings.Contains(dirty.errors[0], "GET /api/v1/users?page=-1") {
+		t.Errorf("ExpectClean reported %q, want the invalid request with its target", dirty.errors)
+	}
+	e.ResetConformance()
 }

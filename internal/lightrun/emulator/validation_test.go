@@ -79,7 +79,7 @@ var _ = Describe("Spec validation", func() {
 			Expect(a.message()).To(ContainSubstring(reason))
 			log := emu.Requests()
 			Expect(log[len(log)-1].Rejected).To(ContainSubstring(reason))
-			expectNoViolations(emu)
+			expectRefused(emu, 1)
 		},
 		Entry("CreateUserPublicDTO.email has format: email", http.MethodPost, "/api/v1/users",
 			`{"email":"not-an-email","firstName":"A","lastName":"B"}`, "application/json", "not valid email"),
@@ -157,6 +157,8 @@ var _ = Describe("Response validation", func() {
 		Expect(v[0].Method).To(Equal(http.MethodPost))
 		Expect(v[0].Status).To(Equal(http.StatusInternalServerError))
 		Expect(v[0].Violation).To(ContainSubstring("not valid email"))
+		Expect(emu.Conformance().Recent).To(ConsistOf(ContainSubstring("createdBy")))
+		expectViolations(emu, 1)
 	})
 
 	It("catches stored data that cannot be shown as the document describes", func() {
@@ -170,5 +172,6 @@ var _ = Describe("Response validation", func() {
 		Expect(a.status).To(Equal(http.StatusInternalServerError))
 		Expect(emu.Violations()).To(HaveLen(1))
 		Expect(emu.Violations()[0].Violation).To(ContainSubstring("uuid"))
+		expectViolations(emu, 1)
 	})
 })
