@@ -139,6 +139,10 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		"fault: Retry-After sent with injected 429s (whole seconds, rounded up)")
 	maxPageSize := integer("max-page-size", emulator.DefaultMaxPageSize,
 		"largest page size the list calls return")
+	answers := str("answers", emulator.AnswersDefault.String(),
+		"where the operator relies on a status the operation does not declare (409 for a duplicate, 403 for the "+
+			"default group, 404 on member operations): 'default' answers it, 'alternative' answers a declared "+
+			"alternative instead (docs/lightrun-api.md)")
 
 	c := &config{}
 	c.zap.BindFlags(fs)
@@ -150,6 +154,10 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	answersMode, err := emulator.ParseAnswers(*answers)
+	if err != nil {
+		return nil, fmt.Errorf("--answers: %w", err)
 	}
 
 	keys := splitKeys(*apiKeys, ",")
@@ -177,6 +185,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		StateFile:       *stateFile,
 		PersistInterval: *persistInterval,
 		MaxPageSize:     *maxPageSize,
+		Answers:         answersMode,
 		Faults: emulator.Faults{
 			Latency:      emulator.Duration(*latency),
 			ErrorRate:    *errorRate,

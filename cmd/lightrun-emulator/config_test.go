@@ -77,6 +77,25 @@ func TestEnvironmentBacksEveryFlagAndFlagsWin(t *testing.T) {
 	}
 }
 
+func TestAnswersFlag(t *testing.T) {
+	cfg, err := parseConfig([]string{"--api-keys=k"}, envOf(nil), io.Discard)
+	if err != nil || cfg.opts.Answers != emulator.AnswersDefault {
+		t.Fatalf("default: %v, %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"--api-keys=k", "--answers=alternative"}, envOf(nil), io.Discard)
+	if err != nil || cfg.opts.Answers != emulator.AnswersAlternative {
+		t.Fatalf("--answers=alternative: %v, %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"--api-keys=k"}, envOf(map[string]string{"LIGHTRUN_EMULATOR_ANSWERS": "ALTERNATIVE"}), io.Discard)
+	if err != nil || cfg.opts.Answers != emulator.AnswersAlternative {
+		t.Fatalf("LIGHTRUN_EMULATOR_ANSWERS: %v, %v", cfg, err)
+	}
+	if _, err := parseConfig([]string{"--api-keys=k", "--answers=sideways"}, envOf(nil), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "answers") {
+		t.Errorf("--answers=sideways: %v", err)
+	}
+}
+
 func TestAPIKeysFromAFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(file, []byte("first\n\n  second  \n"), 0o600); err != nil {

@@ -70,6 +70,18 @@ var _ = Describe("Admin endpoints", func() {
 		Expect(emu.Settings().LoginMethod).To(Equal(emulator.LoginMethodSSO), "a refused patch changes nothing")
 	})
 
+	It("switches to the alternative answers and back", func() {
+		Expect(send(emu, http.MethodGet, "/_emulator/settings", "").json()).To(HaveKeyWithValue("answers", "default"))
+		a := send(emu, http.MethodPatch, "/_emulator/settings", `{"answers": "alternative"}`)
+		Expect(a.status).To(Equal(http.StatusOK), a.body)
+		Expect(a.json()).To(HaveKeyWithValue("answers", "alternative"))
+		Expect(send(emu, http.MethodDelete, "/api/v1/groups/"+emu.DefaultGroupID(), "").status).To(Equal(http.StatusBadRequest))
+		Expect(send(emu, http.MethodPatch, "/_emulator/settings", `{"answers": "sideways"}`).status).To(Equal(http.StatusBadRequest))
+		Expect(send(emu, http.MethodPatch, "/_emulator/settings", `{"answers": "default"}`).status).To(Equal(http.StatusOK))
+		Expect(send(emu, http.MethodDelete, "/api/v1/groups/"+emu.DefaultGroupID(), "").status).To(Equal(http.StatusForbidden))
+		Expect(emu.Conformance().Undeclared).To(Equal(map[string]int{"deleteGroup 403": 1}))
+	})
+
 	It("shows, replaces and resets the state", func() {
 		createUser(emu, "state@example.com")
 		a := send(emu, http.MethodGet, "/_emulator/state", "")

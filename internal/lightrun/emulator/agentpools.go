@@ -67,7 +67,7 @@ func (e *Emulator) checkPool(req *agentPoolBody, self *AgentPool) *response {
 		return &resp
 	}
 	if other := e.st.poolNamed(req.Name); other != nil && other != self {
-		resp := undeclared(failf(http.StatusConflict, "An agent pool named %s already exists", other.Name))
+		resp := e.orStatus(failf(http.StatusConflict, "An agent pool named %s already exists", other.Name), http.StatusBadRequest)
 		return &resp
 	}
 	return nil

@@ -91,6 +91,12 @@ type Options struct {
 	StateFile       string
 	PersistInterval time.Duration
 
+	// Answers selects, where the operator relies on a status the operation
+	// does not declare (UndeclaredAnswers), between that status
+	// (AnswersDefault, the zero value) and a declared alternative
+	// (AnswersAlternative). Settings can switch it later.
+	Answers Answers
+
 	// MaxPageSize caps the `size` of list calls, as Spring Data does (its
 	// default cap is 2000); the applied size is reported as `limit`.
 	MaxPageSize int

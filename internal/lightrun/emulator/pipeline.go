@@ -168,6 +168,8 @@ func (e *Emulator) write(w http.ResponseWriter, r *http.Request, op *specOperati
 			rec.Undeclared = true
 			e.conf.undeclaredAnswer(op.id + " " + strconv.Itoa(resp.status))
 		}
+	} else {
+		rec.Replaced = resp.replaces
 	}
 	maps.Copy(w.Header(), header)
 	if body != nil {

@@ -42,6 +42,9 @@ type Request struct {
 	// Undeclared marks an answer whose status the operation does not declare,
 	// given on purpose in AnswersDefault mode (see UndeclaredAnswers).
 	Undeclared bool `json:"undeclared,omitempty"`
+	// Replaced is, for an answer of AnswersAlternative mode, the undeclared
+	// status AnswersDefault mode would have answered.
+	Replaced int `json:"replaced,omitempty"`
 }
 
 // requestLog keeps the newest requests in a ring.

@@ -44,6 +44,9 @@ type response struct {
 	// given on purpose: one of UndeclaredAnswers. It is counted in
 	// Conformance.Undeclared instead of being a violation.
 	undeclared bool
+	// replaces is, for an answer of AnswersAlternative mode, the undeclared
+	// status of AnswersDefault mode it stands for.
+	replaces int
 }
 
 // answerKind tells who gives an answer.

@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -49,6 +50,7 @@ type Emulator struct {
 	faults  *faultInjector
 	records *requestLog
 	conf    conformanceLog
+	answers atomic.Int32 // an Answers
 
 	mu     sync.Mutex // guards st and dirty
 	st     *store
@@ -87,6 +89,9 @@ func New(opts Options) (*Emulator, error) {
 	if err := opts.Faults.validate(); err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
+	if err := opts.Answers.validate(); err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
 	if opts.ListenAddr == "" {
 		opts.ListenAddr = DefaultListenAddr
 	}
@@ -117,6 +122,7 @@ func New(opts Options) (*Emulator, error) {
 	for _, k := range opts.APIKeys {
 		e.keys = append(e.keys, sha256.Sum256([]byte(k)))
 	}
+	e.answers.Store(int32(opts.Answers))
 	e.setRateLimit(opts.RateLimit, opts.RateBurst)
 
 	state, err := e.initialState()
