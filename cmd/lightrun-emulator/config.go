@@ -116,8 +116,13 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 	companyID := str("company-id", "",
 		"id of the emulated company; empty means a random UUID (kept in the state file)")
 	apiKeys := str("api-keys", "",
-		"comma-separated bearer API keys to accept; prefer --api-key-file, command lines are visible to other users")
-	apiKeyFile := str("api-key-file", "", "file with one accepted API key per line")
+		"comma-separated bearer API keys to accept, of permission level COMPANY (every operation); "+
+			"prefer --api-key-file, command lines are visible to other users")
+	apiKeyFile := str("api-key-file", "", "file with one accepted COMPANY API key per line")
+	devAPIKeys := str("dev-api-keys", "",
+		"comma-separated bearer API keys to accept, of permission level DEV: agent pools only, "+
+			"refused the COMPANY operations (users, groups, IdM configuration)")
+	devAPIKeyFile := str("dev-api-key-file", "", "file with one accepted DEV API key per line")
 	loginMethod := str("login-method", emulator.LoginMethodSSO,
 		"initial login method of the company: SSO, PASSWORD or GOOGLE (a loaded state file keeps its own)")
 	ssoProtocol := str("sso-protocol", emulator.SSOProtocolSAML, "SSO protocol when the login method is SSO: SAML or OIDC")
@@ -160,16 +165,16 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		return nil, fmt.Errorf("--answers: %w", err)
 	}
 
-	keys := splitKeys(*apiKeys, ",")
-	if *apiKeyFile != "" {
-		data, err := os.ReadFile(*apiKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading --api-key-file: %w", err)
-		}
-		keys = append(keys, splitKeys(string(data), "\n")...)
+	keys, err := readKeys(*apiKeys, *apiKeyFile, "api-key-file")
+	if err != nil {
+		return nil, err
 	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("no API key: set --api-keys, --api-key-file, %s or %s",
+	devKeys, err := readKeys(*devAPIKeys, *devAPIKeyFile, "dev-api-key-file")
+	if err != nil {
+		return nil, err
+	}
+	if len(keys)+len(devKeys) == 0 {
+		return nil, fmt.Errorf("no API key: set --api-keys, --api-key-file, %s or %s (or the DEV-level --dev-api-keys, --dev-api-key-file)",
 			envName("api-keys"), envName("api-key-file"))
 	}
 
@@ -177,6 +182,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		ListenAddr:      *listen,
 		CompanyID:       *companyID,
 		APIKeys:         keys,
+		DevAPIKeys:      devKeys,
 		LoginMethod:     strings.ToUpper(*loginMethod),
 		RBAC:            *rbac,
 		BuiltInSCIM:     *builtInSCIM,
@@ -198,6 +204,20 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		c.opts.SSOProtocol = strings.ToUpper(*ssoProtocol)
 	}
 	return c, nil
+}
+
+// readKeys reads the keys of a comma-separated list and of a file with one
+// key per line; fileFlag names the file's flag in errors.
+func readKeys(list, file, fileFlag string) ([]string, error) {
+	keys := splitKeys(list, ",")
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading --%s: %w", fileFlag, err)
+		}
+		keys = append(keys, splitKeys(string(data), "\n")...)
+	}
+	return keys, nil
 }
 
 // splitKeys splits a list of API keys, dropping blanks and surrounding spaces.

@@ -120,6 +120,10 @@ func (e *Emulator) validated(spec *specOperation, op operation) http.Handler {
 			e.unrouted(w, r)
 			return
 		}
+		if level := levelOf(r); !level.permits(spec) {
+			e.write(w, r, spec, denied(spec, level))
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBodyBytes))
 		if err != nil {
 			if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -310,20 +314,88 @@ func messageOf(resp response) string {
 	return http.StatusText(resp.status)
 }
 
-// authorized checks "Authorization: Bearer <key>" (RFC 6750 §2.1; the scheme
-// name is case-insensitive, RFC 9110 §11.1) against the API keys, comparing
-// digests in constant time so the time taken does not reveal a key.
-func (e *Emulator) authorized(r *http.Request) bool {
+// apiKey is an accepted API key: its digest and its permission level.
+type apiKey struct {
+	digest [sha256.Size]byte
+	level  keyLevel
+}
+
+// keyLevel is the permission level of an API key. Its order is the order of
+// privilege: a COMPANY key may call the DEV operations too.
+type keyLevel int
+
+const (
+	levelNone keyLevel = iota
+	levelDev
+	levelCompany
+)
+
+func (l keyLevel) String() string {
+	switch l {
+	case levelDev:
+		return LevelDev
+	case levelCompany:
+		return LevelCompany
+	}
+	return ""
+}
+
+// keyLevel checks "Authorization: Bearer <key>" (RFC 6750 §2.1; the scheme
+// name is case-insensitive, RFC 9110 §11.1) against the API keys and returns
+// the matching key's level, levelNone when none matches. It compares digests
+// and selects the level in constant time, so the time taken reveals neither
+// a key nor which one matched.
+func (e *Emulator) keyLevel(r *http.Request) keyLevel {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
+		return levelNone
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	match := 0
+	level := int(levelNone)
 	for _, k := range e.keys {
-		match |= subtle.ConstantTimeCompare(sum[:], k[:])
+		level = subtle.ConstantTimeSelect(subtle.ConstantTimeCompare(sum[:], k.digest[:]), int(k.level), level)
 	}
-	return match == 1
+	return keyLevel(level)
+}
+
+// levelOf is the level of the API key that serveAPI accepted for r.
+func levelOf(r *http.Request) keyLevel {
+	switch record(r).APIKeyLevel {
+	case LevelCompany:
+		return levelCompany
+	case LevelDev:
+		return levelDev
+	}
+	return levelNone
+}
+
+// permits reports whether a key of level l may call op. An operation that
+// requires DEV, or names no level, admits every key; any other level (COMPANY;
+// SECURITY, outside the emulated subset) needs a COMPANY key.
+func (l keyLevel) permits(op *specOperation) bool {
+	switch op.level {
+	case "", LevelDev:
+		return l >= levelDev
+	default:
+		return l >= levelCompany
+	}
+}
+
+// denied is the answer to a key whose level op does not admit: 403 where the
+// operation declares it, else 401 where it declares that (the only denial it
+// documents), else 403 (RFC 9110 §15.5.4: authenticated, not allowed). Either
+// is an answer of the request pipeline, given before the request is read, with
+// Lightrun's error body and an RFC 6750 §3.1 insufficient_scope challenge.
+func denied(op *specOperation, l keyLevel) response {
+	status := http.StatusForbidden
+	if _, declares403 := op.response(http.StatusForbidden); !declares403 {
+		if _, declares401 := op.response(http.StatusUnauthorized); declares401 {
+			status = http.StatusUnauthorized
+		}
+	}
+	resp := protocolf(status, "The API key's permission level %s does not allow %s, which requires %s", l, op.id, op.level)
+	resp.header = http.Header{"Www-Authenticate": {`Bearer realm="lightrun", error="insufficient_scope"`}}
+	return resp
 }
 
 // summarize turns validation errors into one line for an error body or a log.

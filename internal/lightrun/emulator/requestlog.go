@@ -31,6 +31,9 @@ type Request struct {
 	Status    int       `json:"status"`
 	Duration  Duration  `json:"duration"`
 	UserAgent string    `json:"userAgent,omitempty"`
+	// APIKeyLevel is the permission level of the accepted API key, DEV or
+	// COMPANY; empty when the key was not accepted.
+	APIKeyLevel string `json:"apiKeyLevel,omitempty"`
 	// Fault names the injected fault that answered the call: "outage", "error",
 	// "throttle" or "ratelimit".
 	Fault string `json:"fault,omitempty"`

@@ -43,7 +43,7 @@ type Emulator struct {
 	opts    Options
 	log     logr.Logger
 	spec    *apiSpec
-	keys    [][sha256.Size]byte
+	keys    []apiKey
 	api     *http.ServeMux
 	paths   *http.ServeMux
 	admin   *http.ServeMux
@@ -71,11 +71,16 @@ type Emulator struct {
 // New builds an Emulator from opts, loading opts.StateFile when it exists. It
 // does not listen: use Start, or serve Handler yourself.
 func New(opts Options) (*Emulator, error) {
-	if len(opts.APIKeys) == 0 {
+	if len(opts.APIKeys)+len(opts.DevAPIKeys) == 0 {
 		return nil, errors.New("emulator: at least one API key is required")
 	}
-	if slices.Contains(opts.APIKeys, "") {
+	if slices.Contains(opts.APIKeys, "") || slices.Contains(opts.DevAPIKeys, "") {
 		return nil, errors.New("emulator: API keys must not be empty")
+	}
+	for _, k := range opts.DevAPIKeys {
+		if slices.Contains(opts.APIKeys, k) {
+			return nil, errors.New("emulator: an API key is both in APIKeys (COMPANY) and DevAPIKeys (DEV)")
+		}
 	}
 	if opts.LoginMethod != "" && !validLoginMethod(opts.LoginMethod) {
 		return nil, fmt.Errorf("emulator: login method %q is not PASSWORD, GOOGLE or SSO", opts.LoginMethod)
@@ -120,7 +125,10 @@ func New(opts Options) (*Emulator, error) {
 		records: newRequestLog(opts.RequestLogSize),
 	}
 	for _, k := range opts.APIKeys {
-		e.keys = append(e.keys, sha256.Sum256([]byte(k)))
+		e.keys = append(e.keys, apiKey{digest: sha256.Sum256([]byte(k)), level: levelCompany})
+	}
+	for _, k := range opts.DevAPIKeys {
+		e.keys = append(e.keys, apiKey{digest: sha256.Sum256([]byte(k)), level: levelDev})
 	}
 	e.answers.Store(int32(opts.Answers))
 	e.setRateLimit(opts.RateLimit, opts.RateBurst)
@@ -279,10 +287,12 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, now time.Tim
 		e.write(w, r, nil, resp)
 		return
 	}
-	if !e.authorized(r) {
+	level := e.keyLevel(r)
+	if level == levelNone {
 		e.write(w, r, nil, unauthorized())
 		return
 	}
+	record(r).APIKeyLevel = level.String()
 	e.api.ServeHTTP(w, r)
 }
 

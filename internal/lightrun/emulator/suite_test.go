@@ -45,7 +45,7 @@ const apiKey = "emulator-test-key"
 // counts (expectRefused, expectViolations).
 func start(opts emulator.Options) *emulator.Emulator {
 	GinkgoHelper()
-	if opts.APIKeys == nil {
+	if opts.APIKeys == nil && opts.DevAPIKeys == nil {
 		opts.APIKeys = []string{apiKey}
 	}
 	opts.Logger = GinkgoLogr
