@@ -116,8 +116,13 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 	companyID := str("company-id", "",
 		"id of the emulated company; empty means a random UUID (kept in the state file)")
 	apiKeys := str("api-keys", "",
-		"comma-separated bearer API keys to accept; prefer --api-key-file, command lines are visible to other users")
-	apiKeyFile := str("api-key-file", "", "file with one accepted API key per line")
+		"comma-separated bearer API keys to accept, of permission level COMPANY (every operation); "+
+			"prefer --api-key-file, command lines are visible to other users")
+	apiKeyFile := str("api-key-file", "", "file with one accepted COMPANY API key per line")
+	devAPIKeys := str("dev-api-keys", "",
+		"comma-separated bearer API keys to accept, of permission level DEV: agent pools only, "+
+			"refused the COMPANY operations (users, groups, IdM configuration)")
+	devAPIKeyFile := str("dev-api-key-file", "", "file with one accepted DEV API key per line")
 	loginMethod := str("login-method", emulator.LoginMethodSSO,
 		"initial login method of the company: SSO, PASSWORD or GOOGLE (a loaded state file keeps its own)")
 	ssoProtocol := str("sso-protocol", emulator.SSOProtocolSAML, "SSO protocol when the login method is SSO: SAML or OIDC")
@@ -139,6 +144,10 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		"fault: Retry-After sent with injected 429s (whole seconds, rounded up)")
 	maxPageSize := integer("max-page-size", emulator.DefaultMaxPageSize,
 		"largest page size the list calls return")
+	answers := str("answers", emulator.AnswersDefault.String(),
+		"where the operator relies on a status the operation does not declare (409 for a duplicate, 403 for the "+
+			"default group, 404 on member operations): 'default' answers it, 'alternative' answers a declared "+
+			"alternative instead (docs/lightrun-api.md)")
 
 	c := &config{}
 	c.zap.BindFlags(fs)
@@ -151,17 +160,21 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-
-	keys := splitKeys(*apiKeys, ",")
-	if *apiKeyFile != "" {
-		data, err := os.ReadFile(*apiKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading --api-key-file: %w", err)
-		}
-		keys = append(keys, splitKeys(string(data), "\n")...)
+	answersMode, err := emulator.ParseAnswers(*answers)
+	if err != nil {
+		return nil, fmt.Errorf("--answers: %w", err)
 	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("no API key: set --api-keys, --api-key-file, %s or %s",
+
+	keys, err := readKeys(*apiKeys, *apiKeyFile, "api-key-file")
+	if err != nil {
+		return nil, err
+	}
+	devKeys, err := readKeys(*devAPIKeys, *devAPIKeyFile, "dev-api-key-file")
+	if err != nil {
+		return nil, err
+	}
+	if len(keys)+len(devKeys) == 0 {
+		return nil, fmt.Errorf("no API key: set --api-keys, --api-key-file, %s or %s (or the DEV-level --dev-api-keys, --dev-api-key-file)",
 			envName("api-keys"), envName("api-key-file"))
 	}
 
@@ -169,6 +182,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		ListenAddr:      *listen,
 		CompanyID:       *companyID,
 		APIKeys:         keys,
+		DevAPIKeys:      devKeys,
 		LoginMethod:     strings.ToUpper(*loginMethod),
 		RBAC:            *rbac,
 		BuiltInSCIM:     *builtInSCIM,
@@ -177,6 +191,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		StateFile:       *stateFile,
 		PersistInterval: *persistInterval,
 		MaxPageSize:     *maxPageSize,
+		Answers:         answersMode,
 		Faults: emulator.Faults{
 			Latency:      emulator.Duration(*latency),
 			ErrorRate:    *errorRate,
@@ -189,6 +204,20 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		c.opts.SSOProtocol = strings.ToUpper(*ssoProtocol)
 	}
 	return c, nil
+}
+
+// readKeys reads the keys of a comma-separated list and of a file with one
+// key per line; fileFlag names the file's flag in errors.
+func readKeys(list, file, fileFlag string) ([]string, error) {
+	keys := splitKeys(list, ",")
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading --%s: %w", fileFlag, err)
+		}
+		keys = append(keys, splitKeys(string(data), "\n")...)
+	}
+	return keys, nil
 }
 
 // splitKeys splits a list of API keys, dropping blanks and surrounding spaces.

@@ -77,6 +77,25 @@ func TestEnvironmentBacksEveryFlagAndFlagsWin(t *testing.T) {
 	}
 }
 
+func TestAnswersFlag(t *testing.T) {
+	cfg, err := parseConfig([]string{"--api-keys=k"}, envOf(nil), io.Discard)
+	if err != nil || cfg.opts.Answers != emulator.AnswersDefault {
+		t.Fatalf("default: %v, %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"--api-keys=k", "--answers=alternative"}, envOf(nil), io.Discard)
+	if err != nil || cfg.opts.Answers != emulator.AnswersAlternative {
+		t.Fatalf("--answers=alternative: %v, %v", cfg, err)
+	}
+	cfg, err = parseConfig([]string{"--api-keys=k"}, envOf(map[string]string{"LIGHTRUN_EMULATOR_ANSWERS": "ALTERNATIVE"}), io.Discard)
+	if err != nil || cfg.opts.Answers != emulator.AnswersAlternative {
+		t.Fatalf("LIGHTRUN_EMULATOR_ANSWERS: %v, %v", cfg, err)
+	}
+	if _, err := parseConfig([]string{"--api-keys=k", "--answers=sideways"}, envOf(nil), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "answers") {
+		t.Errorf("--answers=sideways: %v", err)
+	}
+}
+
 func TestAPIKeysFromAFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(file, []byte("first\n\n  second  \n"), 0o600); err != nil {
@@ -91,6 +110,29 @@ func TestAPIKeysFromAFile(t *testing.T) {
 	}
 }
 
+func TestDevAPIKeys(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "dev-keys")
+	if err := os.WriteFile(file, []byte("d2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseConfig([]string{"--dev-api-keys=d1", "--dev-api-key-file=" + file}, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.opts.APIKeys) != 0 || !slices.Equal(cfg.opts.DevAPIKeys, []string{"d1", "d2"}) {
+		t.Errorf("APIKeys = %q, DevAPIKeys = %q", cfg.opts.APIKeys, cfg.opts.DevAPIKeys)
+	}
+	cfg, err = parseConfig(nil, envOf(map[string]string{
+		"LIGHTRUN_EMULATOR_API_KEYS": "c", "LIGHTRUN_EMULATOR_DEV_API_KEYS": "d",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.opts.APIKeys, []string{"c"}) || !slices.Equal(cfg.opts.DevAPIKeys, []string{"d"}) {
+		t.Errorf("APIKeys = %q, DevAPIKeys = %q", cfg.opts.APIKeys, cfg.opts.DevAPIKeys)
+	}
+}
+
 func TestRefusesWhatItCannotServe(t *testing.T) {
 	cases := map[string]struct {
 		args []string
@@ -102,9 +144,10 @@ func TestRefusesWhatItCannotServe(t *testing.T) {
 			map[string]string{"LIGHTRUN_EMULATOR_RBAC": "maybe"}, "LIGHTRUN_EMULATOR_RBAC"},
 		"a bad duration": {[]string{"--api-keys=k"},
 			map[string]string{"LIGHTRUN_EMULATOR_LATENCY": "soon"}, "LIGHTRUN_EMULATOR_LATENCY"},
-		"an unknown flag":    {[]string{"--api-keys=k", "--colour"}, nil, "colour"},
-		"a stray argument":   {[]string{"--api-keys=k", "serve"}, nil, "unexpected arguments"},
-		"a missing key file": {[]string{"--api-key-file=/nonexistent/keys"}, nil, "api-key-file"},
+		"an unknown flag":        {[]string{"--api-keys=k", "--colour"}, nil, "colour"},
+		"a stray argument":       {[]string{"--api-keys=k", "serve"}, nil, "unexpected arguments"},
+		"a missing key file":     {[]string{"--api-key-file=/nonexistent/keys"}, nil, "api-key-file"},
+		"a missing dev key file": {[]string{"--api-keys=k", "--dev-api-key-file=/nonexistent/keys"}, nil, "dev-api-key-file"},
 	}
 	for name, tc := range cases {
 		_, err := parseConfig(tc.args, envOf(tc.env), io.Discard)

@@ -87,6 +87,7 @@ var _ = Describe("Agent pools", func() {
 		}
 		_, err = c.CreateAgentPool(ctx, lightrun.AgentPoolRequest{Name: "long", Description: string(long)})
 		Expect(lightrun.IsInvalid(err)).To(BeTrue(), "description has maxLength 255: %v", err)
+		expectRefused(emu, 1)
 	})
 
 	It("lists, filters by name and finds the exact pool", func() {

@@ -41,7 +41,9 @@ func TestLightrunClient(t *testing.T) {
 const testAPIKey = "test-api-key"
 
 // startEmulator starts an emulator for one spec and, when the spec ends,
-// checks that none of its responses broke the OpenAPI document and closes it.
+// checks that no request of the client and no response of the emulator broke
+// the OpenAPI document, and closes it. A spec that sends an invalid request
+// on purpose says so with expectRefused.
 func startEmulator(opts emulator.Options) *emulator.Emulator {
 	GinkgoHelper()
 	if opts.APIKeys == nil {
@@ -50,10 +52,21 @@ func startEmulator(opts emulator.Options) *emulator.Emulator {
 	emu, err := emulator.Start(opts)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
-		Expect(emu.Violations()).To(BeEmpty(), "the emulator answered with responses that break the OpenAPI spec")
+		Expect(emu.CheckClean()).To(Succeed(), "the client or the emulator broke the OpenAPI spec")
 		Expect(emu.Close()).To(Succeed())
 	})
 	return emu
+}
+
+// expectRefused asserts that the emulator refused the spec's deliberately
+// invalid requests, and no response broke the document; then it resets the
+// counts so that the end-of-spec check passes.
+func expectRefused(emu *emulator.Emulator, requests int) {
+	GinkgoHelper()
+	c := emu.Conformance()
+	Expect(c.InvalidResponses).To(BeZero(), "recent: %q", c.Recent)
+	Expect(c.InvalidRequests).To(Equal(requests), "recent: %q", c.Recent)
+	emu.ResetConformance()
 }
 
 // newClient returns a client for emu with no client-side rate limit and a

@@ -145,6 +145,7 @@ var _ = Describe("Users", func() {
 		Expect(lightrun.IsInvalid(err)).To(BeTrue(), "got %v", err)
 		Expect(err.Error()).To(ContainSubstring("not valid email"))
 		Expect(requestsTo(emu, http.MethodPost, "/api/v1/users")[0].Rejected).NotTo(BeEmpty())
+		expectRefused(emu, 1)
 	})
 
 	It("refuses an empty email without calling Lightrun", func() {
@@ -267,6 +268,7 @@ var _ = Describe("Users", func() {
 			_, err := c.ListUsers(testContext(), lightrun.ListUsersOptions{PageOptions: lightrun.PageOptions{Sort: []string{"shoeSize"}}})
 			Expect(lightrun.IsInvalid(err)).To(BeTrue(), "got %v", err)
 			Expect(err.Error()).To(ContainSubstring("sortable fields"))
+			expectRefused(emu, 1)
 		})
 	})
 })

@@ -38,9 +38,11 @@ import (
 //	GET    /_emulator/requests                         the request log
 //	DELETE /_emulator/requests                         empty the request log
 //	GET    /_emulator/violations                       logged responses that broke the spec
+//	GET    /_emulator/conformance                      counts of invalid requests, invalid responses, undeclared answers (Conformance)
+//	DELETE /_emulator/conformance                      reset those counts
 //	PUT    /_emulator/agent-pools/{id}/live-agents     {"count": n}
 //
-// All but healthz need the same bearer API key as the API. These calls are
+// All but healthz need a bearer API key of the API, of either level. These calls are
 // neither faulted, rate limited, nor written to the request log.
 func (e *Emulator) adminRoutes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -49,7 +51,7 @@ func (e *Emulator) adminRoutes() *http.ServeMux {
 	})
 	authed := func(pattern string, h func(w http.ResponseWriter, r *http.Request)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			if !e.authorized(r) {
+			if e.keyLevel(r) == levelNone {
 				adminReply(w, http.StatusUnauthorized, errorBody{Message: "401 Unauthorized"})
 				return
 			}
@@ -130,6 +132,13 @@ func (e *Emulator) adminRoutes() *http.ServeMux {
 	})
 	authed("GET "+adminPrefix+"/violations", func(w http.ResponseWriter, r *http.Request) {
 		adminReply(w, http.StatusOK, nonNilRequests(e.Violations()))
+	})
+	authed("GET "+adminPrefix+"/conformance", func(w http.ResponseWriter, r *http.Request) {
+		adminReply(w, http.StatusOK, e.Conformance())
+	})
+	authed("DELETE "+adminPrefix+"/conformance", func(w http.ResponseWriter, r *http.Request) {
+		e.ResetConformance()
+		w.WriteHeader(http.StatusNoContent)
 	})
 	authed("PUT "+adminPrefix+"/agent-pools/{id}/live-agents", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {

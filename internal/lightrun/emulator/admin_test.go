@@ -34,7 +34,7 @@ var _ = Describe("Admin endpoints", func() {
 
 	It("answers healthz without a key and everything else only with one", func() {
 		Expect(sendWith(emu, http.MethodGet, "/_emulator/healthz", "", nil).status).To(Equal(http.StatusOK))
-		for _, path := range []string{"/_emulator/faults", "/_emulator/settings", "/_emulator/state", "/_emulator/requests", "/_emulator/violations"} {
+		for _, path := range []string{"/_emulator/faults", "/_emulator/settings", "/_emulator/state", "/_emulator/requests", "/_emulator/violations", "/_emulator/conformance"} {
 			Expect(sendWith(emu, http.MethodGet, path, "", nil).status).To(Equal(http.StatusUnauthorized), path)
 			Expect(send(emu, http.MethodGet, path, "").status).To(Equal(http.StatusOK), path)
 		}
@@ -68,6 +68,18 @@ var _ = Describe("Admin endpoints", func() {
 
 		Expect(send(emu, http.MethodPatch, "/_emulator/settings", `{"loginMethod": "KERBEROS"}`).status).To(Equal(http.StatusBadRequest))
 		Expect(emu.Settings().LoginMethod).To(Equal(emulator.LoginMethodSSO), "a refused patch changes nothing")
+	})
+
+	It("switches to the alternative answers and back", func() {
+		Expect(send(emu, http.MethodGet, "/_emulator/settings", "").json()).To(HaveKeyWithValue("answers", "default"))
+		a := send(emu, http.MethodPatch, "/_emulator/settings", `{"answers": "alternative"}`)
+		Expect(a.status).To(Equal(http.StatusOK), a.body)
+		Expect(a.json()).To(HaveKeyWithValue("answers", "alternative"))
+		Expect(send(emu, http.MethodDelete, "/api/v1/groups/"+emu.DefaultGroupID(), "").status).To(Equal(http.StatusBadRequest))
+		Expect(send(emu, http.MethodPatch, "/_emulator/settings", `{"answers": "sideways"}`).status).To(Equal(http.StatusBadRequest))
+		Expect(send(emu, http.MethodPatch, "/_emulator/settings", `{"answers": "default"}`).status).To(Equal(http.StatusOK))
+		Expect(send(emu, http.MethodDelete, "/api/v1/groups/"+emu.DefaultGroupID(), "").status).To(Equal(http.StatusForbidden))
+		Expect(emu.Conformance().Undeclared).To(Equal(map[string]int{"deleteGroup 403": 1}))
 	})
 
 	It("shows, replaces and resets the state", func() {
@@ -106,6 +118,25 @@ var _ = Describe("Admin endpoints", func() {
 		Expect(send(emu, http.MethodDelete, "/_emulator/requests", "").status).To(Equal(http.StatusNoContent))
 		Expect(send(emu, http.MethodGet, "/_emulator/requests", "").body).To(MatchJSON(`[]`))
 		Expect(send(emu, http.MethodGet, "/_emulator/violations", "").body).To(MatchJSON(`[]`))
+	})
+
+	It("serves and resets the conformance counts", func() {
+		send(emu, http.MethodPost, "/api/v1/users", `{"email":"not-an-email","firstName":"A","lastName":"B"}`)
+		createUser(emu, "dup@example.com")
+		send(emu, http.MethodPost, "/api/v1/users", `{"email":"dup@example.com","firstName":"A","lastName":"B"}`)
+		a := send(emu, http.MethodGet, "/_emulator/conformance", "")
+		Expect(a.status).To(Equal(http.StatusOK))
+		var c emulator.Conformance
+		Expect(json.Unmarshal([]byte(a.body), &c)).To(Succeed())
+		Expect(c.InvalidRequests).To(Equal(1))
+		Expect(c.InvalidResponses).To(BeZero())
+		Expect(c.Undeclared).To(Equal(map[string]int{"createUser 409": 1}))
+		Expect(c.Recent).To(ConsistOf(ContainSubstring("not valid email")))
+
+		Expect(send(emu, http.MethodDelete, "/_emulator/conformance", "").status).To(Equal(http.StatusNoContent))
+		Expect(send(emu, http.MethodGet, "/_emulator/conformance", "").body).
+			To(MatchJSON(`{"invalidRequests": 0, "invalidResponses": 0, "undeclared": {}, "recent": []}`))
+		Expect(emu.CheckClean()).To(Succeed())
 	})
 
 	It("sets the live agents of a pool", func() {

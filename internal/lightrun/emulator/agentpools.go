@@ -67,7 +67,7 @@ func (e *Emulator) checkPool(req *agentPoolBody, self *AgentPool) *response {
 		return &resp
 	}
 	if other := e.st.poolNamed(req.Name); other != nil && other != self {
-		resp := failf(http.StatusConflict, "An agent pool named %s already exists", other.Name)
+		resp := e.orStatus(failf(http.StatusConflict, "An agent pool named %s already exists", other.Name), http.StatusBadRequest)
 		return &resp
 	}
 	return nil
@@ -86,11 +86,11 @@ func (e *Emulator) listAgentPools(r *http.Request, _ []byte) response {
 	q := r.URL.Query()
 	p, err := parsePaging(q, e.opts.MaxPageSize)
 	if err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	specs, err := parseSort(q["sort"], poolSortable)
 	if err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	// "Filter agent pools by their name." Read as a case-insensitive substring
 	// match (an assumption), the looser reading: a client that needs one pool
@@ -112,7 +112,7 @@ func (e *Emulator) listAgentPools(r *http.Request, _ []byte) response {
 func (e *Emulator) createAgentPool(_ *http.Request, body []byte) response {
 	var req agentPoolBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -141,7 +141,7 @@ func (e *Emulator) getAgentPool(r *http.Request, _ []byte) response {
 func (e *Emulator) updateAgentPool(r *http.Request, body []byte) response {
 	var req agentPoolBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

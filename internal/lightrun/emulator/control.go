@@ -32,6 +32,8 @@ type Settings struct {
 	BuiltInSCIM bool    `json:"builtInScim"`
 	RateLimit   float64 `json:"rateLimit"`
 	RateBurst   int     `json:"rateBurst"`
+	// Answers is "default" or "alternative" (Options.Answers).
+	Answers Answers `json:"answers"`
 }
 
 // SettingsPatch changes the settings whose fields are set.
@@ -42,6 +44,7 @@ type SettingsPatch struct {
 	BuiltInSCIM *bool    `json:"builtInScim,omitempty"`
 	RateLimit   *float64 `json:"rateLimit,omitempty"`
 	RateBurst   *int     `json:"rateBurst,omitempty"`
+	Answers     *Answers `json:"answers,omitempty"`
 }
 
 // CompanyID returns the emulated company's id.
@@ -73,6 +76,7 @@ func (e *Emulator) Settings() Settings {
 		SSOProtocol: e.st.Authentication.SSOProtocol,
 		RBAC:        e.st.RBAC,
 		BuiltInSCIM: e.st.Provisioning.SCIM.Enabled,
+		Answers:     Answers(e.answers.Load()),
 	}
 	e.mu.Unlock()
 	e.limitMu.Lock()
@@ -95,6 +99,11 @@ func (e *Emulator) ApplySettings(p SettingsPatch) error {
 	if p.RateLimit != nil && *p.RateLimit < 0 {
 		return fmt.Errorf("emulator: rate limit %v must not be negative", *p.RateLimit)
 	}
+	if p.Answers != nil {
+		if err := p.Answers.validate(); err != nil {
+			return fmt.Errorf("emulator: %w", err)
+		}
+	}
 	e.mu.Lock()
 	a := &e.st.Authentication
 	if p.SSOProtocol != nil {
@@ -111,6 +120,9 @@ func (e *Emulator) ApplySettings(p SettingsPatch) error {
 	}
 	if p.BuiltInSCIM != nil {
 		e.st.Provisioning.SCIM.Enabled = *p.BuiltInSCIM
+	}
+	if p.Answers != nil {
+		e.answers.Store(int32(*p.Answers))
 	}
 	e.markDirty()
 	e.mu.Unlock()
@@ -241,7 +253,10 @@ func (e *Emulator) Requests() []Request { return e.records.all() }
 func (e *Emulator) ResetRequests() { e.records.reset() }
 
 // Violations returns the logged requests whose response broke the OpenAPI
-// spec. Tests should expect it to be empty: each entry is an emulator bug.
+// spec. Tests should expect it to be empty: each entry is an emulator bug. It
+// reads the request log, which keeps only the newest Options.RequestLogSize
+// calls and which ResetRequests empties; Conformance counts every violation,
+// of requests too, and CheckClean / ExpectClean check them.
 func (e *Emulator) Violations() []Request {
 	var out []Request
 	for _, r := range e.records.all() {

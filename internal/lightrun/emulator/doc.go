@@ -22,9 +22,10 @@ limitations under the License.
 // It is strict on purpose, so that a client bug cannot hide behind it: every
 // request is validated against Lightrun's published OpenAPI document (embedded
 // from lightrun-openapi.json) and refused with 400 when it breaks it, and every
-// successful response is validated too — a response that would break the
-// document is logged, answered with 500 and recorded in the request log, where
-// tests look for it (Violations). It applies Lightrun's rules (email uniqueness,
+// response is checked too, errors and 204s included (see "What a valid answer
+// is" in pipeline.go) — a response that would break the document is logged,
+// answered with 500 and recorded. Both are counted (Conformance); tests end
+// with ExpectClean or CheckClean. It applies Lightrun's rules (email uniqueness,
 // the default agent pool and group, roles allowed without RBAC, per-member bulk
 // results), can inject latency, 5xx, 429 and outages, and can persist its state
 // to a JSON file.

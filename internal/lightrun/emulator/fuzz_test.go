@@ -81,22 +81,28 @@ func FuzzParseSort(f *testing.F) {
 
 func FuzzAuthorized(f *testing.F) {
 	const key = "the-key"
-	for _, seed := range []string{"Bearer the-key", "bearer the-key", "Bearer  the-key ", "Bearer the-key2", "Basic the-key", "the-key", "Bearer", ""} {
+	for _, seed := range []string{"Bearer the-key", "bearer the-key", "Bearer the-dev-key", "Bearer  the-key ", "Bearer the-key2", "Basic the-key", "the-key", "Bearer", ""} {
 		f.Add(seed)
 	}
-	e := &Emulator{keys: [][sha256.Size]byte{sha256.Sum256([]byte(key))}}
+	const devKey = "the-dev-key"
+	e := &Emulator{keys: []apiKey{
+		{digest: sha256.Sum256([]byte(key)), level: levelCompany},
+		{digest: sha256.Sum256([]byte(devKey)), level: levelDev},
+	}}
 	f.Fuzz(func(t *testing.T, header string) {
 		r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1/api/v1/users", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.Header.Set("Authorization", header)
-		if !e.authorized(r) {
+		level := e.keyLevel(r)
+		if level == levelNone {
 			return
 		}
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(token) != key {
-			t.Fatalf("authorized(%q) without the key", header)
+		want := map[string]keyLevel{key: levelCompany, devKey: levelDev}[strings.TrimSpace(token)]
+		if !strings.EqualFold(scheme, "bearer") || level != want {
+			t.Fatalf("keyLevel(%q) = %v without the key of that level", header, level)
 		}
 	})
 }

@@ -118,7 +118,7 @@ func groupOf(g *Group, withMembers bool) groupDTO {
 func (e *Emulator) findGroup(r *http.Request) (*Group, *response) {
 	id := r.PathValue("id")
 	if _, err := uuid.Parse(id); err != nil {
-		resp := failf(http.StatusBadRequest, "Invalid group id %q", id)
+		resp := refuse("Invalid group id %q", id)
 		return nil, &resp
 	}
 	g := e.st.groupsByID[id]
@@ -138,7 +138,7 @@ func (e *Emulator) checkGroup(req *groupBody, self *Group) *response {
 		return &resp
 	}
 	if other := e.st.groupNamed(req.Name); other != nil && other != self {
-		resp := failf(http.StatusConflict, "A group named %s already exists", other.Name)
+		resp := e.orStatus(failf(http.StatusConflict, "A group named %s already exists", other.Name), http.StatusBadRequest)
 		return &resp
 	}
 	for _, id := range req.AgentPoolIDs {
@@ -156,11 +156,11 @@ func (e *Emulator) listGroups(r *http.Request, _ []byte) response {
 	q := r.URL.Query()
 	p, err := parsePaging(q, e.opts.MaxPageSize)
 	if err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	specs, err := parseSort(q["sort"], groupSortable)
 	if err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	// "Filter by access to agent pool IDs. Matches any of the agent pool IDs.
 	// Format: Comma-separated list of IDs."
@@ -188,7 +188,7 @@ func (e *Emulator) listGroups(r *http.Request, _ []byte) response {
 func (e *Emulator) createGroup(_ *http.Request, body []byte) response {
 	var req groupBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -219,7 +219,7 @@ func (e *Emulator) getGroup(r *http.Request, _ []byte) response {
 func (e *Emulator) updateGroup(r *http.Request, body []byte) response {
 	var req groupBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -247,7 +247,7 @@ func (e *Emulator) deleteGroup(r *http.Request, _ []byte) response {
 	if g.Default {
 		// Every user belongs to the default group, so it cannot go (an
 		// assumption mirroring the default agent pool's documented 403).
-		return failf(http.StatusForbidden, "The default group can not be deleted")
+		return e.orStatus(failf(http.StatusForbidden, "The default group can not be deleted"), http.StatusBadRequest)
 	}
 	e.st.deleteGroup(g)
 	e.markDirty()
@@ -259,13 +259,7 @@ func (e *Emulator) deleteGroup(r *http.Request, _ []byte) response {
 func (e *Emulator) addMembers(r *http.Request, body []byte) response {
 	var req []memberDTO
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	g, bad := e.findGroup(r)
-	if bad != nil {
-		return *bad
+		return refuse("%v", err)
 	}
 	result := bulkResult[memberDTO]{Failures: []bulkFailure[memberDTO]{}, Successes: []memberDTO{}}
 	fail := func(item memberDTO, status int, msg string) {
@@ -275,6 +269,21 @@ func (e *Emulator) addMembers(r *http.Request, body []byte) response {
 			item.ElevatedRoles = []string{}
 		}
 		result.Failures = append(result.Failures, bulkFailure[memberDTO]{Message: msg, Payload: item, Status: status})
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	g, bad := e.findGroup(r)
+	if bad != nil {
+		if bad.kind == answerRefusal {
+			return *bad
+		}
+		// addMembers declares only 200 and 207: the alternative fails every member.
+		return e.either(*bad, func() response {
+			for _, item := range req {
+				fail(item, http.StatusNotFound, messageOf(*bad))
+			}
+			return bulkAnswer(result)
+		})
 	}
 	for _, item := range req {
 		email := strings.ToLower(item.Email)
@@ -295,6 +304,11 @@ func (e *Emulator) addMembers(r *http.Request, body []byte) response {
 		g.LastModifiedBy, g.LastModifiedDate = e.opts.ActorEmail, time.Now().UTC()
 		e.markDirty()
 	}
+	return bulkAnswer(result)
+}
+
+// bulkAnswer is 207 when a member failed, else 200.
+func bulkAnswer(result bulkResult[memberDTO]) response {
 	if len(result.Failures) > 0 {
 		return reply(http.StatusMultiStatus, result)
 	}
@@ -306,15 +320,24 @@ func (e *Emulator) addMembers(r *http.Request, body []byte) response {
 func (e *Emulator) removeMembers(r *http.Request, body []byte) response {
 	var emails []string
 	if err := decode(body, &emails); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
+	result := bulkResult[string]{Failures: []bulkFailure[string]{}, Successes: []string{}}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	g, bad := e.findGroup(r)
 	if bad != nil {
-		return *bad
+		if bad.kind == answerRefusal {
+			return *bad
+		}
+		// removeMembers declares only 200: the alternative fails every email.
+		return e.either(*bad, func() response {
+			for _, raw := range emails {
+				result.Failures = append(result.Failures, bulkFailure[string]{Message: messageOf(*bad), Payload: raw, Status: http.StatusNotFound})
+			}
+			return reply(http.StatusOK, result)
+		})
 	}
-	result := bulkResult[string]{Failures: []bulkFailure[string]{}, Successes: []string{}}
 	for _, raw := range emails {
 		email := strings.ToLower(raw)
 		switch {
@@ -340,18 +363,31 @@ func (e *Emulator) removeMembers(r *http.Request, body []byte) response {
 func (e *Emulator) updateMember(r *http.Request, body []byte) response {
 	var req updateMemberBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
+	}
+	email := strings.ToLower(r.PathValue("email"))
+	// updateMember declares only 200: the alternative to its 404s echoes the
+	// member as requested and changes nothing.
+	echo := func(g *Group) func() response {
+		return func() response {
+			if g == nil {
+				g = &Group{}
+			}
+			return reply(http.StatusOK, memberOf(g, &Member{Email: email, GroupAdmin: req.GroupAdmin, ElevatedRoles: uniqueInOrder(req.ElevatedRoles)}))
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	g, bad := e.findGroup(r)
 	if bad != nil {
-		return *bad
+		if bad.kind == answerRefusal {
+			return *bad
+		}
+		return e.either(*bad, echo(nil))
 	}
-	email := strings.ToLower(r.PathValue("email"))
 	m := g.Members[email]
 	if m == nil {
-		return failf(http.StatusNotFound, "User %s is not a member of the group", email)
+		return e.either(failf(http.StatusNotFound, "User %s is not a member of the group", email), echo(g))
 	}
 	m.ElevatedRoles, m.GroupAdmin = uniqueInOrder(req.ElevatedRoles), req.GroupAdmin
 	g.LastModifiedBy, g.LastModifiedDate = e.opts.ActorEmail, time.Now().UTC()

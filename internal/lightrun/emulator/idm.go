@@ -118,7 +118,7 @@ func (e *Emulator) getAuthentication(r *http.Request, _ []byte) response {
 func (e *Emulator) setAuthentication(_ *http.Request, body []byte) response {
 	var req authenticationBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -160,7 +160,7 @@ func (e *Emulator) getProvisioning(r *http.Request, _ []byte) response {
 func (e *Emulator) setProvisioning(_ *http.Request, body []byte) response {
 	var req provisioningBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

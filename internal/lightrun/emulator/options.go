@@ -62,8 +62,15 @@ type Options struct {
 	// CompanyID is the emulated company's id; empty means a random UUID. It
 	// appears in the SCIM endpoint and SSO redirect URLs Lightrun reports.
 	CompanyID string
-	// APIKeys are the accepted bearer API keys (at least one).
+	// APIKeys are the accepted bearer API keys of permission level COMPANY,
+	// which may call every operation. At least one key, of either level, is
+	// required.
 	APIKeys []string
+	// DevAPIKeys are the accepted bearer API keys of permission level DEV,
+	// which may call only the operations whose description requires DEV (the
+	// agent pools); the COMPANY operations (users, groups, IdM configuration)
+	// refuse them.
+	DevAPIKeys []string
 
 	// LoginMethod, SSOProtocol, RBAC and BuiltInSCIM seed a new company. A state
 	// loaded from StateFile keeps its own values.
@@ -90,6 +97,12 @@ type Options struct {
 	// state changes, and on Close.
 	StateFile       string
 	PersistInterval time.Duration
+
+	// Answers selects, where the operator relies on a status the operation
+	// does not declare (UndeclaredAnswers), between that status
+	// (AnswersDefault, the zero value) and a declared alternative
+	// (AnswersAlternative). Settings can switch it later.
+	Answers Answers
 
 	// MaxPageSize caps the `size` of list calls, as Spring Data does (its
 	// default cap is 2000); the applied size is reported as `limit`.

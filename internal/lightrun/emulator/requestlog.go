@@ -31,6 +31,9 @@ type Request struct {
 	Status    int       `json:"status"`
 	Duration  Duration  `json:"duration"`
 	UserAgent string    `json:"userAgent,omitempty"`
+	// APIKeyLevel is the permission level of the accepted API key, DEV or
+	// COMPANY; empty when the key was not accepted.
+	APIKeyLevel string `json:"apiKeyLevel,omitempty"`
 	// Fault names the injected fault that answered the call: "outage", "error",
 	// "throttle" or "ratelimit".
 	Fault string `json:"fault,omitempty"`
@@ -39,6 +42,12 @@ type Request struct {
 	// Violation is why the emulator's own response broke the OpenAPI document
 	// (answered 500 instead). It is always an emulator bug.
 	Violation string `json:"violation,omitempty"`
+	// Undeclared marks an answer whose status the operation does not declare,
+	// given on purpose in AnswersDefault mode (see UndeclaredAnswers).
+	Undeclared bool `json:"undeclared,omitempty"`
+	// Replaced is, for an answer of AnswersAlternative mode, the undeclared
+	// status AnswersDefault mode would have answered.
+	Replaced int `json:"replaced,omitempty"`
 }
 
 // requestLog keeps the newest requests in a ring.

@@ -37,7 +37,35 @@ type response struct {
 	// body is encoded as JSON; nil means no body.
 	body   any
 	header http.Header
+	// kind tells who gives the answer, which decides how it is checked
+	// against the spec (see "What a valid answer is" in pipeline.go).
+	kind answerKind
+	// undeclared marks an answer whose status the operation may not declare,
+	// given on purpose: one of UndeclaredAnswers. It is counted in
+	// Conformance.Undeclared instead of being a violation.
+	undeclared bool
+	// replaces is, for an answer of AnswersAlternative mode, the undeclared
+	// status of AnswersDefault mode it stands for.
+	replaces int
 }
+
+// answerKind tells who gives an answer.
+type answerKind int
+
+const (
+	// answerOperation is the operation's own answer, checked against what the
+	// operation declares.
+	answerOperation answerKind = iota
+	// answerProtocol is an answer of the request pipeline in front of the
+	// operations: authentication (401), the permission level (403/401), the
+	// rate limit (429), injected faults (5xx, 429), routing (404, 405, 501), a
+	// body too large (413) and the 500 that replaces a violating answer. It may
+	// answer any operation and must carry Lightrun's error body.
+	answerProtocol
+	// answerRefusal is the 400 of a request that breaks the spec: a protocol
+	// answer counted in Conformance.InvalidRequests.
+	answerRefusal
+)
 
 func reply(status int, body any) response { return response{status: status, body: body} }
 
@@ -47,9 +75,31 @@ func failf(status int, format string, args ...any) response {
 	return response{status: status, body: errorBody{Message: fmt.Sprintf(format, args...)}}
 }
 
+// protocolf is an error answer of the request pipeline (answerProtocol).
+func protocolf(status int, format string, args ...any) response {
+	r := failf(status, format, args...)
+	r.kind = answerProtocol
+	return r
+}
+
+// refuse is the 400 of a request that breaks the spec (answerRefusal): the
+// validator's refusals, and requests a handler cannot bind (a group id that
+// is not a UUID, a sort property the description does not list).
+func refuse(format string, args ...any) response {
+	r := failf(http.StatusBadRequest, format, args...)
+	r.kind = answerRefusal
+	return r
+}
+
+// undeclared marks resp as one of the UndeclaredAnswers.
+func undeclared(resp response) response {
+	resp.undeclared = true
+	return resp
+}
+
 // unauthorized is Lightrun's documented 401 answer.
 func unauthorized() response {
-	r := failf(http.StatusUnauthorized, "401 Unauthorized")
+	r := protocolf(http.StatusUnauthorized, "401 Unauthorized")
 	// RFC 6750 §3: a 401 to a bearer-token request carries a challenge.
 	r.header = http.Header{"Www-Authenticate": {`Bearer realm="lightrun"`}}
 	return r

@@ -162,6 +162,7 @@ var _ = Describe("Lightrun's rules", func() {
 			Expect(send(emu, http.MethodPost, groupPath("0b9c2f4e-1111-4222-8333-444455556666")+"/members", `[{"email":"a@example.com"}]`).status).
 				To(Equal(http.StatusNotFound))
 			Expect(send(emu, http.MethodGet, groupPath("not-a-uuid"), "").status).To(Equal(http.StatusBadRequest))
+			expectRefused(emu, 1)
 		})
 
 		It("reports removals one by one in a 200 (the spec declares no 207 for removeMembers)", func() {
@@ -217,6 +218,7 @@ var _ = Describe("Lightrun's rules", func() {
 			Expect(a.message()).To(ContainSubstring("lastLoginDate"))
 			Expect(send(emu, http.MethodGet, "/api/v1/agent-pools?sort=agentsEnabled,desc&sort=name", "").status).To(Equal(http.StatusOK))
 			Expect(send(emu, http.MethodGet, "/api/v1/agent-pools?sort=email", "").status).To(Equal(http.StatusBadRequest))
+			expectRefused(emu, 2)
 		})
 	})
 

@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -42,12 +43,14 @@ type Emulator struct {
 	opts    Options
 	log     logr.Logger
 	spec    *apiSpec
-	keys    [][sha256.Size]byte
+	keys    []apiKey
 	api     *http.ServeMux
 	paths   *http.ServeMux
 	admin   *http.ServeMux
 	faults  *faultInjector
 	records *requestLog
+	conf    conformanceLog
+	answers atomic.Int32 // an Answers
 
 	mu     sync.Mutex // guards st and dirty
 	st     *store
@@ -68,11 +71,16 @@ type Emulator struct {
 // New builds an Emulator from opts, loading opts.StateFile when it exists. It
 // does not listen: use Start, or serve Handler yourself.
 func New(opts Options) (*Emulator, error) {
-	if len(opts.APIKeys) == 0 {
+	if len(opts.APIKeys)+len(opts.DevAPIKeys) == 0 {
 		return nil, errors.New("emulator: at least one API key is required")
 	}
-	if slices.Contains(opts.APIKeys, "") {
+	if slices.Contains(opts.APIKeys, "") || slices.Contains(opts.DevAPIKeys, "") {
 		return nil, errors.New("emulator: API keys must not be empty")
+	}
+	for _, k := range opts.DevAPIKeys {
+		if slices.Contains(opts.APIKeys, k) {
+			return nil, errors.New("emulator: an API key is both in APIKeys (COMPANY) and DevAPIKeys (DEV)")
+		}
 	}
 	if opts.LoginMethod != "" && !validLoginMethod(opts.LoginMethod) {
 		return nil, fmt.Errorf("emulator: login method %q is not PASSWORD, GOOGLE or SSO", opts.LoginMethod)
@@ -84,6 +92,9 @@ func New(opts Options) (*Emulator, error) {
 		return nil, fmt.Errorf("emulator: rate limit %v must not be negative", opts.RateLimit)
 	}
 	if err := opts.Faults.validate(); err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	if err := opts.Answers.validate(); err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
 	if opts.ListenAddr == "" {
@@ -114,8 +125,12 @@ func New(opts Options) (*Emulator, error) {
 		records: newRequestLog(opts.RequestLogSize),
 	}
 	for _, k := range opts.APIKeys {
-		e.keys = append(e.keys, sha256.Sum256([]byte(k)))
+		e.keys = append(e.keys, apiKey{digest: sha256.Sum256([]byte(k)), level: levelCompany})
 	}
+	for _, k := range opts.DevAPIKeys {
+		e.keys = append(e.keys, apiKey{digest: sha256.Sum256([]byte(k)), level: levelDev})
+	}
+	e.answers.Store(int32(opts.Answers))
 	e.setRateLimit(opts.RateLimit, opts.RateBurst)
 
 	state, err := e.initialState()
@@ -262,20 +277,22 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, now time.Tim
 	}
 	if fault != nil {
 		record(r).Fault = fault.kind
-		e.write(w, r, response{status: fault.status, header: fault.header, body: fault.body}, false)
+		e.write(w, r, nil, response{status: fault.status, header: fault.header, body: fault.body, kind: answerProtocol})
 		return
 	}
 	if wait, limited := e.rateLimited(); limited {
 		record(r).Fault = "ratelimit"
-		resp := failf(http.StatusTooManyRequests, "Too Many Requests")
+		resp := protocolf(http.StatusTooManyRequests, "Too Many Requests")
 		resp.header = http.Header{"Retry-After": {retryAfterSeconds(wait)}}
-		e.write(w, r, resp, false)
+		e.write(w, r, nil, resp)
 		return
 	}
-	if !e.authorized(r) {
-		e.write(w, r, unauthorized(), false)
+	level := e.keyLevel(r)
+	if level == levelNone {
+		e.write(w, r, nil, unauthorized())
 		return
 	}
+	record(r).APIKeyLevel = level.String()
 	e.api.ServeHTTP(w, r)
 }
 

@@ -17,11 +17,16 @@ limitations under the License.
 package emulator
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/pb33f/libopenapi"
@@ -50,6 +55,57 @@ type apiSpec struct {
 	// operations maps each path template ("/api/v1/users/{email}") to the
 	// methods the document declares for it.
 	operations map[string][]string
+	// byRoute describes each operation by "METHOD /path/{template}".
+	byRoute map[string]*specOperation
+}
+
+// Permission levels of Lightrun API keys, as operation descriptions name them
+// ("**Required API permission level:** `COMPANY`").
+const (
+	LevelDev      = "DEV"
+	LevelCompany  = "COMPANY"
+	LevelSecurity = "SECURITY"
+)
+
+// specOperation is what the document says about one operation.
+type specOperation struct {
+	id     string // operationId, e.g. "createUser"
+	method string
+	path   string
+	// level is the "Required API permission level" of the description; empty
+	// when the description names none.
+	level string
+	// responses are the declared responses by status code ("404", "4XX",
+	// "default").
+	responses map[string]declaredResponse
+	// successSchemas are the schemas of the declared 1xx-3xx responses.
+	successSchemas map[string]bool
+}
+
+// declaredResponse is one entry of an operation's "responses".
+type declaredResponse struct {
+	// content is whether the response declares a body.
+	content bool
+	// schema identifies the schema of its application/json body: the $ref, or
+	// the schema's JSON when it is inline; empty without one.
+	schema string
+}
+
+// response returns the declared response for status: an exact code, else a
+// range ("4XX"), else "default".
+func (o *specOperation) response(status int) (declaredResponse, bool) {
+	for _, key := range []string{strconv.Itoa(status), strconv.Itoa(status/100) + "XX", "default"} {
+		if d, ok := o.responses[key]; ok {
+			return d, true
+		}
+	}
+	return declaredResponse{}, false
+}
+
+// statuses lists the declared status codes, sorted, for messages.
+func (o *specOperation) statuses() string {
+	keys := slices.Sorted(maps.Keys(o.responses))
+	return strings.Join(keys, ", ")
 }
 
 var (
@@ -81,7 +137,11 @@ func loadSpec(raw []byte) (*apiSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiSpec{validator: v, operations: ops}, nil
+	byRoute, err := describeOperations(patched)
+	if err != nil {
+		return nil, err
+	}
+	return &apiSpec{validator: v, operations: ops, byRoute: byRoute}, nil
 }
 
 // httpMethods are the operation keys of an OpenAPI path item (§4.8.9.1).
@@ -107,6 +167,78 @@ func specOperations(doc []byte) (map[string][]string, error) {
 		slices.Sort(ops[path])
 	}
 	return ops, nil
+}
+
+// permissionLevel finds the level in an operation description.
+var permissionLevel = regexp.MustCompile("Required API permission level:\\*\\* `([A-Z_]+)`")
+
+// describeOperations reads, for every operation, its id, permission level and
+// declared responses.
+func describeOperations(doc []byte) (map[string]*specOperation, error) {
+	type mediaType struct {
+		Schema json.RawMessage `json:"schema"`
+	}
+	type responseObject struct {
+		Content map[string]mediaType `json:"content"`
+	}
+	type operationObject struct {
+		OperationID string                    `json:"operationId"`
+		Description string                    `json:"description"`
+		Responses   map[string]responseObject `json:"responses"`
+	}
+	var parsed struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &parsed); err != nil {
+		return nil, fmt.Errorf("reading the operations of the Lightrun OpenAPI document: %w", err)
+	}
+	out := map[string]*specOperation{}
+	for path, item := range parsed.Paths {
+		for key, raw := range item {
+			method, ok := httpMethods[key]
+			if !ok {
+				continue
+			}
+			var op operationObject
+			if err := json.Unmarshal(raw, &op); err != nil {
+				return nil, fmt.Errorf("reading %s %s of the Lightrun OpenAPI document: %w", method, path, err)
+			}
+			so := &specOperation{
+				id: op.OperationID, method: method, path: path,
+				responses: map[string]declaredResponse{}, successSchemas: map[string]bool{},
+			}
+			if m := permissionLevel.FindStringSubmatch(op.Description); m != nil {
+				so.level = m[1]
+			}
+			for code, r := range op.Responses {
+				d := declaredResponse{content: len(r.Content) > 0}
+				if mt, ok := r.Content["application/json"]; ok && len(mt.Schema) > 0 {
+					d.schema = schemaIdentity(mt.Schema)
+				}
+				so.responses[code] = d
+				if len(code) == 3 && code[0] >= '1' && code[0] <= '3' && d.schema != "" {
+					so.successSchemas[d.schema] = true
+				}
+			}
+			out[method+" "+path] = so
+		}
+	}
+	return out, nil
+}
+
+// schemaIdentity names a schema: its $ref, else its compact JSON.
+func schemaIdentity(raw json.RawMessage) string {
+	var ref struct {
+		Ref string `json:"$ref"`
+	}
+	if json.Unmarshal(raw, &ref) == nil && ref.Ref != "" {
+		return ref.Ref
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return string(raw)
+	}
+	return buf.String()
 }
 
 // newSpecValidator builds the validator for the (patched) document.

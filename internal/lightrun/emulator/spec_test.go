@@ -117,3 +117,48 @@ func TestDropRefAnnotations(t *testing.T) {
 		t.Errorf("got %s, want %s", out, want)
 	}
 }
+
+// TestDescribeOperations: the index the emulator checks answers against reads
+// ids, permission levels and declared responses from the document.
+func TestDescribeOperations(t *testing.T) {
+	spec, err := sharedSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for route, want := range map[string]struct{ id, level, statuses string }{
+		"POST /api/v1/users":                            {"createUser", LevelCompany, "201, 400, 401, 403"},
+		"DELETE /api/v1/users/{email}":                  {"deleteUser", LevelCompany, "204, 400, 401, 404"},
+		"PUT /api/v1/groups/{id}/members/{email}":       {"updateMember", LevelCompany, "200"},
+		"POST /api/v1/groups/{id}/members":              {"addMembers", LevelCompany, "200, 207"},
+		"GET /api/v1/agent-pools":                       {"listAgentPools", LevelDev, "200"},
+		"DELETE /api/v1/agent-pools/{id}":               {"deleteAgentPool", LevelDev, "204, 400, 401, 403, 404, 409"},
+		"POST /api/v1/configuration/idm/authentication": {"setAuthConfig", LevelCompany, "200, 400"},
+		"GET /api/v1/sbom":                              {"", LevelSecurity, ""},
+	} {
+		op := spec.byRoute[route]
+		if op == nil {
+			t.Errorf("%s: not in the index", route)
+			continue
+		}
+		if want.id != "" && op.id != want.id {
+			t.Errorf("%s: operationId %q, want %q", route, op.id, want.id)
+		}
+		if op.level != want.level {
+			t.Errorf("%s: level %q, want %q", route, op.level, want.level)
+		}
+		if want.statuses != "" && op.statuses() != want.statuses {
+			t.Errorf("%s: statuses %q, want %q", route, op.statuses(), want.statuses)
+		}
+	}
+
+	create := spec.byRoute["POST /api/v1/users"]
+	if d, ok := create.response(400); !ok || !d.content || !create.successSchemas[d.schema] {
+		t.Errorf("createUser 400 = %+v: want it declared with the success schema (springdoc's default)", d)
+	}
+	if _, ok := create.response(409); ok {
+		t.Error("createUser declares no 409")
+	}
+	if d, ok := spec.byRoute["POST /api/v1/configuration/idm/authentication"].response(200); !ok || d.content {
+		t.Errorf("setAuthConfig 200 = %+v, %v: want it declared without content", d, ok)
+	}
+}

@@ -39,24 +39,49 @@ func TestEmulator(t *testing.T) {
 
 const apiKey = "emulator-test-key"
 
-// start starts an emulator for one spec and closes it when the spec ends.
-// Unless a spec provokes them on purpose, spec violations of the emulator's
-// own responses fail the spec.
+// start starts an emulator for one spec and, when the spec ends, checks that
+// no request or response broke the OpenAPI document (CheckClean) and closes
+// it. A spec that provokes violations on purpose asserts them and resets the
+// counts (expectRefused, expectViolations).
 func start(opts emulator.Options) *emulator.Emulator {
 	GinkgoHelper()
-	if opts.APIKeys == nil {
+	if opts.APIKeys == nil && opts.DevAPIKeys == nil {
 		opts.APIKeys = []string{apiKey}
 	}
 	opts.Logger = GinkgoLogr
 	emu, err := emulator.Start(opts)
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(emu.Close)
+	DeferCleanup(func() {
+		Expect(emu.CheckClean()).To(Succeed())
+		Expect(emu.Close()).To(Succeed())
+	})
 	return emu
 }
 
 func expectNoViolations(emu *emulator.Emulator) {
 	GinkgoHelper()
 	Expect(emu.Violations()).To(BeEmpty())
+	Expect(emu.CheckClean()).To(Succeed())
+}
+
+// expectRefused asserts that the spec's invalid requests, sent on purpose,
+// were counted, and no response broke the document; then it resets the counts.
+func expectRefused(emu *emulator.Emulator, requests int) {
+	GinkgoHelper()
+	c := emu.Conformance()
+	Expect(c.InvalidResponses).To(BeZero(), "recent: %q", c.Recent)
+	Expect(c.InvalidRequests).To(Equal(requests), "recent: %q", c.Recent)
+	emu.ResetConformance()
+}
+
+// expectViolations asserts that the spec's invalid responses, provoked on
+// purpose, were counted; then it resets the counts.
+func expectViolations(emu *emulator.Emulator, responses int) {
+	GinkgoHelper()
+	c := emu.Conformance()
+	Expect(c.InvalidRequests).To(BeZero(), "recent: %q", c.Recent)
+	Expect(c.InvalidResponses).To(Equal(responses), "recent: %q", c.Recent)
+	emu.ResetConformance()
 }
 
 // answer is a raw HTTP answer.

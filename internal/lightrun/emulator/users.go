@@ -155,11 +155,11 @@ func (e *Emulator) listUsers(r *http.Request, _ []byte) response {
 	q := r.URL.Query()
 	p, err := parsePaging(q, e.opts.MaxPageSize)
 	if err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	specs, err := parseSort(q["sort"], userSortable)
 	if err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	access := queryBool(r, "includeAccessAndPermissions")
 	role := q.Get("role")
@@ -187,14 +187,14 @@ func (e *Emulator) listUsers(r *http.Request, _ []byte) response {
 func (e *Emulator) createUser(r *http.Request, body []byte) response {
 	var req createUserBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	email := strings.ToLower(req.Email)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.st.user(email) != nil {
-		return failf(http.StatusConflict, "User with email %s already exists", email)
+		return e.orStatus(failf(http.StatusConflict, "User with email %s already exists", email), http.StatusBadRequest)
 	}
 	roles, bad := checkRoles(e.st, req.Roles)
 	if bad != nil {
@@ -231,7 +231,7 @@ func (e *Emulator) getUser(r *http.Request, _ []byte) response {
 func (e *Emulator) updateUser(r *http.Request, body []byte) response {
 	var req updateUserBody
 	if err := decode(body, &req); err != nil {
-		return failf(http.StatusBadRequest, "%v", err)
+		return refuse("%v", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -62,6 +62,79 @@ var _ = Describe("Authentication", func() {
 	)
 })
 
+var _ = Describe("API key permission levels", func() {
+	const devKey = "dev-level-key"
+	var emu *emulator.Emulator
+	BeforeEach(func() {
+		emu = start(emulator.Options{APIKeys: []string{apiKey}, DevAPIKeys: []string{devKey}})
+	})
+	as := func(key, method, path, body string) answer {
+		GinkgoHelper()
+		return sendWith(emu, method, path, body, map[string]string{"Authorization": "Bearer " + key})
+	}
+
+	It("lets a COMPANY key call COMPANY and DEV operations", func() {
+		Expect(as(apiKey, http.MethodGet, "/api/v1/users", "").status).To(Equal(http.StatusOK))
+		Expect(as(apiKey, http.MethodPost, "/api/v1/users", `{"email":"a@example.com","firstName":"A","lastName":"B"}`).status).
+			To(Equal(http.StatusCreated))
+		Expect(as(apiKey, http.MethodGet, "/api/v1/agent-pools", "").status).To(Equal(http.StatusOK))
+		Expect(as(apiKey, http.MethodPost, "/api/v1/agent-pools", `{"name":"blue"}`).status).To(Equal(http.StatusCreated))
+		Expect(emu.Requests()).To(HaveEach(HaveField("APIKeyLevel", emulator.LevelCompany)))
+	})
+
+	It("lets a DEV key call DEV operations", func() {
+		Expect(as(devKey, http.MethodGet, "/api/v1/agent-pools", "").status).To(Equal(http.StatusOK))
+		Expect(as(devKey, http.MethodPost, "/api/v1/agent-pools", `{"name":"blue"}`).status).To(Equal(http.StatusCreated))
+		Expect(as(devKey, http.MethodGet, "/api/v1/agent-pools/"+emu.DefaultAgentPoolID(), "").status).To(Equal(http.StatusOK))
+		Expect(emu.Requests()).To(HaveEach(HaveField("APIKeyLevel", emulator.LevelDev)))
+	})
+
+	DescribeTable("refuses a DEV key a COMPANY operation, with the denial the operation declares",
+		func(method, path, body string, status int) {
+			a := as(devKey, method, path, body)
+			Expect(a.status).To(Equal(status), a.body)
+			Expect(a.message()).To(ContainSubstring("COMPANY"))
+			Expect(a.header.Get("WWW-Authenticate")).To(ContainSubstring(`error="insufficient_scope"`))
+			Expect(emu.Requests()[0].APIKeyLevel).To(Equal(emulator.LevelDev))
+			st, err := emu.State()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(st.Users).To(BeEmpty(), "a refused call changes nothing")
+			Expect(st.Groups).To(HaveLen(1))
+			Expect(emu.Conformance().Undeclared).To(BeEmpty(), "a denial is the pipeline's answer, not an undeclared one")
+		},
+		Entry("createUser declares 403", http.MethodPost, "/api/v1/users",
+			`{"email":"a@example.com","firstName":"A","lastName":"B"}`, http.StatusForbidden),
+		Entry("createGroup declares 403", http.MethodPost, "/api/v1/groups", `{"name":"g"}`, http.StatusForbidden),
+		Entry("listUsers declares 401 but no 403", http.MethodGet, "/api/v1/users", "", http.StatusUnauthorized),
+		Entry("deleteUser declares 401 but no 403", http.MethodDelete, "/api/v1/users/a@example.com", "", http.StatusUnauthorized),
+		Entry("addMembers declares neither", http.MethodPost, "/api/v1/groups/5b7a4f0e-0000-4000-8000-000000000000/members",
+			`[{"email":"a@example.com"}]`, http.StatusForbidden),
+		Entry("getAuthConfig declares neither", http.MethodGet, "/api/v1/configuration/idm/authentication", "", http.StatusForbidden),
+	)
+
+	It("refuses a DEV key before it looks at the request", func() {
+		Expect(as(devKey, http.MethodPost, "/api/v1/users", `{"email":"not-an-email"}`).status).To(Equal(http.StatusForbidden))
+		Expect(emu.Conformance().InvalidRequests).To(BeZero())
+	})
+
+	It("accepts either level on its administrative endpoints", func() {
+		Expect(as(devKey, http.MethodGet, "/_emulator/settings", "").status).To(Equal(http.StatusOK))
+		Expect(as(apiKey, http.MethodGet, "/_emulator/settings", "").status).To(Equal(http.StatusOK))
+	})
+
+	It("needs a key of one level only, and refuses a key given both levels", func() {
+		dev, err := emulator.New(emulator.Options{DevAPIKeys: []string{devKey}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(dev.Close()).To(Succeed())
+		_, err = emulator.New(emulator.Options{APIKeys: []string{"k"}, DevAPIKeys: []string{"k"}})
+		Expect(err).To(MatchError(ContainSubstring("both")))
+		_, err = emulator.New(emulator.Options{APIKeys: []string{"k"}, DevAPIKeys: []string{""}})
+		Expect(err).To(MatchError(ContainSubstring("empty")))
+		_, err = emulator.New(emulator.Options{})
+		Expect(err).To(MatchError(ContainSubstring("at least one API key")))
+	})
+})
+
 var _ = Describe("Spec validation", func() {
 	var emu *emulator.Emulator
 	BeforeEach(func() {
@@ -79,7 +152,7 @@ var _ = Describe("Spec validation", func() {
 			Expect(a.message()).To(ContainSubstring(reason))
 			log := emu.Requests()
 			Expect(log[len(log)-1].Rejected).To(ContainSubstring(reason))
-			expectNoViolations(emu)
+			expectRefused(emu, 1)
 		},
 		Entry("CreateUserPublicDTO.email has format: email", http.MethodPost, "/api/v1/users",
 			`{"email":"not-an-email","firstName":"A","lastName":"B"}`, "application/json", "not valid email"),
@@ -157,6 +230,8 @@ var _ = Describe("Response validation", func() {
 		Expect(v[0].Method).To(Equal(http.MethodPost))
 		Expect(v[0].Status).To(Equal(http.StatusInternalServerError))
 		Expect(v[0].Violation).To(ContainSubstring("not valid email"))
+		Expect(emu.Conformance().Recent).To(ConsistOf(ContainSubstring("createdBy")))
+		expectViolations(emu, 1)
 	})
 
 	It("catches stored data that cannot be shown as the document describes", func() {
@@ -170,5 +245,6 @@ var _ = Describe("Response validation", func() {
 		Expect(a.status).To(Equal(http.StatusInternalServerError))
 		Expect(emu.Violations()).To(HaveLen(1))
 		Expect(emu.Violations()[0].Violation).To(ContainSubstring("uuid"))
+		expectViolations(emu, 1)
 	})
 })
