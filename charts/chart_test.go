@@ -134,9 +134,18 @@ var _ = Describe("rendering with default values", func() {
 		Expect(ofKind(objs, "PodDisruptionBudget")).To(HaveLen(1))
 	})
 
-	It("ships the admission policy that keeps ScimUser and ScimGroup read-only", func() {
-		Expect(ofKind(objs, "ValidatingAdmissionPolicy")).To(HaveLen(1))
-		Expect(ofKind(objs, "ValidatingAdmissionPolicyBinding")).To(HaveLen(1))
+	It("ships the admission policies that keep ScimUser, ScimGroup and their claims read-only", func() {
+		// The Lightrun host allow-list is off by default: no third policy.
+		names := func(kind string) []string {
+			var out []string
+			for _, o := range ofKind(objs, kind) {
+				out = append(out, o.GetName())
+			}
+			return out
+		}
+		want := []string{"lio-lightrun-identity-operator-scim-objects", "lio-lightrun-identity-operator-scim-claims"}
+		Expect(names("ValidatingAdmissionPolicy")).To(ConsistOf(want))
+		Expect(names("ValidatingAdmissionPolicyBinding")).To(ConsistOf(want))
 	})
 })
 

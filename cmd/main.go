@@ -22,6 +22,7 @@ package main
 import (
 	"flag"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -67,10 +68,26 @@ func main() {
 		"ScimUsers and AgentPools reconciled in parallel.")
 	flag.DurationVar(&opts.Controllers.BackendCheckInterval, "backend-check-interval", time.Minute,
 		"How often each IdentityConfig re-checks Lightrun's reachability, login method and built-in SCIM.")
+	var secretWatch string
+	flag.StringVar(&secretWatch, "secret-watch-namespaces", "*",
+		"Namespaces (comma-separated) in which Secrets labelled identity.lightrun.com/watch=true are watched, so a rotated "+
+			"API key or bearer token takes effect at once; '*' means every namespace (needs list and watch on Secrets "+
+			"cluster-wide), empty turns the watch off (rotations take effect within --backend-check-interval).")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	opts.Controllers.Lightrun.RateLimit = rate.Limit(lightrunQPS)
+	switch secretWatch = strings.TrimSpace(secretWatch); secretWatch {
+	case "*":
+	case "":
+		opts.SecretWatchDisabled = true
+	default:
+		for ns := range strings.SplitSeq(secretWatch, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				opts.SecretWatchNamespaces = append(opts.SecretWatchNamespaces, ns)
+			}
+		}
+	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")

@@ -21,6 +21,15 @@ package v1alpha1
 // calls and informers can select one IdentityConfig's objects.
 const LabelIdentityConfig = "identity.lightrun.com/identity-config"
 
+// LabelWatch, set to "true" on a Secret an IdentityConfig names (its API key
+// or SCIM bearer token), lets the operator watch that Secret's metadata, so a
+// rotated key takes effect at once. The manager's cache holds only Secrets
+// with this label (and only their metadata, never their data). A Secret
+// without it still works: it is read by name with get and re-read at most
+// once per backend check interval, so a rotation takes effect within that
+// interval instead of at once. See docs/security.md.
+const LabelWatch = "identity.lightrun.com/watch"
+
 // AnnotationResyncRequestedAt, set on an IdentityConfig to any new value
 // (e.g. the current time), makes the operator re-read Lightrun and revert
 // drift now instead of waiting for spec.resyncPeriod. The value handled last

@@ -66,7 +66,9 @@ type IdentityConfigReconciler struct {
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=scimusers;scimgroups;agentpools,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// Secret data is read by name only; list and watch on Secrets are granted per
+// namespace by the chart where the labelled Secret watch is on (docs/security.md).
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile implements reconcile.Reconciler.
@@ -549,15 +551,13 @@ func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.recorder = mgr.GetEventRecorder("identityconfig-controller")
 	r.now = time.Now
 
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("identityconfig").
 		For(&v1.IdentityConfig{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		// Rule 1: a second IdentityConfig for a company, or the incumbent's
 		// departure, changes who wins.
 		Watches(&v1.IdentityConfig{}, handler.EnqueueRequestsFromMapFunc(r.sameCompany),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		// A rotated API key or bearer token takes effect without a restart.
-		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.usingSecret)).
 		// Counts follow the users' sync state, coalesced over StatusDelay.
 		Watches(&v1.ScimUser{}, r.delayedToConfig(func(o client.Object) string {
 			return o.(*v1.ScimUser).Spec.IdentityConfigRef.Name
@@ -566,8 +566,15 @@ func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return o.(*v1.ScimGroup).Spec.IdentityConfigRef.Name
 		}, func(_, _ client.Object) bool { return false })).
 		WatchesRawSource(source.Channel(r.connections.Wakeups(), &handler.EnqueueRequestForObject{})).
-		WithOptions(r.controllerOptions(1)).
-		Complete(r)
+		WithOptions(r.controllerOptions(1))
+	if !r.opts.SecretWatchDisabled {
+		// A rotated API key or bearer token in a Secret labelled
+		// identity.lightrun.com/watch=true takes effect at once; the manager's
+		// cache holds only those Secrets, metadata only. Others are re-read
+		// once per BackendCheckInterval (internal/lightrun/connect).
+		b = b.WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.usingSecret))
+	}
+	return b.Complete(r)
 }
 
 // sameCompany maps an IdentityConfig to the others of its Lightrun company.

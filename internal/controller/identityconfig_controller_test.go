@@ -201,9 +201,10 @@ var _ = Describe("IdentityConfig", func() {
 			Should(haveCondition(metav1.ConditionFalse, v1.ReasonSecretNotFound))
 		Expect(conditionOf(ic, v1.ConditionEndpointReady)).To(haveCondition(metav1.ConditionFalse, v1.ReasonSecretKeyMissing))
 
-		// The Secret appears with a wrong key: Lightrun answers 401.
+		// The Secret appears with a wrong key: Lightrun answers 401. It
+		// carries the watch label, so the manager's cache sees it.
 		secret := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "not-yet", Namespace: c.ns},
+			ObjectMeta: metav1.ObjectMeta{Name: "not-yet", Namespace: c.ns, Labels: map[string]string{v1.LabelWatch: "true"}},
 			StringData: map[string]string{"apiKey": "wrong-key"},
 		}
 		Expect(k8sClient.Create(ctx, secret)).To(Succeed())
@@ -215,10 +216,26 @@ var _ = Describe("IdentityConfig", func() {
 		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionBackendReachable) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
 		update(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "scim-token", Namespace: c.ns}}, func(s *corev1.Secret) {
+			s.Labels = map[string]string{v1.LabelWatch: "true"}
 			s.StringData = map[string]string{"missing": "now-present"}
 		})
 		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionReady) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
+	})
+
+	It("uses Secrets without the watch label by name and follows their rotation within the check interval", func() {
+		// newCompany's Secrets carry no label: the manager's cache never
+		// holds them, yet the IdentityConfig works.
+		c := newCompany()
+		ic := c.config()
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionReady) }).
+			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
+		update(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: apiKeyOf, Namespace: c.ns}}, func(s *corev1.Secret) {
+			s.StringData = map[string]string{"apiKey": "rotated-to-a-wrong-key"}
+		})
+		// The next check after the interval (1s here) reads the new key.
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionBackendReachable) }).
+			WithTimeout(10 * time.Second).Should(haveCondition(metav1.ConditionFalse, v1.ReasonUnauthorized))
 	})
 
 	It("counts users synced, pending and failed", func() {

@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -72,6 +73,25 @@ type Options struct {
 	// one recount of the IdentityConfig and one membership pass of each
 	// AgentPool; default 1s.
 	StatusDelay time.Duration
+
+	// SecretWatchNamespaces are the namespaces whose Secrets labelled
+	// identity.lightrun.com/watch=true the manager's cache holds (metadata
+	// only); empty means every namespace. The manager's cache must be
+	// restricted the same way (operator.NewManager does it).
+	SecretWatchNamespaces []string
+	// SecretWatchDisabled turns the Secret watch off: every Secret is read
+	// by name and re-read at most once per BackendCheckInterval, and the
+	// manager needs no list or watch permission on Secrets.
+	SecretWatchDisabled bool
+}
+
+// secretWatched says whether the manager's cache holds the labelled Secrets
+// of a namespace.
+func (o *Options) secretWatched(namespace string) bool {
+	if o.SecretWatchDisabled {
+		return false
+	}
+	return len(o.SecretWatchNamespaces) == 0 || slices.Contains(o.SecretWatchNamespaces, namespace)
 }
 
 func (o *Options) defaults() {
@@ -134,10 +154,13 @@ func Setup(ctx context.Context, mgr manager.Manager, opts Options) error {
 	opts.defaults()
 	s := &shared{
 		opts: opts,
-		connections: connect.New(mgr.GetClient(), mgr.GetAPIReader(), connect.Options{
+		// Secret metadata comes from the cache itself: the manager's client
+		// reads Secrets from the API server (operator.NewManager).
+		connections: connect.New(mgr.GetCache(), mgr.GetAPIReader(), connect.Options{
 			Lightrun:      opts.Lightrun,
 			CheckInterval: opts.BackendCheckInterval,
 			CheckBackoff:  opts.RetryBaseDelay,
+			SecretWatched: opts.secretWatched,
 		}),
 		userResync:  make(chan event.GenericEvent, 1024),
 		poolResync:  make(chan event.GenericEvent, 256),

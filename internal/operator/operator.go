@@ -28,11 +28,15 @@ import (
 
 	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -50,7 +54,9 @@ import (
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs;agentpools;scimusers;scimgroups,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs/status;agentpools/status;scimusers/status;scimgroups/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs/finalizers;agentpools/finalizers;scimusers/finalizers;scimgroups/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// Secrets are read by name (get) only. The labelled Secret watch needs list
+// and watch, which the chart grants per namespace (docs/security.md).
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -87,6 +93,16 @@ type Options struct {
 	// (rate limit, retries), concurrency, backoff, check intervals. Its
 	// SCIMEnabled and SCIMPublicURL are filled from the fields above.
 	Controllers controller.Options
+	// SecretWatchNamespaces are the namespaces in which the manager watches
+	// the metadata of Secrets labelled identity.lightrun.com/watch=true, so
+	// a rotated API key or bearer token takes effect at once; empty means
+	// every namespace (and needs list and watch on Secrets cluster-wide).
+	// The manager's cache never holds any other Secret, nor Secret data.
+	SecretWatchNamespaces []string
+	// SecretWatchDisabled turns the Secret watch off: the manager needs no
+	// list or watch on Secrets, and a rotation takes effect within
+	// Controllers.BackendCheckInterval.
+	SecretWatchDisabled bool
 	// SkipControllerNameValidation lets one process build several managers
 	// (tests that restart the manager); controller names are otherwise
 	// required to be unique per process.
@@ -99,6 +115,19 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(identityv1alpha1.AddToScheme(scheme))
 	return scheme
+}
+
+// secretCache restricts the manager's Secret informer to Secrets labelled
+// identity.lightrun.com/watch=true, in the watched namespaces only.
+func secretCache(opts Options) cache.ByObject {
+	c := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{identityv1alpha1.LabelWatch: "true"})}
+	if len(opts.SecretWatchNamespaces) > 0 {
+		c.Namespaces = map[string]cache.Config{}
+		for _, ns := range opts.SecretWatchNamespaces {
+			c.Namespaces[ns] = cache.Config{}
+		}
+	}
+	return c
 }
 
 // NewManager builds the manager with everything the operator runs.
@@ -132,6 +161,10 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &shutdown,
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation},
+		Cache:                         cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: secretCache(opts)}},
+		// Secrets are never read through the cache by the manager's client:
+		// their data comes from the API server, by name.
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -147,6 +180,8 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	ctrlOpts.SCIMEnabled = scimEnabled
 	ctrlOpts.SCIMPublicURL = opts.SCIMPublicURL
 	ctrlOpts.SCIMBasePath = scimserver.BasePath
+	ctrlOpts.SecretWatchNamespaces = opts.SecretWatchNamespaces
+	ctrlOpts.SecretWatchDisabled = opts.SecretWatchDisabled
 	if err := controller.Setup(context.Background(), mgr, ctrlOpts); err != nil {
 		return nil, fmt.Errorf("setting up the controllers: %w", err)
 	}

@@ -47,6 +47,11 @@ type Options struct {
 	// CheckBackoff is the first wait after a failed check, doubled on each
 	// failure up to CheckInterval; default 1s.
 	CheckBackoff time.Duration
+	// SecretWatched says whether the manager's cache holds the Secrets
+	// labelled identity.lightrun.com/watch=true of a namespace (metadata
+	// only); nil means every namespace. Other Secrets are read by name and
+	// re-read at most once per CheckInterval.
+	SecretWatched func(namespace string) bool
 }
 
 func (o *Options) defaults() {
@@ -71,7 +76,7 @@ type digest = [sha256.Size]byte
 // that Lightrun. All in-memory state lives in one map of per-IdentityConfig
 // entries; after a restart everything is learnt again.
 type Connections struct {
-	secrets secrets
+	secrets *secrets
 	opts    Options
 	build   func(url, apiKey string) (Lightrun, error)
 	wake    chan event.GenericEvent
@@ -101,12 +106,13 @@ type entry struct {
 }
 
 // New returns Connections that read Secret metadata from cached (the
-// manager's client, whose Secret informer holds metadata only) and Secret
-// data from live (the API reader), only when a Secret changed.
+// manager's cache, whose Secret informer holds the metadata of labelled
+// Secrets only) and Secret data from live (the API reader), only when a
+// Secret changed; see secrets.
 func New(cached, live client.Reader, opts Options) *Connections {
 	opts.defaults()
 	c := &Connections{
-		secrets: secrets{cached: cached, live: live},
+		secrets: newSecrets(cached, live, opts.SecretWatched, opts.CheckInterval),
 		opts:    opts,
 		wake:    make(chan event.GenericEvent, 256),
 		clients: map[digest]Lightrun{},
