@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -50,6 +52,8 @@ func applyDevObjects(ctx context.Context, k8s client.Client, samplesDir, token s
 		corev1ac.Secret("scim-bearer-token", devNamespace).WithStringData(map[string]string{"token": token}),
 	}
 	for _, s := range secrets {
+		// Watched, so a rotated key or token takes effect at once.
+		s.WithLabels(map[string]string{v1.LabelWatch: "true"})
 		if err := k8s.Apply(ctx, s, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying Secret %s: %w", *s.Name, err)
 		}

@@ -84,14 +84,19 @@ func randomID() string {
 // the two Secrets and an IdentityConfig for it.
 func newCompany(opts ...companyOption) *company {
 	GinkgoHelper()
-	setup := &companySetup{emu: emulator.Options{APIKeys: []string{apiKey}, LoginMethod: emulator.LoginMethodSSO, RBAC: true}}
+	setup := &companySetup{emu: emulator.Options{APIKeys: []string{apiKey}, LoginMethod: emulator.LoginMethodSSO, RBAC: true,
+		Answers: answers}}
 	for _, o := range opts {
 		o(setup)
 	}
 	emu, err := emulator.Start(setup.emu)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
-		Expect(emu.Violations()).To(BeEmpty(), "the emulator answered outside the OpenAPI spec")
+		Expect(emu.CheckClean()).To(Succeed(), "requests or answers outside Lightrun's OpenAPI document")
+		if answers == emulator.AnswersAlternative {
+			Expect(emu.Conformance().Undeclared).To(BeEmpty(),
+				"in the alternative mode every answer is one the OpenAPI document declares")
+		}
 		_ = emu.Close()
 	})
 	portal, err := lightrun.New(lightrun.Options{BaseURL: emu.URL(), APIKey: apiKey, RateLimit: rate.Inf, MaxAttempts: 1})

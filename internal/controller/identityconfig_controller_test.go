@@ -181,6 +181,17 @@ var _ = Describe("IdentityConfig", func() {
 		synced(u)
 	})
 
+	It("says clearly when the API key's permission level cannot provision", func() {
+		// A DEV-level key reaches agent pools only; users, groups and the
+		// IdM settings need the COMPANY level.
+		c := newCompany(withEmulator(func(o *emulator.Options) { o.APIKeys, o.DevAPIKeys = nil, []string{apiKey} }))
+		ic := c.config()
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionBackendReachable) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonInsufficientPermissions))
+		Expect(conditionOf(ic, v1.ConditionBackendReachable).Message).To(ContainSubstring("COMPANY permission level"))
+		Expect(conditionOf(ic, v1.ConditionReady)).To(haveCondition(metav1.ConditionFalse, v1.ReasonInsufficientPermissions))
+	})
+
 	It("reports Lightrun's own createExistingUsersEnabled toggle", func() {
 		c := newCompany()
 		ic := c.config()

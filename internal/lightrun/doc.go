@@ -17,7 +17,7 @@ limitations under the License.
 // Package lightrun is a typed client for the identity subset of Lightrun's
 // public REST API: users, user groups and their members, agent pools, and the
 // identity-management (IdM) configuration. It follows Lightrun's published
-// OpenAPI 3.1 document (shared/lightrun-api/lightrun-openapi.json) operation by
+// OpenAPI 3.1 document (embedded in internal/lightrun/emulator) operation by
 // operation; the emulator in the emulator subpackage validates every request
 // this client sends against that document, so a drift shows up as a test failure.
 //

@@ -35,7 +35,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;patch;delete
 
 // Uniqueness of userName and displayName per tenant is enforced by the
 // Kubernetes API server, not by a cache lookup: before an object takes a
