@@ -220,6 +220,15 @@ func (t *tenantEndpoint) do(method, path string, body any, headers ...string) re
 
 func send(method, url, authorization string, body any, headers ...string) response {
 	GinkgoHelper()
+	if body != nil {
+		headers = append([]string{"Content-Type", "application/scim+json"}, headers...)
+	}
+	return sendExactly(method, url, authorization, body, headers...)
+}
+
+// sendExactly is send without a default Content-Type: only the given headers.
+func sendExactly(method, url, authorization string, body any, headers ...string) response {
+	GinkgoHelper()
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -234,9 +243,6 @@ func send(method, url, authorization string, body any, headers ...string) respon
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, reader)
 	Expect(err).NotTo(HaveOccurred())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
