@@ -27,6 +27,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -216,7 +217,55 @@ func (s *Server) Start(ctx context.Context) error {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, canonicalPath(r))
+}
+
+// resourceSegments are the endpoint names of RFC 7644 §3.2 as the routes
+// spell them.
+var resourceSegments = []string{"Users", "Groups", "ServiceProviderConfig", "Schemas", "ResourceTypes", "Bulk", ".search", "Me"}
+
+// canonicalPath spells the endpoint segments of a request's path as the
+// routes do, so that they match without regard to case, as attribute names
+// do (RFC 7643 §2.1): Microsoft's SCIM validator sends /users and
+// /serviceproviderconfig. Only the segment after
+// /scim/v2/{namespace}/{identityconfig}, and a ".search" after /Users or
+// /Groups, are rewritten; the namespace and IdentityConfig are Kubernetes
+// names and ids are the resource's, so they stay as sent.
+func canonicalPath(r *http.Request) *http.Request {
+	escaped := r.URL.EscapedPath()
+	if !strings.HasPrefix(escaped, BasePath+"/") {
+		return r
+	}
+	// "", "scim", "v2", ns, ic, resource, rest...
+	parts := strings.Split(escaped, "/")
+	if len(parts) < 6 {
+		return r
+	}
+	changed := false
+	canon := func(i int, names ...string) {
+		for _, name := range names {
+			if parts[i] != name && strings.EqualFold(parts[i], name) {
+				parts[i], changed = name, true
+			}
+		}
+	}
+	canon(5, resourceSegments...)
+	if len(parts) == 7 && (parts[5] == "Users" || parts[5] == "Groups") {
+		canon(6, ".search")
+	}
+	if !changed {
+		return r
+	}
+	path, err := url.PathUnescape(strings.Join(parts, "/"))
+	if err != nil {
+		return r
+	}
+	out := new(http.Request)
+	*out = *r
+	u := *r.URL
+	u.Path, u.RawPath = path, strings.Join(parts, "/")
+	out.URL = &u
+	return out
 }
 
 // request is what every tenant handler gets: the authenticated tenant and
