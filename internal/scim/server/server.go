@@ -217,7 +217,30 @@ func (s *Server) Start(ctx context.Context) error {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if dotSegments(r.URL.Path) {
+		// The mux would redirect to the cleaned path, another resource
+		// than the one asked for; "." and ".." are no SCIM ids, so the
+		// resource asked for does not exist (RFC 7644 §3.12).
+		s.metrics.observe(r.Method, "Other", http.StatusNotFound, 0)
+		writeJSON(w, http.StatusNotFound, scim.ErrNotFound("no SCIM resource at %s", r.URL.Path))
+		return
+	}
 	s.mux.ServeHTTP(w, canonicalPath(r))
+}
+
+// dotSegments reports whether a path under BasePath has a "." or ".."
+// segment once decoded.
+func dotSegments(path string) bool {
+	rest, ok := strings.CutPrefix(path, BasePath+"/")
+	if !ok {
+		return false
+	}
+	for seg := range strings.SplitSeq(rest, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // resourceSegments are the endpoint names of RFC 7644 §3.2 as the routes

@@ -226,6 +226,9 @@ func send(method, url, authorization string, body any, headers ...string) respon
 	return sendExactly(method, url, authorization, body, headers...)
 }
 
+// noRedirects shows the endpoint's answer as it is, redirects included.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // sendExactly is send without a default Content-Type: only the given headers.
 func sendExactly(method, url, authorization string, body any, headers ...string) response {
 	GinkgoHelper()
@@ -249,7 +252,7 @@ func sendExactly(method, url, authorization string, body any, headers ...string)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	Expect(err).NotTo(HaveOccurred())
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
