@@ -38,6 +38,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
 
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
@@ -320,6 +321,10 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFu
 	token, ok := bearerToken(r)
 	if !ok {
 		return scim.ErrUnauthorized("a bearer token is required")
+	}
+	if len(token) < v1.MinBearerTokenLength {
+		// No configured token is this short (the store drops those).
+		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
 	}
 	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
 	if errors.Is(err, store.ErrNotFound) {

@@ -149,11 +149,33 @@ func (s *replica) newTenant(name, token string) *tenantEndpoint {
 	return s.tenantIn(ns.Name, name, token)
 }
 
+// tok makes a readable test token long enough to be accepted (the endpoint
+// refuses tokens shorter than v1.MinBearerTokenLength).
+func tok(name string) string { return name + "-0123456789abcdef0123456789abcdef" }
+
+// tenantIn creates an IdentityConfig and its token Secret holding tok(token).
 func (s *replica) tenantIn(namespace, name, token string) *tenantEndpoint {
+	GinkgoHelper()
+	s.tenantSecretAndConfig(namespace, name, tok(token))
+	return s.existing(&tenantEndpoint{token: tok(token), namespace: namespace, name: name})
+}
+
+// newTenantWithSecret is newTenant with the Secret's value given as is.
+func (s *replica) newTenantWithSecret(name, token, secretValue string) *tenantEndpoint {
+	GinkgoHelper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "scim-"}}
+	Expect(s.client.Create(ctx, ns)).To(Succeed())
+	s.tenantSecretAndConfig(ns.Name, name, secretValue)
+	return s.existing(&tenantEndpoint{token: token, namespace: ns.Name, name: name})
+}
+
+// tenantSecretAndConfig creates the token Secret, holding secretValue under
+// "token", and the IdentityConfig.
+func (s *replica) tenantSecretAndConfig(namespace, name, secretValue string) {
 	GinkgoHelper()
 	Expect(s.client.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-scim", Namespace: namespace},
-		StringData: map[string]string{"token": token},
+		StringData: map[string]string{"token": secretValue},
 	})).To(Succeed())
 	Expect(s.client.Create(ctx, &v1.IdentityConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
@@ -165,7 +187,6 @@ func (s *replica) tenantIn(namespace, name, token string) *tenantEndpoint {
 			SCIM: v1.ScimEndpointSpec{Enabled: true, BearerTokenSecretRef: &v1.BearerTokenSecretReference{Name: name + "-scim", Key: "token", PreviousKey: "previous"}},
 		},
 	})).To(Succeed())
-	return s.existing(&tenantEndpoint{token: token, namespace: namespace, name: name})
 }
 
 // existing is the endpoint of a tenant another replica made, on this replica.
