@@ -74,7 +74,7 @@ func validScimUser(ns string) *v1.ScimUser {
 		Spec: v1.ScimUserSpec{
 			IdentityConfigRef: v1.IdentityConfigReference{Name: "okta"},
 			UserName:          "bjensen@example.com",
-			Emails:            []v1.ScimMultiValue{{Value: "bjensen@example.com", Type: "work", Primary: true}},
+			Emails:            []v1.ScimMultiValue{{Value: "bjensen@example.com", Type: "work", Primary: ptr.To(true)}},
 		},
 	}
 }
@@ -250,7 +250,7 @@ var _ = Describe("invalid objects are rejected by the API server", func() {
 		}, "spec.userName: Too long: may not be more than 512"),
 		Entry("ScimUser with two primary emails (RFC 7643 §2.4)", func(ns string) client.Object {
 			u := validScimUser(ns)
-			u.Spec.Emails = append(u.Spec.Emails, v1.ScimMultiValue{Value: "b@example.com", Primary: true})
+			u.Spec.Emails = append(u.Spec.Emails, v1.ScimMultiValue{Value: "b@example.com", Primary: ptr.To(true)})
 			return u
 		}, "at most one email may be primary"),
 		Entry("ScimUser with an email without a value", func(ns string) client.Object {

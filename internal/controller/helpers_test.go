@@ -188,7 +188,7 @@ func (c *company) userObject(userName, email string) *v1.ScimUser {
 		Active:            ptr(true),
 	}
 	if email != "" {
-		spec.Emails = []v1.ScimMultiValue{{Value: email, Type: "work", Primary: true}}
+		spec.Emails = []v1.ScimMultiValue{{Value: email, Type: "work", Primary: ptr(true)}}
 	}
 	return &v1.ScimUser{
 		ObjectMeta: metav1.ObjectMeta{

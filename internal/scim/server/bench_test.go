@@ -187,7 +187,7 @@ func createUsers(b *testing.B, ctx context.Context, c client.Client, ns string, 
 						IdentityConfigRef: v1.IdentityConfigReference{Name: "idp"},
 						UserName:          fmt.Sprintf("user-%d@example.com", i),
 						Active:            ptr.To(true),
-						Emails:            []v1.ScimMultiValue{{Value: fmt.Sprintf("user-%d@example.com", i), Type: "work", Primary: true}},
+						Emails:            []v1.ScimMultiValue{{Value: fmt.Sprintf("user-%d@example.com", i), Type: "work", Primary: ptr.To(true)}},
 					},
 				}
 				if err := c.Create(ctx, u); err != nil {

@@ -369,7 +369,7 @@ func BenchmarkUserResource(b *testing.B) {
 			Active:            ptr.To(true),
 			DisplayName:       "User One",
 			Name:              &v1.ScimName{GivenName: "User", FamilyName: "One"},
-			Emails:            []v1.ScimMultiValue{{Value: "user-1@example.com", Type: "work", Primary: true}},
+			Emails:            []v1.ScimMultiValue{{Value: "user-1@example.com", Type: "work", Primary: ptr.To(true)}},
 		},
 	}
 	for b.Loop() {
