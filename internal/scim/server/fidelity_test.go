@@ -218,3 +218,26 @@ func replaced(attrs, patch map[string]any) map[string]any {
 	}
 	return out
 }
+
+var _ = Describe("PATCH of a whole extension (RFC 7644 §3.5.2)", func() {
+	It("adds, replaces and removes the enterprise extension by its URN", func() {
+		id := endpoint.createUser("whole-extension@example.com")
+		ent := scim.EnterpriseUserSchemaURN
+		patch := func(ops string) response {
+			GinkgoHelper()
+			r := endpoint.do("PATCH", "/Users/"+id, `{`+patchSchema+`, "Operations": `+ops+`}`)
+			Expect(r.status).To(Equal(http.StatusOK), r.String())
+			return endpoint.do("GET", "/Users/"+id, nil)
+		}
+		r := patch(`[{"op": "add", "path": "` + ent + `", "value": {"department": "Tour", "costCenter": "4130"}}]`)
+		Expect(r.body[ent]).To(Equal(map[string]any{"department": "Tour", "costCenter": "4130"}))
+		Expect(r.body["schemas"]).To(ContainElement(ent))
+
+		r = patch(`[{"op": "replace", "path": "` + ent + `", "value": {"department": "Sales"}}]`)
+		Expect(r.body[ent]).To(Equal(map[string]any{"department": "Sales", "costCenter": "4130"}))
+
+		r = patch(`[{"op": "remove", "path": "` + ent + `"}]`)
+		Expect(r.body).NotTo(HaveKey(ent))
+		Expect(r.body["schemas"]).NotTo(ContainElement(ent))
+	})
+})
