@@ -26,6 +26,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
 
 // Ids this endpoint never hands out: path tricks, encoded slashes, names
@@ -36,7 +37,13 @@ var foreignIDs = []string{
 	"\x00", "a\nb", "\x7f", "a\tb", "ABC", "-", "a..b", "é",
 }
 
-var _ = Describe("ids that are not ours (RFC 7644 §3.12)", func() {
+var _ = Describe("ids that are not ours (RFC 7644 §3.12)", Ordered, func() {
+	// Hundreds of requests: a tenant of its own, beyond the rate limit the
+	// shared one has.
+	var endpoint *tenantEndpoint
+	BeforeAll(func() {
+		endpoint = startServer(cfg, server.Options{RateLimit: 1e6, RateBurst: 1e6}).newTenant("foreign-ids", "foreign-ids-token")
+	})
 	userBody := `{"schemas": ["` + scim.UserSchemaURN + `"], "userName": "foreign-id@example.com"}`
 	groupBody := `{"schemas": ["` + scim.GroupSchemaURN + `"], "displayName": "foreign id"}`
 	patchBody := `{` + patchSchema + `, "Operations": [{"op": "replace", "path": "externalId", "value": "x"}]}`
