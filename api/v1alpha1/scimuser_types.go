@@ -221,9 +221,9 @@ type ScimUserSpec struct {
 	Timezone string `json:"timezone,omitempty"`
 
 	// active is the user's administrative status; an inactive user is
-	// disabled in Lightrun.
+	// disabled in Lightrun. Absent (never written, or removed by a SCIM
+	// PATCH) counts as active.
 	// +optional
-	// +kubebuilder:default=true
 	Active *bool `json:"active,omitempty"`
 
 	// emails of the user; the primary one, else the work one, is the user's

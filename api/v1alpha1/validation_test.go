@@ -138,11 +138,13 @@ var _ = Describe("defaults", func() {
 		Expect(got.Spec.ResyncPeriod.Duration.String()).To(Equal("10m0s"))
 	})
 
-	It("make a ScimUser active and an AgentPool STANDARD and retained", func() {
+	It("leave a ScimUser's active as written and make an AgentPool STANDARD and retained", func() {
 		ns := newNamespace()
 		u := validScimUser(ns)
 		Expect(k8sClient.Create(ctx, u)).To(Succeed())
-		Expect(u.Spec.Active).To(Equal(ptr.To(true)))
+		// No default: an absent active is kept absent (a SCIM PATCH may
+		// remove it) and counts as active for Lightrun.
+		Expect(u.Spec.Active).To(BeNil())
 
 		p := validAgentPool(ns)
 		Expect(k8sClient.Create(ctx, p)).To(Succeed())

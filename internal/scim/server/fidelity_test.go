@@ -241,3 +241,18 @@ var _ = Describe("PATCH of a whole extension (RFC 7644 §3.5.2)", func() {
 		Expect(r.body["schemas"]).NotTo(ContainElement(ent))
 	})
 })
+
+var _ = Describe("remove of active (RFC 7644 §3.5.2.2)", func() {
+	It("removes it: a GET no longer shows it", func() {
+		id := endpoint.createUser("remove-active@example.com")
+		r := endpoint.do("PATCH", "/Users/"+id, `{`+patchSchema+`, "Operations": [{"op": "remove", "path": "active"}]}`)
+		Expect(r.status).To(Equal(http.StatusOK), r.String())
+		Expect(r.body).NotTo(HaveKey("active"))
+		Expect(endpoint.do("GET", "/Users/"+id, nil).body).NotTo(HaveKey("active"))
+
+		// Written again, it is back as written.
+		r = endpoint.do("PATCH", "/Users/"+id, `{`+patchSchema+`, "Operations": [{"op": "add", "path": "active", "value": false}]}`)
+		Expect(r.status).To(Equal(http.StatusOK), r.String())
+		Expect(endpoint.do("GET", "/Users/"+id, nil).body).To(HaveKeyWithValue("active", false))
+	})
+})
