@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -254,5 +255,31 @@ var _ = Describe("remove of active (RFC 7644 §3.5.2.2)", func() {
 		r = endpoint.do("PATCH", "/Users/"+id, `{`+patchSchema+`, "Operations": [{"op": "add", "path": "active", "value": false}]}`)
 		Expect(r.status).To(Equal(http.StatusOK), r.String())
 		Expect(endpoint.do("GET", "/Users/"+id, nil).body).To(HaveKeyWithValue("active", false))
+	})
+})
+
+// userName and displayName are unique without regard to case (RFC 7643
+// §4.1.1, caseExact false) and to Unicode normalisation: a precomposed and
+// a decomposed "é" (UAX #15 canonical equivalents) are the same name. The
+// value stays as the IdP sent it.
+var _ = Describe("uniqueness after Unicode normalisation", func() {
+	It("refuses a userName that differs only in the form of its é", func() {
+		precomposed, decomposed := "ren\u00e9.nfc@example.com", "rene\u0301.nfc@example.com"
+		id := endpoint.createUser(decomposed)
+		r := endpoint.do("POST", "/Users", map[string]any{"schemas": []string{scim.UserSchemaURN}, "userName": precomposed})
+		Expect(r.status).To(Equal(http.StatusConflict), r.String())
+		Expect(r.scimType()).To(Equal("uniqueness"))
+		Expect(endpoint.do("GET", "/Users/"+id, nil).body["userName"]).To(Equal(decomposed))
+
+		r = endpoint.do("GET", "/Users"+filterQuery(`userName eq "`+strings.ToUpper(precomposed)+`"`), nil)
+		Expect(r.body["totalResults"]).To(BeEquivalentTo(1), r.String())
+	})
+
+	It("refuses a group displayName that differs only in the form of its é", func() {
+		r := endpoint.do("POST", "/Groups", map[string]any{"schemas": []string{scim.GroupSchemaURN}, "displayName": "Caf\u00e9 NFC"})
+		Expect(r.status).To(Equal(http.StatusCreated), r.String())
+		r = endpoint.do("POST", "/Groups", map[string]any{"schemas": []string{scim.GroupSchemaURN}, "displayName": "cafe\u0301 nfc"})
+		Expect(r.status).To(Equal(http.StatusConflict), r.String())
+		Expect(r.scimType()).To(Equal("uniqueness"))
 	})
 })
