@@ -243,6 +243,7 @@ var (
 		v1.ReasonSecretNotFound, v1.ReasonSecretKeyMissing, v1.ReasonUnauthorized, v1.ReasonForbidden,
 		v1.ReasonSSONotEnabled, v1.ReasonDuplicateIdentityProvider, v1.ReasonBuiltInSCIMEnabled,
 		v1.ReasonCompanyMismatch, v1.ReasonInsufficientPermissions, v1.ReasonManagedByAnotherIdP,
+		v1.ReasonBearerTokenTooShort,
 		v1.ReasonNoEmail, v1.ReasonExistingUnmanagedUser, v1.ReasonEmailInUse, v1.ReasonLightrunRejected,
 	}
 	// trueReasons come with a True condition, or only on conditions that are

@@ -58,6 +58,9 @@ const (
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonSecretKeyMissing: a referenced Secret exists but lacks the key, or the value is empty.
 	ReasonSecretKeyMissing = "SecretKeyMissing"
+	// ReasonBearerTokenTooShort: the SCIM bearer token, without surrounding
+	// whitespace, is shorter than MinBearerTokenLength bytes.
+	ReasonBearerTokenTooShort = "BearerTokenTooShort"
 	// ReasonBackendUnreachable: Lightrun could not be reached or answered 5xx.
 	ReasonBackendUnreachable = "BackendUnreachable"
 	// ReasonUnauthorized: Lightrun rejected the API key (401).

@@ -69,6 +69,11 @@ type LightrunConnection struct {
 	APIKeySecretRef SecretKeyReference `json:"apiKeySecretRef"`
 }
 
+// MinBearerTokenLength is the shortest SCIM bearer token accepted, in bytes,
+// once surrounding whitespace is trimmed: a shorter token is guessable, and
+// the SCIM endpoint refuses it.
+const MinBearerTokenLength = 32
+
 // BearerTokenSecretReference selects the bearer token(s) the IdP presents to the SCIM endpoint.
 // +kubebuilder:validation:XValidation:rule="!has(self.previousKey) || self.previousKey != self.key",message="previousKey must differ from key"
 type BearerTokenSecretReference struct {
@@ -79,7 +84,9 @@ type BearerTokenSecretReference struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	Name string `json:"name"`
 
-	// key within the Secret that holds the current token.
+	// key within the Secret that holds the current token: at least 32 bytes
+	// once surrounding whitespace (such as the trailing newline of a file
+	// given to kubectl create secret --from-file) is trimmed.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253

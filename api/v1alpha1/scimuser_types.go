@@ -65,9 +65,10 @@ type ScimMultiValue struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Type string `json:"type,omitempty"`
-	// primary marks the preferred value; at most one value is primary.
+	// primary marks the preferred value; at most one value is primary. A
+	// false the IdP wrote is kept (and returned) as false.
 	// +optional
-	Primary bool `json:"primary,omitempty"`
+	Primary *bool `json:"primary,omitempty"`
 }
 
 // ScimAddress is one value of the SCIM User "addresses" attribute (RFC 7643 §4.1.2).
@@ -100,9 +101,9 @@ type ScimAddress struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Type string `json:"type,omitempty"`
-	// primary marks the preferred address.
+	// primary marks the preferred address; a false the IdP wrote is kept.
 	// +optional
-	Primary bool `json:"primary,omitempty"`
+	Primary *bool `json:"primary,omitempty"`
 }
 
 // ScimManager is the enterprise extension's "manager" attribute (RFC 7643 §4.3).
@@ -220,9 +221,9 @@ type ScimUserSpec struct {
 	Timezone string `json:"timezone,omitempty"`
 
 	// active is the user's administrative status; an inactive user is
-	// disabled in Lightrun.
+	// disabled in Lightrun. Absent (never written, or removed by a SCIM
+	// PATCH) counts as active.
 	// +optional
-	// +kubebuilder:default=true
 	Active *bool `json:"active,omitempty"`
 
 	// emails of the user; the primary one, else the work one, is the user's

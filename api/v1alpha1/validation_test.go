@@ -73,7 +73,7 @@ func validScimUser(ns string) *v1.ScimUser {
 		Spec: v1.ScimUserSpec{
 			IdentityConfigRef: v1.IdentityConfigReference{Name: "okta"},
 			UserName:          "bjensen@example.com",
-			Emails:            []v1.ScimMultiValue{{Value: "bjensen@example.com", Type: "work", Primary: true}},
+			Emails:            []v1.ScimMultiValue{{Value: "bjensen@example.com", Type: "work", Primary: new(true)}},
 		},
 	}
 }
@@ -137,11 +137,13 @@ var _ = Describe("defaults", func() {
 		Expect(got.Spec.ResyncPeriod.Duration.String()).To(Equal("10m0s"))
 	})
 
-	It("make a ScimUser active and an AgentPool STANDARD and retained", func() {
+	It("leave a ScimUser's active as written and make an AgentPool STANDARD and retained", func() {
 		ns := newNamespace()
 		u := validScimUser(ns)
 		Expect(k8sClient.Create(ctx, u)).To(Succeed())
-		Expect(u.Spec.Active).To(Equal(new(true)))
+		// No default: an absent active is kept absent (a SCIM PATCH may
+		// remove it) and counts as active for Lightrun.
+		Expect(u.Spec.Active).To(BeNil())
 
 		p := validAgentPool(ns)
 		Expect(k8sClient.Create(ctx, p)).To(Succeed())
@@ -249,7 +251,7 @@ var _ = Describe("invalid objects are rejected by the API server", func() {
 		}, "spec.userName: Too long: may not be more than 512"),
 		Entry("ScimUser with two primary emails (RFC 7643 §2.4)", func(ns string) client.Object {
 			u := validScimUser(ns)
-			u.Spec.Emails = append(u.Spec.Emails, v1.ScimMultiValue{Value: "b@example.com", Primary: true})
+			u.Spec.Emails = append(u.Spec.Emails, v1.ScimMultiValue{Value: "b@example.com", Primary: new(true)})
 			return u
 		}, "at most one email may be primary"),
 		Entry("ScimUser with an email without a value", func(ns string) client.Object {

@@ -104,7 +104,7 @@ func newCompany(opts ...companyOption) *company {
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "ctrl-"}}
 	Expect(k8sClient.Create(ctx, ns)).To(Succeed())
-	c := &company{ns: ns.Name, name: icName, token: randomID(), emu: emu, portal: portal}
+	c := &company{ns: ns.Name, name: icName, token: randomID() + randomID() + randomID(), emu: emu, portal: portal}
 	Expect(k8sClient.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: apiKeyOf, Namespace: c.ns},
 		StringData: map[string]string{"apiKey": apiKey},
@@ -194,7 +194,7 @@ func (c *company) userObject(userName, email string) *v1.ScimUser {
 		Active:            new(true),
 	}
 	if email != "" {
-		spec.Emails = []v1.ScimMultiValue{{Value: email, Type: "work", Primary: true}}
+		spec.Emails = []v1.ScimMultiValue{{Value: email, Type: "work", Primary: new(true)}}
 	}
 	return &v1.ScimUser{
 		ObjectMeta: metav1.ObjectMeta{

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"k8s.io/utils/ptr"
 )
 
 // Lightrun's bounds on an email (CreateUserPublicDTO.email).
@@ -54,7 +55,7 @@ func emailKey(s v1.ScimUserSpec) (string, string) {
 		return strings.ToLower(value), ""
 	}
 	for _, e := range s.Emails {
-		if e.Primary {
+		if ptr.Deref(e.Primary, false) {
 			return pick("primary email", e.Value)
 		}
 	}

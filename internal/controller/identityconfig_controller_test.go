@@ -226,9 +226,17 @@ var _ = Describe("IdentityConfig", func() {
 		update(secret, func(s *corev1.Secret) { s.StringData = map[string]string{"apiKey": apiKey} })
 		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionBackendReachable) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
+		// A bearer token shorter than 32 bytes is refused, and the
+		// IdentityConfig says so; a long one written with kubectl create
+		// secret --from-file (trailing newline) is fine.
 		update(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "scim-token", Namespace: c.ns}}, func(s *corev1.Secret) {
 			s.Labels = map[string]string{v1.LabelWatch: "true"}
 			s.StringData = map[string]string{"missing": "now-present"}
+		})
+		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionEndpointReady) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonBearerTokenTooShort))
+		update(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "scim-token", Namespace: c.ns}}, func(s *corev1.Secret) {
+			s.StringData = map[string]string{"missing": "now-present-and-long-enough-0123456789\n"}
 		})
 		Eventually(func() metav1.Condition { return conditionOf(ic, v1.ConditionReady) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))

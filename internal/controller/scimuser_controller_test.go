@@ -223,7 +223,7 @@ var _ = Describe("ScimUser", func() {
 		c := newCompany()
 		c.pool("team", v1.AgentPoolSpec{Members: v1.AgentPoolMembers{UserNames: []string{"ivy"}}})
 		u := synced(c.user("ivy", func(u *v1.ScimUser) {
-			u.Spec.Emails = []v1.ScimMultiValue{{Value: "ivy@old.example.com", Primary: true}}
+			u.Spec.Emails = []v1.ScimMultiValue{{Value: "ivy@old.example.com", Primary: new(true)}}
 		}))
 		oldID := u.Status.LightrunUserID
 		pool := &v1.AgentPool{}
@@ -231,7 +231,7 @@ var _ = Describe("ScimUser", func() {
 		Eventually(func() []string { return c.groupMembers(fresh(pool).Status.GroupID) }).Should(Equal([]string{"ivy@old.example.com"}))
 
 		update(u, func(u *v1.ScimUser) {
-			u.Spec.Emails = []v1.ScimMultiValue{{Value: "ivy@new.example.com", Primary: true}}
+			u.Spec.Emails = []v1.ScimMultiValue{{Value: "ivy@new.example.com", Primary: new(true)}}
 		})
 		Eventually(func() string { return fresh(u).Status.Email }).Should(Equal("ivy@new.example.com"))
 		u = synced(u)

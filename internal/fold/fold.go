@@ -22,18 +22,29 @@ limitations under the License.
 // a filter match and a uniqueness check can never disagree about whether two
 // names are the same.
 //
-// It is a package of its own, with no dependencies, because both the SCIM
-// protocol package (which imports nothing of the operator's API) and the
-// field indexes beside the API types use it.
+// Names are also compared after Unicode normalisation (UAX #15, form NFC):
+// an IdP may send "é" precomposed (U+00E9) or as "e" and a combining accent
+// (U+0065 U+0301); people cannot tell them apart, so they are one name. Only
+// the comparison key is normalised; stored values stay as the IdP sent them.
+//
+// It is a package of its own, depending on nothing of the operator, because
+// both the SCIM protocol package (which imports nothing of the operator's
+// API) and the field indexes beside the API types use it.
 package fold
 
-import "strings"
+import (
+	"strings"
 
-// String maps s to its case-folded form. Upper-then-lower casing folds the
-// Unicode pairs a single ToLower misses (U+017F LONG S and "s", the Kelvin
-// sign and "k").
+	"golang.org/x/text/unicode/norm"
+)
+
+// String maps s to its comparison key: NFC-normalised, then case-folded.
+// Upper-then-lower casing folds the Unicode pairs a single ToLower misses
+// (U+017F LONG S and "s", the Kelvin sign and "k"). Casing can decompose a
+// character with no precomposed capital (U+01F0 "ǰ"), so the result is
+// normalised again: keys are NFC, and String(String(s)) == String(s).
 func String(s string) string {
-	return strings.ToLower(strings.ToUpper(s))
+	return norm.NFC.String(strings.ToLower(strings.ToUpper(norm.NFC.String(s))))
 }
 
 // Equal reports whether a and b are the same name when case is ignored.

@@ -231,6 +231,9 @@ func FuzzApplyPatchOps(f *testing.F) {
 	f.Add("replace", "addresses[type eq \"work\"]", `{"type":"work","primary":true}`, "remove", "emails[value ew \".org\"]", ``)
 	f.Add("add", "emails", `[{"value":"a","primary":true},{"value":"b"}]`, "replace", "emails[value eq \"b\"].primary", `true`)
 	f.Add("remove", "name.givenName", ``, "replace", "meta.version", `"v"`)
+	// Member ids that are not ours: path tricks, encoded slashes, control characters.
+	f.Add("add", "members", `[{"value":".."},{"value":"a/b"},{"value":"%2F..%2Fx"}]`, "remove", `members[value eq "\u0000"]`, ``)
+	f.Add("remove", `members[value eq ".."]`, ``, "add", "members", `[{"value":"a\nb"},{"value":"`+strings.Repeat("a", 254)+`"}]`)
 	f.Fuzz(func(t *testing.T, op1, path1, value1, op2, path2, value2 string) {
 		var ops []PatchOperation
 		for _, p := range [][3]string{{op1, path1, value1}, {op2, path2, value2}} {

@@ -122,7 +122,14 @@ func normalizeAttribute(attr *Attribute, v any, path string) (any, bool, error) 
 }
 
 // CheckSchemas enforces RFC 7644 §3.3: the body lists the resource's core
-// schema, and no schema the resource type does not have.
+// schema, and carries no attributes of a schema the resource type does not
+// have. A listed schema URN the resource type does not have is read
+// tolerantly while the body carries none of its attributes: Microsoft's
+// "Tutorial: Develop and plan provisioning for a SCIM endpoint", section
+// "Create Group", lists
+// http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group
+// with nothing of it in the body. Such a URN is not kept: schemas is
+// rewritten on output from what the resource has (RFC 7643 §3).
 func CheckSchemas(rt ResourceType, body map[string]any) error {
 	v, _, ok := lookupKey(body, "schemas")
 	if !ok {
@@ -143,11 +150,25 @@ func CheckSchemas(rt ResourceType, body map[string]any) error {
 			hasCore = true
 		case rt.extension(urn) != nil:
 		default:
-			return ErrInvalidValue("schema %q is not supported by the %s resource type", urn, rt.Name)
+			if key, ok := keyOfSchema(body, urn); ok {
+				return ErrInvalidValue("schema %q is not supported by the %s resource type, and the body carries its attributes (%q)", urn, rt.Name, key)
+			}
 		}
 	}
 	if !hasCore {
 		return ErrInvalidValue("schemas must include %s", rt.Schema)
 	}
 	return nil
+}
+
+// keyOfSchema finds a key of body that is urn itself (the extension object,
+// RFC 7643 §3.3) or an attribute qualified by it ("urn:attribute", RFC 7644
+// §3.10), case-insensitively.
+func keyOfSchema(body map[string]any, urn string) (string, bool) {
+	for _, key := range sortedKeys(body) {
+		if strings.EqualFold(key, urn) || (len(key) > len(urn)+1 && key[len(urn)] == ':' && strings.EqualFold(key[:len(urn)], urn)) {
+			return key, true
+		}
+	}
+	return "", false
 }

@@ -328,6 +328,9 @@ func ApplyPatch(rt ResourceType, res map[string]any, ops []PatchOperation) (map[
 // replace into one operation per attribute.
 func expandOperation(rt ResourceType, res map[string]any, op PatchOperation) ([]PatchOperation, error) {
 	op.Op = normalizeOpName(op.Op)
+	if ext := rt.extension(strings.TrimSpace(op.Path)); ext != nil {
+		return expandExtension(rt, res, op, ext)
+	}
 	switch op.Op {
 	case OpAdd, OpReplace:
 		if op.Path == "" {
@@ -344,6 +347,35 @@ func expandOperation(rt ResourceType, res map[string]any, op PatchOperation) ([]
 		return nil, ErrInvalidSyntax("unknown operation %q: want add, remove or replace", op.Op)
 	}
 	return []PatchOperation{op}, nil
+}
+
+// expandExtension handles a path that names a whole extension, such as
+// "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User" (RFC 7644
+// §3.5.2: the path is an attrPath, and a schema URN stands for the
+// extension's attributes, §3.10). The extension is a complex attribute of
+// the resource (RFC 7643 §3.3): add and replace take an object of its
+// attributes, those given replace the extension's own and the others stay
+// (§3.5.2.1, §3.5.2.3), which is the path-less form {"urn": {...}}; remove,
+// and a null value (RFC 7643 §2.5), unassign the whole extension.
+func expandExtension(rt ResourceType, res map[string]any, op PatchOperation, ext *Schema) ([]PatchOperation, error) {
+	switch op.Op {
+	case OpAdd, OpReplace, OpRemove:
+	default:
+		return nil, ErrInvalidSyntax("unknown operation %q: want add, remove or replace", op.Op)
+	}
+	if op.Op == OpRemove || op.Value == nil {
+		if op.Op == OpAdd {
+			return nil, ErrInvalidValue("\"add\" needs a \"value\"")
+		}
+		if _, key, ok := lookupKey(res, ext.ID); ok {
+			delete(res, key)
+		}
+		return nil, nil
+	}
+	if _, ok := op.Value.(map[string]any); !ok {
+		return nil, ErrInvalidValue("the value of %q must be an object of its attributes, got %s", ext.ID, jsonKind(op.Value))
+	}
+	return expandPathless(rt, res, PatchOperation{Op: op.Op, Value: map[string]any{ext.ID: op.Value}})
 }
 
 func applyOperation(rt ResourceType, res map[string]any, op PatchOperation) error {

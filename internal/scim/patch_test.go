@@ -504,3 +504,62 @@ func TestParsePatchPathForms(t *testing.T) {
 		})
 	}
 }
+
+// A PATCH path may name a whole extension (RFC 7644 §3.5.2: "path" is an
+// attrPath, and RFC 7644 §3.10 lets a schema URN stand for the extension's
+// attributes): add and replace take an object of its attributes and act as
+// on a complex attribute (sub-attributes given replace, others stay,
+// §3.5.2.3); remove without a value removes the whole extension (§3.5.2.2).
+func TestApplyPatchWholeExtension(t *testing.T) {
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	res := `{"schemas":["` + UserSchemaURN + `","` + ent + `"],"userName":"b","` + ent + `":{"department":"Tour","costCenter":"4130","manager":{"value":"m1"}}}`
+	for _, tc := range []struct {
+		name, ops, want string
+	}{
+		{"add merges the attributes given",
+			`[{"op":"add","path":"` + ent + `","value":{"division":"Ops","department":"Sales"}}]`,
+			`{"department":"Sales","costCenter":"4130","manager":{"value":"m1"},"division":"Ops"}`},
+		{"replace merges the attributes given, as for a complex attribute",
+			`[{"op":"replace","path":"` + ent + `","value":{"costCenter":"1","manager":{"value":"m2"}}}]`,
+			`{"department":"Tour","costCenter":"1","manager":{"value":"m2"}}`},
+		{"the URN matches without regard to case",
+			`[{"op":"Replace","path":"URN:IETF:params:scim:schemas:extension:enterprise:2.0:user","value":{"costCenter":"2"}}]`,
+			`{"department":"Tour","costCenter":"2","manager":{"value":"m1"}}`},
+		{"remove without a value removes the whole extension",
+			`[{"op":"remove","path":"` + ent + `"}]`, ``},
+		{"replace with null unassigns the extension (RFC 7643 §2.5)",
+			`[{"op":"replace","path":"` + ent + `","value":null}]`, ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := applyJSON(t, UserResourceType, js(t, res), tc.ops)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" {
+				if _, ok := out[ent]; ok {
+					t.Fatalf("extension still there: %v", out[ent])
+				}
+				eqJSON(t, out["schemas"], []any{UserSchemaURN})
+				return
+			}
+			eqJSON(t, out[ent], jsv(t, tc.want))
+		})
+	}
+
+	// Added to a user without the extension.
+	out, err := applyJSON(t, UserResourceType, js(t, `{"userName":"b"}`), `[{"op":"add","path":"`+ent+`","value":{"employeeNumber":"7"}}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eqJSON(t, out[ent], jsv(t, `{"employeeNumber":"7"}`))
+	eqJSON(t, out["schemas"], []any{UserSchemaURN, ent})
+
+	for _, ops := range []string{
+		`[{"op":"add","path":"` + ent + `","value":"Tour"}]`,
+		`[{"op":"replace","path":"` + ent + `","value":[{"department":"x"}]}]`,
+	} {
+		if _, err := applyJSON(t, UserResourceType, js(t, res), ops); AsError(err).ScimType != ScimTypeInvalidValue {
+			t.Errorf("%s: got %v, want invalidValue", ops, err)
+		}
+	}
+}

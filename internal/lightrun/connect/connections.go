@@ -17,6 +17,7 @@ limitations under the License.
 package connect
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -231,6 +232,15 @@ func (c *Connections) CheckBearerToken(ctx context.Context, ic *v1.IdentityConfi
 		return err
 	case token == nil:
 		return knownErr // unchanged since the last verdict
+	default:
+		// The SCIM endpoint compares tokens without surrounding whitespace
+		// (kubectl create secret --from-file keeps a file's trailing
+		// newline) and refuses short ones; say so here.
+		if n := len(bytes.TrimSpace(token)); n < v1.MinBearerTokenLength {
+			verdict = &SecretError{Reason: v1.ReasonBearerTokenTooShort, Message: fmt.Sprintf(
+				"the token under key %q of Secret %s is %d bytes long without surrounding whitespace; at least %d are required",
+				ref.Key, ref.Name, n, v1.MinBearerTokenLength)}
+		}
 	}
 	c.mu.Lock()
 	e = c.entryLocked(key)

@@ -135,3 +135,35 @@ func TestUnreachableReportsWakeOnce(t *testing.T) {
 		t.Fatalf("500 reports woke the IdentityConfig %d times, want once", n)
 	}
 }
+
+// A token written with kubectl create secret --from-file keeps the file's
+// trailing newline; the SCIM endpoint trims it, so it is fine. A token
+// shorter than v1.MinBearerTokenLength once trimmed is refused, and the
+// IdentityConfig says so.
+func TestBearerTokenTrimmedAndLongEnough(t *testing.T) {
+	ctx := context.Background()
+	long := "0123456789abcdef0123456789abcdef" // 32 bytes
+	secret := func(name, token string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}, Data: map[string][]byte{"token": []byte(token)}}
+	}
+	conns, _, _ := newTestConnections(t,
+		secret("newline", long+"\n"), secret("crlf", "  "+long+"\r\n"),
+		secret("short", "okta-token"), secret("short-padded", "\n"+long[:31]+"\n\n"), secret("blank", " \n"))
+	for _, c := range []struct {
+		secret, reason string
+	}{{"newline", ""}, {"crlf", ""}, {"short", v1.ReasonBearerTokenTooShort}, {"short-padded", v1.ReasonBearerTokenTooShort}, {"blank", v1.ReasonBearerTokenTooShort}} {
+		ic := identityConfig("ic-"+c.secret, "unused")
+		ic.Spec.SCIM.BearerTokenSecretRef = &v1.BearerTokenSecretReference{Name: c.secret, Key: "token"}
+		err := conns.CheckBearerToken(ctx, ic)
+		if c.reason == "" {
+			if err != nil {
+				t.Errorf("bearer token Secret %q: %v, want it accepted", c.secret, err)
+			}
+			continue
+		}
+		var serr *SecretError
+		if !errors.As(err, &serr) || serr.Reason != c.reason {
+			t.Errorf("bearer token Secret %q: error %v, want a SecretError with reason %s", c.secret, err, c.reason)
+		}
+	}
+}

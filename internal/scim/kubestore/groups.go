@@ -169,6 +169,9 @@ feed:
 // conflicts with a fresh read. A user that no longer exists has left every
 // group already.
 func (s *Store) setMember(ctx context.Context, t store.Tenant, userID, groupID string, member bool) error {
+	if !isOurs(userID) {
+		return nil // no such user: it is in no group
+	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		u := &v1.ScimUser{}

@@ -49,7 +49,7 @@ func newTenant() store.Tenant {
 func user(userName string) *v1.ScimUser {
 	return &v1.ScimUser{Spec: v1.ScimUserSpec{
 		UserName: userName,
-		Emails:   []v1.ScimMultiValue{{Value: strings.ToUpper(userName[:1]) + userName[1:], Type: "work", Primary: true}},
+		Emails:   []v1.ScimMultiValue{{Value: strings.ToUpper(userName[:1]) + userName[1:], Type: "work", Primary: ptr.To(true)}},
 	}}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
@@ -128,8 +129,20 @@ func create[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	return obj, nil
 }
 
+// isOurs reports whether id can name an object at all: every id this store
+// hands out is a Kubernetes object name (a DNS-1123 subdomain, at most 253
+// characters). Anything else (path tricks, slashes, control characters, an
+// over-long name) names no resource and must not reach the API client,
+// which refuses such names with an error that is not NotFound.
+func isOurs(id string) bool {
+	return len(validation.IsDNS1123Subdomain(id)) == 0
+}
+
 func get[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, id string) (T, error) {
 	var zero T
+	if !isOurs(id) {
+		return zero, fmt.Errorf("getting %s %s: %w", k.kind, id, store.ErrNotFound)
+	}
 	key := client.ObjectKey{Namespace: t.Namespace, Name: id}
 	obj := k.newObj()
 	err := s.cached.Get(ctx, key, obj)

@@ -17,6 +17,7 @@ limitations under the License.
 package kubestore
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -87,7 +88,11 @@ func (t *Tenants) Tenant(ctx context.Context, namespace, name string) (*store.Te
 		if key == "" {
 			continue
 		}
-		if token := data[key]; len(token) > 0 {
+		// Surrounding whitespace is not part of the token: kubectl create
+		// secret --from-file keeps a file's trailing newline. A token
+		// shorter than v1.MinBearerTokenLength is never accepted (the
+		// IdentityConfig's EndpointReady condition says why).
+		if token := bytes.TrimSpace(data[key]); len(token) >= v1.MinBearerTokenLength {
 			cfg.TokenDigests = append(cfg.TokenDigests, sha256.Sum256(token))
 		}
 	}

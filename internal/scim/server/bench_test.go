@@ -97,7 +97,7 @@ func BenchmarkLargeGroup(b *testing.B) {
 	c := mgr.GetClient()
 	ns := "bench"
 	must(b, c.Create(bctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	must(b, c.Create(bctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "token", Namespace: ns}, StringData: map[string]string{"token": "t"}}))
+	must(b, c.Create(bctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "token", Namespace: ns}, StringData: map[string]string{"token": benchToken}}))
 	must(b, c.Create(bctx, &v1.IdentityConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: "idp", Namespace: ns},
 		Spec: v1.IdentityConfigSpec{
@@ -187,7 +187,7 @@ func createUsers(b *testing.B, ctx context.Context, c client.Client, ns string, 
 						IdentityConfigRef: v1.IdentityConfigReference{Name: "idp"},
 						UserName:          fmt.Sprintf("user-%d@example.com", i),
 						Active:            ptr.To(true),
-						Emails:            []v1.ScimMultiValue{{Value: fmt.Sprintf("user-%d@example.com", i), Type: "work", Primary: true}},
+						Emails:            []v1.ScimMultiValue{{Value: fmt.Sprintf("user-%d@example.com", i), Type: "work", Primary: ptr.To(true)}},
 					},
 				}
 				if err := c.Create(ctx, u); err != nil {
@@ -207,6 +207,9 @@ func createUsers(b *testing.B, ctx context.Context, c client.Client, ns string, 
 	must(b, firstErr)
 }
 
+// benchToken is the bench tenant's bearer token (at least 32 bytes).
+const benchToken = "bench-token-0123456789abcdef0123456789"
+
 func call(b *testing.B, base, method, path string, body any, want int, out any) {
 	b.Helper()
 	var reader io.Reader
@@ -217,7 +220,7 @@ func call(b *testing.B, base, method, path string, body any, want int, out any) 
 	}
 	req, err := http.NewRequest(method, base+path, reader)
 	must(b, err)
-	req.Header.Set("Authorization", "Bearer t")
+	req.Header.Set("Authorization", "Bearer "+benchToken)
 	req.Header.Set("Content-Type", "application/scim+json")
 	resp, err := http.DefaultClient.Do(req)
 	must(b, err)

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -262,6 +263,11 @@ func (s *Server) runBulkOperation(r *request, op bulkOperation, created map[stri
 	}
 	parts := strings.Split(strings.Trim(op.Path, "/"), "/")
 	for i := range parts {
+		// The path is a URI path (RFC 7644 §3.7): an id may arrive
+		// percent-encoded.
+		if p, err := url.PathUnescape(parts[i]); err == nil {
+			parts[i] = p
+		}
 		parts[i] = resolve(parts[i])
 	}
 	var handler handlerFunc
@@ -287,7 +293,11 @@ func (s *Server) runBulkOperation(r *request, op bulkOperation, created map[stri
 			body, _ = json.Marshal(walkStrings(v, resolve))
 		}
 	}
-	inner, err := http.NewRequestWithContext(r.Context(), op.Method, r.baseURL+"/"+strings.Join(parts, "/"), bytes.NewReader(body))
+	escaped := make([]string, len(parts))
+	for i, p := range parts {
+		escaped[i] = url.PathEscape(p)
+	}
+	inner, err := http.NewRequestWithContext(r.Context(), op.Method, r.baseURL+"/"+strings.Join(escaped, "/"), bytes.NewReader(body))
 	if err != nil {
 		return bulkError(op, scim.ErrInvalidPath("%s: %v", op.Path, err))
 	}

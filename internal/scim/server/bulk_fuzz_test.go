@@ -19,6 +19,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
@@ -36,6 +37,12 @@ func FuzzParseBulkRequest(f *testing.F) {
 		`{"Operations":[{"method":"GET"}]}`,
 		`[]`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"failOnErrors":0,"Operations":[{"method":"DELETE","path":"/Users/x"}]}`,
+		// Ids that are not ours (404, never 500): path tricks, encoded
+		// slashes, an over-long name, control characters.
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"DELETE","path":"/Users/.."},{"method":"DELETE","path":"/Groups/."}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"PUT","path":"/Users/a%2Fb","data":{"userName":"a"}},{"method":"PATCH","path":"/Groups/%2F..%2F..%2Fsecrets","data":{"Operations":[]}}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"DELETE","path":"/Users/` + strings.Repeat("a", 254) + `"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"DELETE","path":"/Users/\u0000"},{"method":"DELETE","path":"/Groups/a\nb%00"}]}`,
 	} {
 		f.Add([]byte(seed))
 	}

@@ -24,8 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/utils/ptr"
-
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
@@ -147,10 +145,8 @@ func userSpecFromResource(res map[string]any) (v1.ScimUserSpec, error) {
 		// RFC 7643 §4.1.1: userName is REQUIRED.
 		return spec, scim.ErrInvalidValue("userName is required")
 	}
-	if spec.Active == nil {
-		// A user the IdP says nothing about is active, as the CRD defaults.
-		spec.Active = ptr.To(true)
-	}
+	// An absent active stays absent (a PATCH may remove it, RFC 7644
+	// §3.5.2.2); Lightrun counts such a user as active (docs/scim.md).
 	if spec.Name != nil && *spec.Name == (v1.ScimName{}) {
 		spec.Name = nil
 	}
@@ -236,8 +232,10 @@ func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string
 	delete(res, specGroupsKey)
 	res["schemas"] = []any{scim.UserSchemaURN}
 	res["id"] = u.Name
-	// Always returned, true when unset, as the CRD defaults.
-	res["active"] = ptr.Deref(u.Spec.Active, true)
+	// Returned as written; absent when the IdP wrote none or removed it.
+	if u.Spec.Active != nil {
+		res["active"] = *u.Spec.Active
+	}
 	res["meta"] = meta("User", baseURL+"/Users/"+u.Name, u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations)
 	if ext, ok := res[specEnterpriseKey].(map[string]any); ok {
 		delete(res, specEnterpriseKey)

@@ -27,6 +27,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
 
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
@@ -216,7 +218,78 @@ func (s *Server) Start(ctx context.Context) error {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	if dotSegments(r.URL.Path) {
+		// The mux would redirect to the cleaned path, another resource
+		// than the one asked for; "." and ".." are no SCIM ids, so the
+		// resource asked for does not exist (RFC 7644 §3.12).
+		s.metrics.observe(r.Method, "Other", http.StatusNotFound, 0)
+		writeJSON(w, http.StatusNotFound, scim.ErrNotFound("no SCIM resource at %s", r.URL.Path))
+		return
+	}
+	s.mux.ServeHTTP(w, canonicalPath(r))
+}
+
+// dotSegments reports whether a path under BasePath has a "." or ".."
+// segment once decoded.
+func dotSegments(path string) bool {
+	rest, ok := strings.CutPrefix(path, BasePath+"/")
+	if !ok {
+		return false
+	}
+	for seg := range strings.SplitSeq(rest, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// resourceSegments are the endpoint names of RFC 7644 §3.2 as the routes
+// spell them.
+var resourceSegments = []string{"Users", "Groups", "ServiceProviderConfig", "Schemas", "ResourceTypes", "Bulk", ".search", "Me"}
+
+// canonicalPath spells the endpoint segments of a request's path as the
+// routes do, so that they match without regard to case, as attribute names
+// do (RFC 7643 §2.1): Microsoft's SCIM validator sends /users and
+// /serviceproviderconfig. Only the segment after
+// /scim/v2/{namespace}/{identityconfig}, and a ".search" after /Users or
+// /Groups, are rewritten; the namespace and IdentityConfig are Kubernetes
+// names and ids are the resource's, so they stay as sent.
+func canonicalPath(r *http.Request) *http.Request {
+	escaped := r.URL.EscapedPath()
+	if !strings.HasPrefix(escaped, BasePath+"/") {
+		return r
+	}
+	// "", "scim", "v2", ns, ic, resource, rest...
+	parts := strings.Split(escaped, "/")
+	if len(parts) < 6 {
+		return r
+	}
+	changed := false
+	canon := func(i int, names ...string) {
+		for _, name := range names {
+			if parts[i] != name && strings.EqualFold(parts[i], name) {
+				parts[i], changed = name, true
+			}
+		}
+	}
+	canon(5, resourceSegments...)
+	if len(parts) == 7 && (parts[5] == "Users" || parts[5] == "Groups") {
+		canon(6, ".search")
+	}
+	if !changed {
+		return r
+	}
+	path, err := url.PathUnescape(strings.Join(parts, "/"))
+	if err != nil {
+		return r
+	}
+	out := new(http.Request)
+	*out = *r
+	u := *r.URL
+	u.Path, u.RawPath = path, strings.Join(parts, "/")
+	out.URL = &u
+	return out
 }
 
 // request is what every tenant handler gets: the authenticated tenant and
@@ -248,6 +321,10 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFu
 	token, ok := bearerToken(r)
 	if !ok {
 		return scim.ErrUnauthorized("a bearer token is required")
+	}
+	if len(token) < v1.MinBearerTokenLength {
+		// No configured token is this short (the store drops those).
+		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
 	}
 	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
 	if errors.Is(err, store.ErrNotFound) {

@@ -30,6 +30,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
@@ -52,8 +53,8 @@ var _ = Describe("authentication", func() {
 		other := startServer(cfg, server.Options{}).newTenant("entra", "entra-token")
 		id := other.createUser("only-entra@example.com")
 		// Entra's token on Okta's endpoint, and Okta's token on Entra's.
-		Expect(send("GET", endpoint.base+"/Users/"+id, "Bearer entra-token", nil).status).To(Equal(http.StatusUnauthorized))
-		Expect(send("GET", other.base+"/Users/"+id, "Bearer okta-token", nil).status).To(Equal(http.StatusUnauthorized))
+		Expect(send("GET", endpoint.base+"/Users/"+id, "Bearer "+tok("entra-token"), nil).status).To(Equal(http.StatusUnauthorized))
+		Expect(send("GET", other.base+"/Users/"+id, "Bearer "+tok("okta-token"), nil).status).To(Equal(http.StatusUnauthorized))
 		// Even with the right token, one IdentityConfig never sees another's users.
 		sameNamespace := startServer(cfg, server.Options{}).tenantIn(other.namespace, "okta2", "okta2-token")
 		Expect(sameNamespace.do("GET", "/Users/"+id, nil).status).To(Equal(http.StatusNotFound))
@@ -64,16 +65,16 @@ var _ = Describe("authentication", func() {
 		t := startServer(cfg, server.Options{}).newTenant("rotating", "old-token")
 		secret := &corev1.Secret{}
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: t.namespace, Name: "rotating-scim"}, secret)).To(Succeed())
-		secret.Data = map[string][]byte{"token": []byte("new-token"), "previous": []byte("old-token")}
+		secret.Data = map[string][]byte{"token": []byte(tok("new-token")), "previous": []byte(tok("old-token"))}
 		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
 
-		Eventually(func() int { return send("GET", t.base+"/Users", "Bearer new-token", nil).status }).WithTimeout(5 * time.Second).Should(Equal(http.StatusOK))
-		Expect(send("GET", t.base+"/Users", "Bearer old-token", nil).status).To(Equal(http.StatusOK))
+		Eventually(func() int { return send("GET", t.base+"/Users", "Bearer "+tok("new-token"), nil).status }).WithTimeout(5 * time.Second).Should(Equal(http.StatusOK))
+		Expect(send("GET", t.base+"/Users", "Bearer "+tok("old-token"), nil).status).To(Equal(http.StatusOK))
 
 		delete(secret.Data, "previous")
 		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
-		Eventually(func() int { return send("GET", t.base+"/Users", "Bearer old-token", nil).status }).WithTimeout(5 * time.Second).Should(Equal(http.StatusUnauthorized))
-		Expect(send("GET", t.base+"/Users", "Bearer new-token", nil).status).To(Equal(http.StatusOK))
+		Eventually(func() int { return send("GET", t.base+"/Users", "Bearer "+tok("old-token"), nil).status }).WithTimeout(5 * time.Second).Should(Equal(http.StatusUnauthorized))
+		Expect(send("GET", t.base+"/Users", "Bearer "+tok("new-token"), nil).status).To(Equal(http.StatusOK))
 	})
 
 	It("refuses with 403 while the endpoint is disabled", func() {
@@ -223,3 +224,28 @@ func TestReadyFollowsTheListener(t *testing.T) {
 		t.Fatal("ready without a listener")
 	}
 }
+
+// Bearer tokens in Secrets are compared without surrounding whitespace (a
+// Secret made with kubectl create secret --from-file keeps the file's
+// trailing newline), and a token shorter than 32 bytes is never accepted.
+var _ = Describe("bearer-token Secrets as people write them", func() {
+	It("accepts a token the Secret holds with a trailing newline", func() {
+		token := "0123456789abcdef0123456789abcdef-newline"
+		t := startServer(cfg, server.Options{}).newTenantWithSecret("newline", token, token+"\n")
+		Expect(t.do("GET", "/Users", nil).status).To(Equal(http.StatusOK))
+		Expect(send("GET", t.base+"/Users", "Bearer "+token+"x", nil).status).To(Equal(http.StatusUnauthorized))
+	})
+
+	It("refuses a token shorter than 32 bytes, even the one in the Secret", func() {
+		r := startServer(cfg, server.Options{})
+		long := r.newTenant("long", "")
+		short := "0123456789abcdef0123456789abcde" // 31 bytes
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "scim-"}}
+		Expect(k8sClient.Create(ctx, ns)).To(Succeed())
+		r.tenantSecretAndConfig(ns.Name, "short", short+"\n")
+		base := r.url + server.BasePath + "/" + ns.Name + "/short"
+		Consistently(func() int { return send("GET", base+"/Users", "Bearer "+short, nil).status }).
+			WithTimeout(time.Second).Should(Equal(http.StatusUnauthorized))
+		Expect(send("GET", long.base+"/Users", "Bearer "+long.token[:31], nil).status).To(Equal(http.StatusUnauthorized))
+	})
+})

@@ -149,11 +149,33 @@ func (s *replica) newTenant(name, token string) *tenantEndpoint {
 	return s.tenantIn(ns.Name, name, token)
 }
 
+// tok makes a readable test token long enough to be accepted (the endpoint
+// refuses tokens shorter than v1.MinBearerTokenLength).
+func tok(name string) string { return name + "-0123456789abcdef0123456789abcdef" }
+
+// tenantIn creates an IdentityConfig and its token Secret holding tok(token).
 func (s *replica) tenantIn(namespace, name, token string) *tenantEndpoint {
+	GinkgoHelper()
+	s.tenantSecretAndConfig(namespace, name, tok(token))
+	return s.existing(&tenantEndpoint{token: tok(token), namespace: namespace, name: name})
+}
+
+// newTenantWithSecret is newTenant with the Secret's value given as is.
+func (s *replica) newTenantWithSecret(name, token, secretValue string) *tenantEndpoint {
+	GinkgoHelper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "scim-"}}
+	Expect(s.client.Create(ctx, ns)).To(Succeed())
+	s.tenantSecretAndConfig(ns.Name, name, secretValue)
+	return s.existing(&tenantEndpoint{token: token, namespace: ns.Name, name: name})
+}
+
+// tenantSecretAndConfig creates the token Secret, holding secretValue under
+// "token", and the IdentityConfig.
+func (s *replica) tenantSecretAndConfig(namespace, name, secretValue string) {
 	GinkgoHelper()
 	Expect(s.client.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-scim", Namespace: namespace},
-		StringData: map[string]string{"token": token},
+		StringData: map[string]string{"token": secretValue},
 	})).To(Succeed())
 	Expect(s.client.Create(ctx, &v1.IdentityConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
@@ -165,7 +187,6 @@ func (s *replica) tenantIn(namespace, name, token string) *tenantEndpoint {
 			SCIM: v1.ScimEndpointSpec{Enabled: true, BearerTokenSecretRef: &v1.BearerTokenSecretReference{Name: name + "-scim", Key: "token", PreviousKey: "previous"}},
 		},
 	})).To(Succeed())
-	return s.existing(&tenantEndpoint{token: token, namespace: namespace, name: name})
 }
 
 // existing is the endpoint of a tenant another replica made, on this replica.
@@ -220,6 +241,18 @@ func (t *tenantEndpoint) do(method, path string, body any, headers ...string) re
 
 func send(method, url, authorization string, body any, headers ...string) response {
 	GinkgoHelper()
+	if body != nil {
+		headers = append([]string{"Content-Type", "application/scim+json"}, headers...)
+	}
+	return sendExactly(method, url, authorization, body, headers...)
+}
+
+// noRedirects shows the endpoint's answer as it is, redirects included.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// sendExactly is send without a default Content-Type: only the given headers.
+func sendExactly(method, url, authorization string, body any, headers ...string) response {
+	GinkgoHelper()
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -234,16 +267,13 @@ func send(method, url, authorization string, body any, headers ...string) respon
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, reader)
 	Expect(err).NotTo(HaveOccurred())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	Expect(err).NotTo(HaveOccurred())
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
