@@ -5,6 +5,9 @@
 
 # Image to build and push.
 IMG ?= ghcr.io/lightrun-platform/lightrun-identity-operator:latest
+# VERSION is stamped into the manager (internal/lightrun.Version: the
+# User-Agent and `manager --version`) and labels the image.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # YEAR is substituted into the boilerplate header of generated files.
 YEAR ?= 2026
 
@@ -109,7 +112,7 @@ lint: golangci-lint ## Run golangci-lint.
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager and the Lightrun emulator into bin/.
-	go build -o "$(LOCALBIN)/manager" ./cmd
+	hack/build-manager.sh "$(LOCALBIN)/manager" "$(VERSION)"
 	go build -o "$(LOCALBIN)/lightrun-emulator" ./cmd/lightrun-emulator
 
 .PHONY: run

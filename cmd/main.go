@@ -21,10 +21,15 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	// Mozilla's CA roots compiled in, used only when the system has none (the
+	// manager's image is an empty base), so TLS to Lightrun verifies anyway.
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	// All Kubernetes client auth plugins (Azure, GCP, OIDC...), so that the
 	// manager can run from a developer's kubeconfig too.
@@ -33,6 +38,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
 )
 
@@ -67,9 +73,14 @@ func main() {
 		"ScimUsers and AgentPools reconciled in parallel.")
 	flag.DurationVar(&opts.Controllers.BackendCheckInterval, "backend-check-interval", time.Minute,
 		"How often each IdentityConfig re-checks Lightrun's reachability, login method and built-in SCIM.")
+	printVersion := flag.Bool("version", false, "Print the version and exit.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if *printVersion {
+		fmt.Println(lightrun.Version)
+		return
+	}
 	opts.Controllers.Lightrun.RateLimit = rate.Limit(lightrunQPS)
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
