@@ -8,6 +8,14 @@ IMG ?= ghcr.io/lightrun-platform/lightrun-identity-operator:latest
 # VERSION is stamped into the manager (internal/lightrun.Version: the
 # User-Agent and `manager --version`) and labels the image.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# REVISION and SOURCE_DATE_EPOCH (the commit and its time) label the image and
+# fix its every timestamp, so two `make image` runs of one commit give one digest.
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# IMAGE_ARCH is the image's architecture; the host's by default.
+IMAGE_ARCH ?= $(shell go env GOARCH)
+# IMAGE_TARBALL is where `make image` writes the OCI image layout tarball.
+IMAGE_TARBALL ?= $(LOCALBIN)/image/manager-$(VERSION)-linux-$(IMAGE_ARCH).oci.tar
 # YEAR is substituted into the boilerplate header of generated files.
 YEAR ?= 2026
 
@@ -119,9 +127,15 @@ build: manifests generate fmt vet ## Build the manager and the Lightrun emulator
 run: manifests generate fmt vet ## Run the manager against the cluster in the current kubeconfig.
 	go run ./cmd
 
+.PHONY: image
+image: | $(LOCALBIN) ## Build the manager's OCI image without a container engine into IMAGE_TARBALL (bin/image/…oci.tar).
+	GOOS=linux GOARCH="$(IMAGE_ARCH)" hack/build-manager.sh "$(LOCALBIN)/image/manager-linux-$(IMAGE_ARCH)" "$(VERSION)"
+	go run ./hack/image --binary "$(LOCALBIN)/image/manager-linux-$(IMAGE_ARCH)" --output "$(IMAGE_TARBALL)" \
+		--version "$(VERSION)" --revision "$(REVISION)" --created "$(SOURCE_DATE_EPOCH)"
+
 .PHONY: docker-build
-docker-build: ## Build the manager image (needs a container engine).
-	$(CONTAINER_TOOL) build -t ${IMG} .
+docker-build: ## Build the manager image with a container engine (same binary as `make image`).
+	$(CONTAINER_TOOL) build --build-arg VERSION="$(VERSION)" --build-arg REVISION="$(REVISION)" -t ${IMG} .
 
 .PHONY: docker-push
 docker-push: ## Push the manager image.

@@ -89,6 +89,9 @@ func TestBuildScript(t *testing.T) {
 	if settings["CGO_ENABLED"] != "0" {
 		t.Errorf("CGO_ENABLED = %q, want 0", settings["CGO_ENABLED"])
 	}
+	if rev, ok := settings["vcs.revision"]; ok {
+		t.Errorf("vcs.revision = %q is stamped; a Docker build has no .git, so the binaries would differ", rev)
+	}
 	if settings["-trimpath"] != "true" {
 		t.Errorf("-trimpath = %q, want true", settings["-trimpath"])
 	}

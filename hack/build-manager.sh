@@ -6,7 +6,8 @@
 #   hack/build-manager.sh OUTPUT [VERSION]
 #
 # Static (CGO_ENABLED=0, so it runs on an empty base image), without local
-# paths (-trimpath), stripped (-s -w), with VERSION stamped into
+# paths (-trimpath) or VCS stamps (-buildvcs=false: a Docker build has no
+# .git), stripped (-s -w), with VERSION stamped into
 # internal/lightrun.Version (the User-Agent and `manager --version`).
 # GOOS and GOARCH are taken from the environment as usual.
 set -euo pipefail
@@ -20,6 +21,6 @@ case $output in /*) ;; *) output="$PWD/$output" ;; esac
 version=${2:-dev}
 
 cd "$(dirname "$0")/.."
-CGO_ENABLED=0 go build -trimpath \
+CGO_ENABLED=0 go build -trimpath -buildvcs=false \
 	-ldflags "-s -w -X github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun.Version=${version}" \
 	-o "$output" ./cmd

@@ -342,3 +342,35 @@ func TestImageRefusesWhatCannotRun(t *testing.T) {
 		t.Error("an empty version was accepted")
 	}
 }
+
+// TestEveryImageUsesTheBuildScript keeps `make build`, `make image` and the
+// Dockerfile on hack/build-manager.sh, so they ship the same binary.
+func TestEveryImageUsesTheBuildScript(t *testing.T) {
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	makefile := read("Makefile")
+	for _, target := range []string{"build", "image"} {
+		start := strings.Index(makefile, "\n"+target+":")
+		if start < 0 {
+			t.Fatalf("Makefile has no %s target", target)
+		}
+		recipe := makefile[start+1:]
+		if end := strings.Index(recipe, "\n\n"); end >= 0 {
+			recipe = recipe[:end]
+		}
+		if !strings.Contains(recipe, "hack/build-manager.sh") {
+			t.Errorf("make %s does not build the manager with hack/build-manager.sh:\n%s", target, recipe)
+		}
+	}
+	if !strings.Contains(read("Dockerfile"), "RUN GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} hack/build-manager.sh manager") {
+		t.Error("the Dockerfile does not build the manager with hack/build-manager.sh")
+	}
+	if !strings.Contains(read(".dockerignore"), "!hack/build-manager.sh") {
+		t.Error(".dockerignore leaves hack/build-manager.sh out of the Docker build context")
+	}
+}
