@@ -42,6 +42,7 @@ HELM ?= $(LOCALBIN)/helm
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 KUBE_APISERVER ?= $(LOCALBIN)/kube-apiserver
 KUBECTL ?= $(LOCALBIN)/kubectl
+CRANE ?= $(LOCALBIN)/crane
 ETCD ?= $(LOCALBIN)/etcd
 
 ## Tool versions. The control plane's versions come from the pinned tools
@@ -49,6 +50,9 @@ ETCD ?= $(LOCALBIN)/etcd
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 HELM_VERSION ?= v3.22.0
 GOLANGCI_LINT_VERSION ?= v2.13.1
+# crane pushes `make image`'s tarball to a registry; the go-containerregistry
+# version hack/image is built with.
+CRANE_VERSION := $(shell awk '$$1 == "github.com/google/go-containerregistry" {print $$2}' go.mod)
 KUBE_VERSION := $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' hack/tools/kube/go.mod)
 ETCD_VERSION := $(shell awk '$$1 == "go.etcd.io/etcd/server/v3" {print $$2} $$2 == "go.etcd.io/etcd/server/v3" {print $$3}' hack/tools/etcd/go.mod | head -n1)
 
@@ -200,6 +204,11 @@ $(HELM): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/ if necessary.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: crane
+crane: $(CRANE) ## Install crane (pushes the image tarball to a registry) into bin/ if necessary.
+$(CRANE): | $(LOCALBIN)
+	$(call go-install-tool,$(CRANE),github.com/google/go-containerregistry/cmd/crane,$(CRANE_VERSION))
 
 # go-install-tool installs a Go program from the module proxy into bin/ as
 # <name>-<version> and links <name> to it, so a version bump reinstalls.
