@@ -169,6 +169,9 @@ func TestImage(t *testing.T) {
 	}
 	img, desc := loadArchive(t, archive, time.Unix(testEpoch, 0))
 
+	if st, err := os.Stat(archive); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("archive mode: %v %v, want 0644 for whoever pushes it", st.Mode(), err)
+	}
 	if desc.Digest != printed {
 		t.Errorf("archive holds %s, run reported %s", desc.Digest, printed)
 	}

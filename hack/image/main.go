@@ -289,6 +289,10 @@ func writeArchive(img v1.Image, arch string, opts options) error {
 		_ = tmp.Close()
 		return err
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		_ = tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
