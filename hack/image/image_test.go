@@ -185,6 +185,13 @@ func TestImage(t *testing.T) {
 		t.Errorf("index platform %+v, want linux/amd64", desc.Platform)
 	}
 
+	checkConfig(t, img)
+	checkLayer(t, img, bin)
+}
+
+// checkConfig checks the image config of TestImage's build.
+func checkConfig(t *testing.T, img v1.Image) {
+	t.Helper()
 	cf, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +199,7 @@ func TestImage(t *testing.T) {
 	if cf.OS != "linux" || cf.Architecture != "amd64" {
 		t.Errorf("config platform %s/%s, want linux/amd64", cf.OS, cf.Architecture)
 	}
-	if !cf.Created.Time.Equal(time.Unix(testEpoch, 0)) {
+	if !cf.Created.Equal(time.Unix(testEpoch, 0)) {
 		t.Errorf("created %v, want the build time %v", cf.Created.Time, time.Unix(testEpoch, 0).UTC())
 	}
 	c := cf.Config
@@ -223,7 +230,12 @@ func TestImage(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, got, want)
 		}
 	}
+}
 
+// checkLayer checks that the image's one layer holds bin as /manager and
+// nothing else.
+func checkLayer(t *testing.T, img v1.Image, bin string) {
+	t.Helper()
 	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
@@ -274,8 +286,8 @@ func TestImage(t *testing.T) {
 func TestImageReproducible(t *testing.T) {
 	dir := t.TempDir()
 	bin := staticBinary(t, dir, "amd64")
-	var digests []v1.Hash
-	var sums [][sha256.Size]byte
+	digests := make([]v1.Hash, 0, 2)
+	sums := make([][sha256.Size]byte, 0, 2)
 	for _, name := range []string{"a.oci.tar", "b.oci.tar"} {
 		archive := filepath.Join(dir, name)
 		if _, err := run(testOptions(bin, archive)); err != nil {
@@ -370,7 +382,8 @@ func TestEveryImageUsesTheBuildScript(t *testing.T) {
 			t.Errorf("make %s does not build the manager with hack/build-manager.sh:\n%s", target, recipe)
 		}
 	}
-	if !strings.Contains(read("Dockerfile"), "RUN GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} hack/build-manager.sh manager") {
+	const dockerBuild = "RUN GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} hack/build-manager.sh manager"
+	if !strings.Contains(read("Dockerfile"), dockerBuild) {
 		t.Error("the Dockerfile does not build the manager with hack/build-manager.sh")
 	}
 	if !strings.Contains(read(".dockerignore"), "!hack/build-manager.sh") {

@@ -67,9 +67,12 @@ func main() {
 	var epoch string
 	flag.StringVar(&opts.binary, "binary", "", "The static Linux manager binary to pack (required).")
 	flag.StringVar(&opts.output, "output", "", "The OCI image layout tarball to write (required).")
-	flag.StringVar(&opts.version, "version", "", "The version: the org.opencontainers.image.version label and the tag in the tarball (required).")
-	flag.StringVar(&opts.revision, "revision", "", "The source revision (git commit) for the org.opencontainers.image.revision label.")
-	flag.StringVar(&opts.source, "source", defaultSource, "The source repository URL for the org.opencontainers.image.source label.")
+	flag.StringVar(&opts.version, "version", "",
+		"The version: the org.opencontainers.image.version label and the tag in the tarball (required).")
+	flag.StringVar(&opts.revision, "revision", "",
+		"The source revision (git commit) for the org.opencontainers.image.revision label.")
+	flag.StringVar(&opts.source, "source", defaultSource,
+		"The source repository URL for the org.opencontainers.image.source label.")
 	flag.StringVar(&epoch, "created", os.Getenv("SOURCE_DATE_EPOCH"),
 		"Build time in Unix seconds, used for every timestamp; defaults to $SOURCE_DATE_EPOCH, else 0.")
 	flag.Parse()
