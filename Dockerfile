@@ -16,16 +16,23 @@ RUN go mod download
 # Copy the Go source (relies on .dockerignore to filter)
 COPY . .
 
-# Build
-# the GOARCH has no default value to allow the binary to be built according to the host where the command
-# was called. For example, if we call make docker-build in a local env which has the Apple Silicon M1 SO
-# the docker BUILDPLATFORM arg will be linux/arm64 when for Apple x86 it will be linux/amd64. Therefore,
-# by leaving it empty we can ensure that the container and binary shipped on it will have the same platform.
-RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -a -o manager cmd/main.go
+# Build with the script `make build` and `make image` use, so every image of
+# one source and version holds the same binary (static, -trimpath, stamped).
+# GOARCH has no default so that the binary matches the platform the engine
+# builds for (BuildKit sets TARGETARCH; without it, the builder's own).
+ARG VERSION=dev
+RUN GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} hack/build-manager.sh manager "${VERSION}"
 
 # Use distroless as minimal base image to package the manager binary
 # Refer to https://github.com/GoogleContainerTools/distroless for more details
 FROM gcr.io/distroless/static:nonroot
+ARG VERSION=dev
+ARG REVISION=
+LABEL org.opencontainers.image.title=lightrun-identity-operator \
+      org.opencontainers.image.version=${VERSION} \
+      org.opencontainers.image.revision=${REVISION} \
+      org.opencontainers.image.source=https://github.com/lightrun-platform/lightrun-identity-operator \
+      org.opencontainers.image.licenses=Apache-2.0
 WORKDIR /
 COPY --from=builder /workspace/manager .
 USER 65532:65532

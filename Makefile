@@ -5,6 +5,17 @@
 
 # Image to build and push.
 IMG ?= ghcr.io/lightrun-platform/lightrun-identity-operator:latest
+# VERSION is stamped into the manager (internal/lightrun.Version: the
+# User-Agent and `manager --version`) and labels the image.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# REVISION and SOURCE_DATE_EPOCH (the commit and its time) label the image and
+# fix its every timestamp, so two `make image` runs of one commit give one digest.
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# IMAGE_ARCH is the image's architecture; the host's by default.
+IMAGE_ARCH ?= $(shell go env GOARCH)
+# IMAGE_TARBALL is where `make image` writes the OCI image layout tarball.
+IMAGE_TARBALL ?= $(LOCALBIN)/image/manager-$(VERSION)-linux-$(IMAGE_ARCH).oci.tar
 # YEAR is substituted into the boilerplate header of generated files.
 YEAR ?= 2026
 
@@ -31,6 +42,7 @@ HELM ?= $(LOCALBIN)/helm
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 KUBE_APISERVER ?= $(LOCALBIN)/kube-apiserver
 KUBECTL ?= $(LOCALBIN)/kubectl
+CRANE ?= $(LOCALBIN)/crane
 ETCD ?= $(LOCALBIN)/etcd
 
 ## Tool versions. The control plane's versions come from the pinned tools
@@ -38,6 +50,9 @@ ETCD ?= $(LOCALBIN)/etcd
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 HELM_VERSION ?= v3.22.0
 GOLANGCI_LINT_VERSION ?= v2.13.1
+# crane pushes `make image`'s tarball to a registry; the go-containerregistry
+# version hack/image is built with.
+CRANE_VERSION := $(shell awk '$$1 == "github.com/google/go-containerregistry" {print $$2}' go.mod)
 KUBE_VERSION := $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' hack/tools/kube/go.mod)
 ETCD_VERSION := $(shell awk '$$1 == "go.etcd.io/etcd/server/v3" {print $$2} $$2 == "go.etcd.io/etcd/server/v3" {print $$3}' hack/tools/etcd/go.mod | head -n1)
 
@@ -112,16 +127,22 @@ lint: golangci-lint ## Run golangci-lint.
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager and the Lightrun emulator into bin/.
-	go build -o "$(LOCALBIN)/manager" ./cmd
+	hack/build-manager.sh "$(LOCALBIN)/manager" "$(VERSION)"
 	go build -o "$(LOCALBIN)/lightrun-emulator" ./cmd/lightrun-emulator
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the cluster in the current kubeconfig.
 	go run ./cmd
 
+.PHONY: image
+image: | $(LOCALBIN) ## Build the manager's OCI image without a container engine into IMAGE_TARBALL (bin/image/…oci.tar).
+	GOOS=linux GOARCH="$(IMAGE_ARCH)" hack/build-manager.sh "$(LOCALBIN)/image/manager-linux-$(IMAGE_ARCH)" "$(VERSION)"
+	go run ./hack/image --binary "$(LOCALBIN)/image/manager-linux-$(IMAGE_ARCH)" --output "$(IMAGE_TARBALL)" \
+		--version "$(VERSION)" --revision "$(REVISION)" --created "$(SOURCE_DATE_EPOCH)"
+
 .PHONY: docker-build
-docker-build: ## Build the manager image (needs a container engine).
-	$(CONTAINER_TOOL) build -t ${IMG} .
+docker-build: ## Build the manager image with a container engine (same binary as `make image`).
+	$(CONTAINER_TOOL) build --build-arg VERSION="$(VERSION)" --build-arg REVISION="$(REVISION)" -t ${IMG} .
 
 .PHONY: docker-push
 docker-push: ## Push the manager image.
@@ -186,6 +207,11 @@ $(HELM): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/ if necessary.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: crane
+crane: $(CRANE) ## Install crane (pushes the image tarball to a registry) into bin/ if necessary.
+$(CRANE): | $(LOCALBIN)
+	$(call go-install-tool,$(CRANE),github.com/google/go-containerregistry/cmd/crane,$(CRANE_VERSION))
 
 # go-install-tool installs a Go program from the module proxy into bin/ as
 # <name>-<version> and links <name> to it, so a version bump reinstalls.

@@ -21,11 +21,16 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	// Mozilla's CA roots compiled in, used only when the system has none (the
+	// manager's image is an empty base), so TLS to Lightrun verifies anyway.
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	// All Kubernetes client auth plugins (Azure, GCP, OIDC...), so that the
 	// manager can run from a developer's kubeconfig too.
@@ -34,6 +39,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
 )
 
@@ -73,9 +79,14 @@ func main() {
 		"Namespaces (comma-separated) in which Secrets labelled identity.lightrun.com/watch=true are watched, so a rotated "+
 			"API key or bearer token takes effect at once; '*' means every namespace (needs list and watch on Secrets "+
 			"cluster-wide), empty turns the watch off (rotations take effect within --backend-check-interval).")
+	printVersion := flag.Bool("version", false, "Print the version and exit.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if *printVersion {
+		fmt.Println(lightrun.Version)
+		return
+	}
 	opts.Controllers.Lightrun.RateLimit = rate.Limit(lightrunQPS)
 	switch secretWatch = strings.TrimSpace(secretWatch); secretWatch {
 	case "*":
