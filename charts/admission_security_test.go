@@ -30,7 +30,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -126,7 +125,7 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 
 			l := claim(ns, "operator-made")
 			Expect(operator.Create(ctx, l)).To(Succeed())
-			l.Spec.HolderIdentity = ptr.To("someone-else")
+			l.Spec.HolderIdentity = new("someone-else")
 			Expect(admin.Update(ctx, l)).To(Satisfy(apierrors.IsForbidden))
 			unlabelled := l.DeepCopy()
 			unlabelled.Labels = nil
@@ -137,7 +136,7 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 		It("lets the operator create, own and release claims", func() {
 			l := claim(ns, "lifecycle")
 			Expect(operator.Create(ctx, l)).To(Succeed())
-			l.Spec.HolderIdentity = ptr.To("new-holder")
+			l.Spec.HolderIdentity = new("new-holder")
 			Expect(operator.Update(ctx, l)).To(Succeed())
 			Expect(operator.Delete(ctx, l)).To(Succeed())
 		})
@@ -270,7 +269,7 @@ func claim(namespace, name string) *coordinationv1.Lease {
 			Name: "scim-user-" + name, Namespace: namespace,
 			Labels: map[string]string{kubestore.LabelClaim: "user", v1.LabelIdentityConfig: "okta"},
 		},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("holder")},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: new("holder")},
 	}
 }
 

@@ -23,7 +23,8 @@ import (
 	"testing"
 )
 
-func intp(n int) *int { return &n }
+//go:fix inline
+func intp(n int) *int { return new(n) }
 
 func TestParseQueryParams(t *testing.T) {
 	tests := []struct {
@@ -193,14 +194,14 @@ func TestPage(t *testing.T) {
 	}{
 		{"RFC 7644 §3.4.2.4 defaults: everything", 1, nil, 10, 0, 0, 10},
 		{"RFC 7644 §3.4.2.4 server page size applies without count", 1, nil, 10, 4, 0, 4},
-		{"RFC 7644 §3.4.2.4 second page", 3, intp(2), 10, 0, 2, 4},
-		{"RFC 7644 §3.4.2.4 count larger than the cap", 1, intp(100), 10, 5, 0, 5},
-		{"RFC 7644 §3.4.2.4 count 0 returns no resources", 1, intp(0), 10, 0, 0, 0},
-		{"RFC 7644 §3.4.2.4 last partial page", 9, intp(5), 10, 0, 8, 10},
-		{"RFC 7644 §3.4.2.4 startIndex beyond the results", 11, intp(5), 10, 0, 10, 10},
-		{"RFC 7644 §3.4.2.4 startIndex below 1", -3, intp(2), 10, 0, 0, 2},
-		{"RFC 7644 §3.4.2.4 negative count", 1, intp(-1), 10, 0, 0, 0},
-		{"RFC 7644 §3.4.2.4 no results", 1, intp(10), 0, 0, 0, 0},
+		{"RFC 7644 §3.4.2.4 second page", 3, new(2), 10, 0, 2, 4},
+		{"RFC 7644 §3.4.2.4 count larger than the cap", 1, new(100), 10, 5, 0, 5},
+		{"RFC 7644 §3.4.2.4 count 0 returns no resources", 1, new(0), 10, 0, 0, 0},
+		{"RFC 7644 §3.4.2.4 last partial page", 9, new(5), 10, 0, 8, 10},
+		{"RFC 7644 §3.4.2.4 startIndex beyond the results", 11, new(5), 10, 0, 10, 10},
+		{"RFC 7644 §3.4.2.4 startIndex below 1", -3, new(2), 10, 0, 0, 2},
+		{"RFC 7644 §3.4.2.4 negative count", 1, new(-1), 10, 0, 0, 0},
+		{"RFC 7644 §3.4.2.4 no results", 1, new(10), 0, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

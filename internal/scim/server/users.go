@@ -195,8 +195,7 @@ func notFoundAs(err error, resourceType, id string) error {
 func readAll(r *request) ([]byte, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		var maxBytes *http.MaxBytesError
-		if errors.As(err, &maxBytes) {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, err
 		}
 		return nil, scim.ErrInvalidSyntax("reading the request body: %v", err)
