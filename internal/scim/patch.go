@@ -149,7 +149,8 @@ func inOperation(i int, err error) error {
 	if se, ok := errors.AsType[*Error](err); ok {
 		return &Error{Status: se.Status, ScimType: se.ScimType, Detail: fmt.Sprintf("Operations[%d]: %s", i, se.Detail)}
 	}
-	return fmt.Errorf("Operations[%d]: %w", i, err)
+	// The same prefix as the *Error detail above, which the tests assert.
+	return fmt.Errorf("Operations[%d]: %w", i, err) //nolint:staticcheck // "Operations" is the JSON member name (RFC 7644 §3.5.2)
 }
 
 // patchPath is a parsed PATH (RFC 7644 §3.5.2): attrPath, or

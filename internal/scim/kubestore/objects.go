@@ -261,6 +261,3 @@ func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.T
 	}
 	return out, nil
 }
-
-//go:fix inline
-func ptrTo[T any](v T) *T { return new(v) }

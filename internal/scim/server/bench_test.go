@@ -222,7 +222,7 @@ func call(b *testing.B, base, method, path string, body any, want int, out any) 
 	req.Header.Set("Content-Type", "application/scim+json")
 	resp, err := http.DefaultClient.Do(req)
 	must(b, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	must(b, err)
 	if resp.StatusCode != want {

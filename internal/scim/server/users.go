@@ -64,7 +64,7 @@ func userSpecFromBody(body map[string]any) (v1.ScimUserSpec, error) {
 func (s *Server) getUser(w http.ResponseWriter, r *request) error {
 	u, err := s.users.GetUser(r.Context(), r.tenant.Tenant, r.PathValue("id"))
 	if err != nil {
-		return notFoundAs(err, "User", r.PathValue("id"))
+		return notFoundAs(err, scim.UserResourceTypeName, r.PathValue("id"))
 	}
 	if notModified(w, r, u.ResourceVersion) {
 		return nil
