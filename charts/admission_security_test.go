@@ -30,7 +30,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -105,7 +104,9 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 		for _, name := range []string{releaseNamespace, "other-system"} {
 			Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
 		}
-		nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "vap-", Labels: map[string]string{"tenant": "a"}}}
+		nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			GenerateName: "vap-", Labels: map[string]string{"tenant": "a"},
+		}}
 		Expect(admin.Create(ctx, nsObj)).To(Succeed())
 		ns = nsObj.Name
 
@@ -126,7 +127,7 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 
 			l := claim(ns, "operator-made")
 			Expect(operator.Create(ctx, l)).To(Succeed())
-			l.Spec.HolderIdentity = ptr.To("someone-else")
+			l.Spec.HolderIdentity = new("someone-else")
 			Expect(admin.Update(ctx, l)).To(Satisfy(apierrors.IsForbidden))
 			unlabelled := l.DeepCopy()
 			unlabelled.Labels = nil
@@ -137,7 +138,7 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 		It("lets the operator create, own and release claims", func() {
 			l := claim(ns, "lifecycle")
 			Expect(operator.Create(ctx, l)).To(Succeed())
-			l.Spec.HolderIdentity = ptr.To("new-holder")
+			l.Spec.HolderIdentity = new("new-holder")
 			Expect(operator.Update(ctx, l)).To(Succeed())
 			Expect(operator.Delete(ctx, l)).To(Succeed())
 		})
@@ -147,12 +148,15 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 			err := operator.Create(ctx, other)
 			Expect(err).To(Satisfy(apierrors.IsForbidden))
 			Expect(err.Error()).To(ContainSubstring("only SCIM claim Leases"))
-			election := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "lightrun-identity-operator.identity.lightrun.com", Namespace: releaseNamespace}}
+			election := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{
+				Name: "lightrun-identity-operator.identity.lightrun.com", Namespace: releaseNamespace,
+			}}
 			Expect(operator.Create(ctx, election)).To(Succeed())
 		})
 
 		It("leaves every other Lease alone", func() {
-			Expect(admin.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: ns}})).To(Succeed())
+			other := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: ns}}
+			Expect(admin.Create(ctx, other)).To(Succeed())
 		})
 
 		It("lets the break-glass group through", func() {
@@ -200,12 +204,17 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 	})
 
 	Describe("deleting a namespace", func() {
-		It("lets the namespace controller and the garbage collector remove what the operator made, finalizers and all", func() {
-			victim := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "doomed-", Labels: map[string]string{"tenant": "a"}}}
+		It("lets the namespace controller and the garbage collector remove what the operator made, "+
+			"finalizers and all", func() {
+			victim := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+				GenerateName: "doomed-", Labels: map[string]string{"tenant": "a"},
+			}}
 			Expect(admin.Create(ctx, victim)).To(Succeed())
 			u := &v1.ScimUser{
 				ObjectMeta: metav1.ObjectMeta{Name: "leaving", Namespace: victim.Name, Finalizers: []string{finalizer}},
-				Spec:       v1.ScimUserSpec{IdentityConfigRef: v1.IdentityConfigReference{Name: "okta"}, UserName: "leaving@example.com"},
+				Spec: v1.ScimUserSpec{
+					IdentityConfigRef: v1.IdentityConfigReference{Name: "okta"}, UserName: "leaving@example.com",
+				},
 			}
 			Expect(operator.Create(ctx, u)).To(Succeed())
 			Expect(operator.Create(ctx, claim(victim.Name, "leaving"))).To(Succeed())
@@ -237,7 +246,9 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 		It("does not let those identities change what users are", func() {
 			u := &v1.ScimUser{
 				ObjectMeta: metav1.ObjectMeta{Name: "kept-by-gc", Namespace: ns},
-				Spec:       v1.ScimUserSpec{IdentityConfigRef: v1.IdentityConfigReference{Name: "okta"}, UserName: "kept@example.com"},
+				Spec: v1.ScimUserSpec{
+					IdentityConfigRef: v1.IdentityConfigReference{Name: "okta"}, UserName: "kept@example.com",
+				},
 			}
 			Expect(operator.Create(ctx, u)).To(Succeed())
 			u.Spec.UserName = "taken-over@example.com"
@@ -247,7 +258,9 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 
 	Describe("two installs", func() {
 		It("each lets its own operator write in the namespaces it serves", func() {
-			b := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "tenant-b-", Labels: map[string]string{"tenant": "b"}}}
+			b := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+				GenerateName: "tenant-b-", Labels: map[string]string{"tenant": "b"},
+			}}
 			Expect(admin.Create(ctx, b)).To(Succeed())
 			other := as(otherSA)
 			u := &v1.ScimUser{
@@ -270,7 +283,7 @@ func claim(namespace, name string) *coordinationv1.Lease {
 			Name: "scim-user-" + name, Namespace: namespace,
 			Labels: map[string]string{kubestore.LabelClaim: "user", v1.LabelIdentityConfig: "okta"},
 		},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("holder")},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: new("holder")},
 	}
 }
 

@@ -79,7 +79,8 @@ var _ = Describe("least privilege: Secrets", func() {
 	It("reads Secrets by name, and watches none by default", func() {
 		objs, err := render()
 		Expect(err).NotTo(HaveOccurred())
-		Expect(grants(rulesOf(named(objs, "ClusterRole", "lio-lightrun-identity-operator-manager")), "", "secrets", "get")).To(BeTrue())
+		manager := named(objs, "ClusterRole", "lio-lightrun-identity-operator-manager")
+		Expect(grants(rulesOf(manager), "", "secrets", "get")).To(BeTrue())
 		Expect(managerArgs(objs)).To(ContainElement("--secret-watch-namespaces="))
 		for _, r := range ofKind(objs, "Role") {
 			Expect(grants(rulesOf(r), "", "secrets", "list")).To(BeFalse(), r.GetName())
@@ -116,7 +117,8 @@ var _ = Describe("least privilege: Leases", func() {
 		r := named(objs, "Role", "lio-lightrun-identity-operator-leader-election")
 		Expect(r.GetNamespace()).To(Equal(releaseNamespace))
 		Expect(grants(rulesOf(r), "coordination.k8s.io", "leases", "update")).To(BeTrue())
-		Expect(named(objs, "RoleBinding", "lio-lightrun-identity-operator-leader-election").GetNamespace()).To(Equal(releaseNamespace))
+		binding := named(objs, "RoleBinding", "lio-lightrun-identity-operator-leader-election")
+		Expect(binding.GetNamespace()).To(Equal(releaseNamespace))
 	})
 
 	It("ships the admission policy that guards the SCIM claim Leases", func() {
@@ -201,7 +203,8 @@ var _ = Describe("unsafe values", func() {
 	})
 
 	It("scopes every admission policy binding with admissionPolicy.namespaceSelector", func() {
-		objs, err := render("admissionPolicy.namespaceSelector.matchLabels.tenant=a", "lightrun.allowedHosts={acme.lightrun.com}")
+		objs, err := render("admissionPolicy.namespaceSelector.matchLabels.tenant=a",
+			"lightrun.allowedHosts={acme.lightrun.com}")
 		Expect(err).NotTo(HaveOccurred())
 		bindings := ofKind(objs, "ValidatingAdmissionPolicyBinding")
 		Expect(bindings).To(HaveLen(3))

@@ -174,7 +174,8 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (*
 		return nil, err
 	}
 	if len(keys)+len(devKeys) == 0 {
-		return nil, fmt.Errorf("no API key: set --api-keys, --api-key-file, %s or %s (or the DEV-level --dev-api-keys, --dev-api-key-file)",
+		return nil, fmt.Errorf("no API key: set --api-keys, --api-key-file, %s or %s "+
+			"(or the DEV-level --dev-api-keys, --dev-api-key-file)",
 			envName("api-keys"), envName("api-key-file"))
 	}
 

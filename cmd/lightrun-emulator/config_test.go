@@ -86,7 +86,8 @@ func TestAnswersFlag(t *testing.T) {
 	if err != nil || cfg.opts.Answers != emulator.AnswersAlternative {
 		t.Fatalf("--answers=alternative: %v, %v", cfg, err)
 	}
-	cfg, err = parseConfig([]string{"--api-keys=k"}, envOf(map[string]string{"LIGHTRUN_EMULATOR_ANSWERS": "ALTERNATIVE"}), io.Discard)
+	env := envOf(map[string]string{"LIGHTRUN_EMULATOR_ANSWERS": "ALTERNATIVE"})
+	cfg, err = parseConfig([]string{"--api-keys=k"}, env, io.Discard)
 	if err != nil || cfg.opts.Answers != emulator.AnswersAlternative {
 		t.Fatalf("LIGHTRUN_EMULATOR_ANSWERS: %v, %v", cfg, err)
 	}

@@ -71,7 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, output 
 	settings := emu.Settings()
 	// The API keys are never logged; their number is.
 	log.Info("Lightrun emulator listening", "url", emu.URL(), "companyId", emu.CompanyID(),
-		"apiKeys", len(cfg.opts.APIKeys), "devApiKeys", len(cfg.opts.DevAPIKeys), "loginMethod", settings.LoginMethod, "rbac", settings.RBAC,
+		"apiKeys", len(cfg.opts.APIKeys), "devApiKeys", len(cfg.opts.DevAPIKeys),
+		"loginMethod", settings.LoginMethod, "rbac", settings.RBAC,
 		"builtInScim", settings.BuiltInSCIM, "answers", settings.Answers, "stateFile", cfg.opts.StateFile)
 	if ready != nil {
 		ready(emu.URL())

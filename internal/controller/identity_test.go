@@ -21,13 +21,12 @@ import (
 	"testing"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"k8s.io/utils/ptr"
 )
 
 func TestEmailKey(t *testing.T) {
 	work := v1.ScimMultiValue{Value: "Work@Example.com", Type: "work"}
 	home := v1.ScimMultiValue{Value: "home@example.org", Type: "home"}
-	primary := v1.ScimMultiValue{Value: "Primary@Example.com", Type: "other", Primary: ptr.To(true)}
+	primary := v1.ScimMultiValue{Value: "Primary@Example.com", Type: "other", Primary: new(true)}
 	cases := []struct {
 		name    string
 		spec    v1.ScimUserSpec
@@ -39,7 +38,7 @@ func TestEmailKey(t *testing.T) {
 		{"without primary or work, a userName that is an email", v1.ScimUserSpec{UserName: "Jane.Doe@Example.com", Emails: []v1.ScimMultiValue{home}}, "jane.doe@example.com", ""},
 		{"a userName that is no email gives NoEmail", v1.ScimUserSpec{UserName: "jdoe", Emails: []v1.ScimMultiValue{home}}, "", "no primary or work email"},
 		{"no emails and a plain userName gives NoEmail", v1.ScimUserSpec{UserName: "jdoe"}, "", "no primary or work email"},
-		{"an invalid primary email is refused, not skipped", v1.ScimUserSpec{UserName: "u@x.io", Emails: []v1.ScimMultiValue{{Value: "not an email", Primary: ptr.To(true)}}}, "", "primary email"},
+		{"an invalid primary email is refused, not skipped", v1.ScimUserSpec{UserName: "u@x.io", Emails: []v1.ScimMultiValue{{Value: "not an email", Primary: new(true)}}}, "", "primary email"},
 		{"a display-name address is not a bare email", v1.ScimUserSpec{UserName: "Jane <jane@x.io>"}, "", "no primary or work email"},
 		{"the work type is matched case-insensitively", v1.ScimUserSpec{UserName: "u", Emails: []v1.ScimMultiValue{{Value: "w@x.io", Type: "Work"}}}, "w@x.io", ""},
 	}

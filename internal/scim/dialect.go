@@ -29,6 +29,7 @@ package scim
 //   - [Okta SCIM]: Okta, "SCIM 2.0 Protocol Reference" (reference/scim/scim-20).
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -194,9 +195,7 @@ func coerceBooleans(def *Attribute, v any, element bool) any {
 		if b, ok := stringBoolean(sv); ok {
 			if out == nil {
 				out = make(map[string]any, len(m))
-				for k2, v2 := range m {
-					out[k2] = v2
-				}
+				maps.Copy(out, m)
 			}
 			out[k] = b
 		}

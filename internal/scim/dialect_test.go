@@ -181,7 +181,7 @@ func TestDialectOktaRenameWithAnotherID(t *testing.T) {
 	// RFC 7643 §3.1: id is readOnly. Only Okta's harmless repetition of
 	// the same id is tolerated.
 	_, err := applyJSON(t, GroupResourceType, oktaGroup(t), `[{"op":"replace","value":{"id":"someone-else","displayName":"x"}}]`)
-	wantError(t, err, 400, ScimTypeMutability)
+	wantError(t, err, ScimTypeMutability)
 }
 
 func TestDialectStringBooleans(t *testing.T) {
@@ -221,7 +221,7 @@ func TestDialectStringBooleans(t *testing.T) {
 	}
 	// A string that is not a boolean stays an error.
 	_, err := applyJSON(t, UserResourceType, js(t, `{"userName":"b"}`), `[{"op":"Replace","path":"active","value":"Nope"}]`)
-	wantError(t, err, 400, ScimTypeInvalidValue)
+	wantError(t, err, ScimTypeInvalidValue)
 	// A string boolean for a string attribute stays a string.
 	out, err := applyJSON(t, UserResourceType, js(t, `{"userName":"b"}`), `[{"op":"Replace","path":"title","value":"True"}]`)
 	if err != nil || out["title"] != "True" {

@@ -185,8 +185,7 @@ func AsError(err error) *Error {
 	if err == nil {
 		return nil
 	}
-	var se *Error
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*Error](err); ok {
 		return se
 	}
 	return &Error{Status: statusInternalServerError, Detail: "internal server error"}

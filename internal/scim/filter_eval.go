@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,12 +95,7 @@ func (e *boundCompare) eval(m map[string]any) bool {
 		// RFC 7644 §3.4.2.2: pr matches a non-empty value or a non-empty
 		// node of a complex attribute; RFC 7643 §2.5: null, unassigned and
 		// an empty array are the same state.
-		for _, v := range values {
-			if isPresent(v) {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(values, isPresent)
 	case "eq":
 		if e.lit.null {
 			return !anyPresent(values)
@@ -113,21 +109,11 @@ func (e *boundCompare) eval(m map[string]any) bool {
 			return true
 		}
 	}
-	for _, v := range values {
-		if e.compare(v) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(values, e.compare)
 }
 
 func anyPresent(values []any) bool {
-	for _, v := range values {
-		if isPresent(v) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(values, isPresent)
 }
 
 // compare applies the operator to one value.

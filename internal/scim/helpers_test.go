@@ -72,9 +72,10 @@ func jsv(t testing.TB, s string) any {
 	return v
 }
 
-// wantError asserts err is a *Error with the status and scimType.
-func wantError(t testing.TB, err error, status int, scimType string) {
+// wantError asserts err is a *Error with status 400 and the scimType.
+func wantError(t testing.TB, err error, scimType string) {
 	t.Helper()
+	const status = statusBadRequest
 	if err == nil {
 		t.Fatalf("want SCIM error %d %q, got success", status, scimType)
 	}

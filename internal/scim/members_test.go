@@ -161,7 +161,7 @@ func TestSplitMemberOpsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := SplitMemberOps(tt.ops)
-			wantError(t, err, 400, tt.scimType)
+			wantError(t, err, tt.scimType)
 		})
 	}
 }

@@ -146,11 +146,11 @@ func decodeStrict(data []byte, v any) error {
 
 // inOperation prefixes an error's detail with the operation's index.
 func inOperation(i int, err error) error {
-	var se *Error
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*Error](err); ok {
 		return &Error{Status: se.Status, ScimType: se.ScimType, Detail: fmt.Sprintf("Operations[%d]: %s", i, se.Detail)}
 	}
-	return fmt.Errorf("Operations[%d]: %w", i, err)
+	// The same prefix as the *Error detail above, which the tests assert.
+	return fmt.Errorf("Operations[%d]: %w", i, err) //nolint:staticcheck // "Operations" is the JSON member name (RFC 7644 §3.5.2)
 }
 
 // patchPath is a parsed PATH (RFC 7644 §3.5.2): attrPath, or
@@ -218,7 +218,7 @@ func validAttrName(s string) bool {
 		return false
 	}
 	c := s[0]
-	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '$') {
+	if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && c != '$' {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
@@ -230,8 +230,7 @@ func validAttrName(s string) bool {
 }
 
 func asInvalidPath(path string, err error) error {
-	var se *Error
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*Error](err); ok {
 		return ErrInvalidPath("path %q: %s", path, se.Detail)
 	}
 	return ErrInvalidPath("path %q: %v", path, err)

@@ -57,7 +57,7 @@ func selectionKey(container, name string) string {
 // "excludedAttributes" query parameter (RFC 7644 §3.9) into names.
 func SplitAttributeList(s string) []string {
 	var out []string
-	for _, part := range strings.Split(s, ",") {
+	for part := range strings.SplitSeq(s, ",") {
 		if p := strings.TrimSpace(part); p != "" {
 			out = append(out, p)
 		}

@@ -67,18 +67,29 @@ func (rt ResourceType) MarshalJSON() ([]byte, error) {
 
 // SchemaURNs lists the core schema then each extension schema of rt.
 func (rt ResourceType) SchemaURNs() []string {
-	out := []string{rt.Schema}
+	out := make([]string, 0, 1+len(rt.SchemaExtensions))
+	out = append(out, rt.Schema)
 	for _, e := range rt.SchemaExtensions {
 		out = append(out, e.Schema)
 	}
 	return out
 }
 
+// The names of the resource types, as meta.resourceType, a member's or a
+// reference's type, and the resource types' id and name carry them
+// (RFC 7643 §3.1, §6).
+const (
+	// UserResourceTypeName is the name of the User resource type.
+	UserResourceTypeName = "User"
+	// GroupResourceTypeName is the name of the Group resource type.
+	GroupResourceTypeName = "Group"
+)
+
 // UserResourceType is the User resource type (RFC 7643 §6, §8.6) with the
 // enterprise extension, which a User may or may not carry.
 var UserResourceType = ResourceType{
-	ID:          "User",
-	Name:        "User",
+	ID:          UserResourceTypeName,
+	Name:        UserResourceTypeName,
 	Endpoint:    "/Users",
 	Description: "User Account",
 	Schema:      UserSchemaURN,
@@ -89,8 +100,8 @@ var UserResourceType = ResourceType{
 
 // GroupResourceType is the Group resource type (RFC 7643 §6, §8.6).
 var GroupResourceType = ResourceType{
-	ID:          "Group",
-	Name:        "Group",
+	ID:          GroupResourceTypeName,
+	Name:        GroupResourceTypeName,
 	Endpoint:    "/Groups",
 	Description: "Group",
 	Schema:      GroupSchemaURN,

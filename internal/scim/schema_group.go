@@ -20,7 +20,7 @@ package scim
 // of RFC 7643 §8.7.1.
 var GroupSchema = Schema{
 	ID:          GroupSchemaURN,
-	Name:        "Group",
+	Name:        GroupResourceTypeName,
 	Description: "Group",
 	Attributes: []Attribute{
 		func() Attribute {
@@ -40,11 +40,11 @@ var GroupSchema = Schema{
 			// value is a resource's id, and ids are caseExact (RFC 7643
 			// §3.1), so membership is decided by exact comparison.
 			withMutability(caseExact(stringAttr("value", "Identifier of the member of this Group.")), MutabilityImmutable),
-			withMutability(referenceAttr("$ref", "The URI corresponding to a SCIM resource that is a member of this Group.", "User", "Group"), MutabilityImmutable),
+			withMutability(referenceAttr("$ref", "The URI corresponding to a SCIM resource that is a member of this Group.", UserResourceTypeName, GroupResourceTypeName), MutabilityImmutable),
 			// "display" is not in the §8.7.1 figure but appears in RFC 7643
 			// §8.4 and Okta sends it on every member it adds.
 			withMutability(stringAttr("display", "A human-readable name, primarily used for display purposes."), MutabilityImmutable),
-			withMutability(withCanonical(stringAttr("type", "A label indicating the type of resource, e.g., 'User' or 'Group'."), "User", "Group"), MutabilityImmutable),
+			withMutability(withCanonical(stringAttr("type", "A label indicating the type of resource, e.g., 'User' or 'Group'."), UserResourceTypeName, GroupResourceTypeName), MutabilityImmutable),
 		),
 	},
 }

@@ -103,7 +103,7 @@ func multiValuedSubs(value Attribute, typeDescription string, canonical []string
 // representation of RFC 7643 §8.7.1.
 var UserSchema = Schema{
 	ID:          UserSchemaURN,
-	Name:        "User",
+	Name:        UserResourceTypeName,
 	Description: "User Account",
 	Attributes: []Attribute{
 		func() Attribute {
@@ -177,7 +177,7 @@ var UserSchema = Schema{
 		withMutability(complexAttr("groups", "A list of groups to which the user belongs, either through direct membership, through nested groups, or dynamically calculated.", true,
 			// caseExact: a group id (RFC 7643 §3.1), as for Group members.value.
 			withMutability(caseExact(stringAttr("value", "The identifier of the User's group.")), MutabilityReadOnly),
-			withMutability(referenceAttr("$ref", "The URI of the corresponding 'Group' resource to which the user belongs.", "User", "Group"), MutabilityReadOnly),
+			withMutability(referenceAttr("$ref", "The URI of the corresponding 'Group' resource to which the user belongs.", UserResourceTypeName, GroupResourceTypeName), MutabilityReadOnly),
 			withMutability(stringAttr("display", "A human-readable name, primarily used for display purposes. READ-ONLY."), MutabilityReadOnly),
 			withMutability(withCanonical(stringAttr("type", "A label indicating the attribute's function, e.g., 'direct' or 'indirect'."), "direct", "indirect"), MutabilityReadOnly),
 		), MutabilityReadOnly),
@@ -213,7 +213,7 @@ var EnterpriseUserSchema = Schema{
 		stringAttr("department", "Identifies the name of a department."),
 		complexAttr("manager", "The User's manager. A complex type that optionally allows service providers to represent organizational hierarchy by referencing the 'id' attribute of another User.", false,
 			stringAttr("value", "The id of the SCIM resource representing the User's manager. RECOMMENDED."),
-			referenceAttr("$ref", "The URI of the SCIM resource representing the User's manager. RECOMMENDED.", "User"),
+			referenceAttr("$ref", "The URI of the SCIM resource representing the User's manager. RECOMMENDED.", UserResourceTypeName),
 			// RFC 7643 §4.3: manager.displayName is readOnly.
 			withMutability(stringAttr("displayName", "The displayName of the User's manager. OPTIONAL and READ-ONLY."), MutabilityReadOnly),
 		),

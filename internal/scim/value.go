@@ -87,12 +87,7 @@ func isPresent(v any) bool {
 	case string:
 		return t != ""
 	case []any, []map[string]any, []string:
-		for _, e := range asList(t) {
-			if isPresent(e) {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(asList(t), isPresent)
 	case map[string]any:
 		for _, e := range t {
 			if isPresent(e) {

@@ -67,7 +67,7 @@ func (e *Emulator) checkPool(req *agentPoolBody, self *AgentPool) *response {
 		return &resp
 	}
 	if other := e.st.poolNamed(req.Name); other != nil && other != self {
-		resp := e.orStatus(failf(http.StatusConflict, "An agent pool named %s already exists", other.Name), http.StatusBadRequest)
+		resp := e.orBadRequest(failf(http.StatusConflict, "An agent pool named %s already exists", other.Name))
 		return &resp
 	}
 	return nil

@@ -106,17 +106,23 @@ type UndeclaredAnswer struct {
 	Answer string `json:"answer"`
 }
 
+// The alternative answers that several operations share.
+const (
+	badRequestNothingCreated = "400 with the error body; nothing is created"
+	badRequestNothingChanges = "400 with the error body; nothing changes"
+)
+
 // undeclaredAnswers is the list behind UndeclaredAnswers. Found by reading
 // every handler for the statuses it answers, against the statuses the
 // operation declares; answers_test.go checks both columns against the spec
 // and provokes every row in both modes.
 var undeclaredAnswers = []UndeclaredAnswer{
 	{"createUser", "a user with the email exists (in any case)", http.StatusConflict, http.StatusBadRequest,
-		"400 with the error body; nothing is created"},
+		badRequestNothingCreated},
 	{"createGroup", "a group with the name exists (in any case)", http.StatusConflict, http.StatusBadRequest,
-		"400 with the error body; nothing is created"},
+		badRequestNothingCreated},
 	{"updateGroup", "another group has the new name (in any case)", http.StatusConflict, http.StatusBadRequest,
-		"400 with the error body; nothing changes"},
+		badRequestNothingChanges},
 	{"deleteGroup", "the group is the default group", http.StatusForbidden, http.StatusBadRequest,
 		"400 with the error body; nothing is deleted"},
 	{"addMembers", "the group does not exist", http.StatusNotFound, http.StatusMultiStatus,
@@ -126,9 +132,9 @@ var undeclaredAnswers = []UndeclaredAnswer{
 	{"updateMember", "the group does not exist, or the user is not a member of it", http.StatusNotFound, http.StatusOK,
 		"200 echoing the requested member (email, groupAdmin, elevatedRoles, effectiveRoles); nothing changes"},
 	{"createAgentPool", "a pool with the name exists (in any case)", http.StatusConflict, http.StatusBadRequest,
-		"400 with the error body; nothing is created"},
+		badRequestNothingCreated},
 	{"updateAgentPool", "another pool has the new name (in any case)", http.StatusConflict, http.StatusBadRequest,
-		"400 with the error body; nothing changes"},
+		badRequestNothingChanges},
 }
 
 // UndeclaredAnswers lists the answers whose status the operation does not
@@ -146,10 +152,10 @@ func (e *Emulator) SetAnswers(a Answers) {
 // alternative reports whether the emulator gives the alternative answers.
 func (e *Emulator) alternative() bool { return Answers(e.answers.Load()) == AnswersAlternative }
 
-// orStatus answers def, marked as one of UndeclaredAnswers, or in
-// AnswersAlternative mode the same error with the declared status alt.
-func (e *Emulator) orStatus(def response, alt int) response {
-	return e.either(def, func() response { return failf(alt, "%s", messageOf(def)) })
+// orBadRequest answers def, marked as one of UndeclaredAnswers, or in
+// AnswersAlternative mode the same error with the declared status 400.
+func (e *Emulator) orBadRequest(def response) response {
+	return e.either(def, func() response { return failf(http.StatusBadRequest, "%s", messageOf(def)) })
 }
 
 // either answers def, marked as one of UndeclaredAnswers, or in

@@ -138,7 +138,7 @@ func (e *Emulator) checkGroup(req *groupBody, self *Group) *response {
 		return &resp
 	}
 	if other := e.st.groupNamed(req.Name); other != nil && other != self {
-		resp := e.orStatus(failf(http.StatusConflict, "A group named %s already exists", other.Name), http.StatusBadRequest)
+		resp := e.orBadRequest(failf(http.StatusConflict, "A group named %s already exists", other.Name))
 		return &resp
 	}
 	for _, id := range req.AgentPoolIDs {
@@ -247,7 +247,7 @@ func (e *Emulator) deleteGroup(r *http.Request, _ []byte) response {
 	if g.Default {
 		// Every user belongs to the default group, so it cannot go (an
 		// assumption mirroring the default agent pool's documented 403).
-		return e.orStatus(failf(http.StatusForbidden, "The default group can not be deleted"), http.StatusBadRequest)
+		return e.orBadRequest(failf(http.StatusForbidden, "The default group can not be deleted"))
 	}
 	e.st.deleteGroup(g)
 	e.markDirty()

@@ -194,7 +194,7 @@ func (e *Emulator) createUser(r *http.Request, body []byte) response {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.st.user(email) != nil {
-		return e.orStatus(failf(http.StatusConflict, "User with email %s already exists", email), http.StatusBadRequest)
+		return e.orBadRequest(failf(http.StatusConflict, "User with email %s already exists", email))
 	}
 	roles, bad := checkRoles(e.st, req.Roles)
 	if bad != nil {

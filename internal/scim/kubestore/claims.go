@@ -77,7 +77,7 @@ func claimName(kind claimKind, t store.Tenant, name string) string {
 // acquire claims name for holder (a SCIM id). It is idempotent for the same
 // holder and returns store.ErrUniqueness when another live object holds it.
 func (c *claims) acquire(ctx context.Context, kind claimKind, t store.Tenant, name, holder string) error {
-	for attempt := 0; attempt < 3; attempt++ {
+	for range 3 {
 		lease := &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{
 				Name:        claimName(kind, t, name),
@@ -86,7 +86,7 @@ func (c *claims) acquire(ctx context.Context, kind claimKind, t store.Tenant, na
 				Annotations: map[string]string{annotationClaimKey: truncate(name, 1024)},
 			},
 			Spec: coordinationv1.LeaseSpec{
-				HolderIdentity: ptr.To(holder),
+				HolderIdentity: new(holder),
 				AcquireTime:    &metav1.MicroTime{Time: c.now()},
 			},
 		}

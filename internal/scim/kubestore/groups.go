@@ -173,7 +173,7 @@ func (s *Store) setMember(ctx context.Context, t store.Tenant, userID, groupID s
 		return nil // no such user: it is in no group
 	}
 	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := range 5 {
 		u := &v1.ScimUser{}
 		reader := client.Reader(s.cached)
 		if attempt > 0 {

@@ -28,7 +28,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
@@ -49,7 +48,7 @@ func newTenant() store.Tenant {
 func user(userName string) *v1.ScimUser {
 	return &v1.ScimUser{Spec: v1.ScimUserSpec{
 		UserName: userName,
-		Emails:   []v1.ScimMultiValue{{Value: strings.ToUpper(userName[:1]) + userName[1:], Type: "work", Primary: ptr.To(true)}},
+		Emails:   []v1.ScimMultiValue{{Value: strings.ToUpper(userName[:1]) + userName[1:], Type: "work", Primary: new(true)}},
 	}}
 }
 
@@ -223,7 +222,7 @@ var _ = Describe("users", func() {
 
 		// Simulate the crash: an unowned claim held by an id with no object.
 		claim.OwnerReferences = nil
-		claim.Spec.HolderIdentity = ptr.To("never-created")
+		claim.Spec.HolderIdentity = new("never-created")
 		Expect(c.Update(ctx, &claim)).To(Succeed())
 		users, err := s.ListUsers(ctx, t, store.Selector{})
 		Expect(err).NotTo(HaveOccurred())

@@ -203,7 +203,7 @@ func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	if err != nil {
 		return obj, err
 	}
-	pre := client.Preconditions{UID: ptrTo(obj.GetUID())}
+	pre := client.Preconditions{UID: new(obj.GetUID())}
 	if resourceVersion != "" {
 		pre.ResourceVersion = &resourceVersion
 	}
@@ -261,5 +261,3 @@ func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.T
 	}
 	return out, nil
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -34,7 +34,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -63,8 +62,7 @@ func BenchmarkLargeGroup(b *testing.B) {
 	}
 	const batch = 1000
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	bctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	bctx := b.Context()
 
 	env, err := testenv.New()
 	if err != nil {
@@ -186,8 +184,8 @@ func createUsers(b *testing.B, ctx context.Context, c client.Client, ns string, 
 					Spec: v1.ScimUserSpec{
 						IdentityConfigRef: v1.IdentityConfigReference{Name: "idp"},
 						UserName:          fmt.Sprintf("user-%d@example.com", i),
-						Active:            ptr.To(true),
-						Emails:            []v1.ScimMultiValue{{Value: fmt.Sprintf("user-%d@example.com", i), Type: "work", Primary: ptr.To(true)}},
+						Active:            new(true),
+						Emails:            []v1.ScimMultiValue{{Value: fmt.Sprintf("user-%d@example.com", i), Type: "work", Primary: new(true)}},
 					},
 				}
 				if err := c.Create(ctx, u); err != nil {
@@ -224,7 +222,7 @@ func call(b *testing.B, base, method, path string, body any, want int, out any) 
 	req.Header.Set("Content-Type", "application/scim+json")
 	resp, err := http.DefaultClient.Do(req)
 	must(b, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	must(b, err)
 	if resp.StatusCode != want {

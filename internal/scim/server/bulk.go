@@ -104,8 +104,7 @@ func parseBulkRequest(data []byte, maxOperations int) (bulkRequest, error) {
 
 func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 	data, err := readAll(r)
-	var maxBytes *http.MaxBytesError
-	if errors.As(err, &maxBytes) {
+	if maxBytes, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return scim.ErrTooLarge("the request body exceeds maxPayloadSize, %d bytes", maxBytes.Limit)
 	}
 	if err != nil {

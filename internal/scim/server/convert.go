@@ -59,6 +59,9 @@ const (
 	scimRefKey = "$ref"
 	// membersKey is Group "members"; membership is stored on the users.
 	membersKey = "members"
+	// typeKey is the "type" sub-attribute of a multi-valued attribute
+	// (RFC 7643 §2.4) or of an authentication scheme (RFC 7643 §5).
+	typeKey = "type"
 )
 
 // specFromResource reads a normalized SCIM resource into spec (a pointer to
@@ -236,7 +239,7 @@ func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string
 	if u.Spec.Active != nil {
 		res["active"] = *u.Spec.Active
 	}
-	res["meta"] = meta("User", baseURL+"/Users/"+u.Name, u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations)
+	res["meta"] = meta(scim.UserResourceTypeName, baseURL+"/Users/"+u.Name, u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations)
 	if ext, ok := res[specEnterpriseKey].(map[string]any); ok {
 		delete(res, specEnterpriseKey)
 		if len(ext) > 0 {
@@ -248,7 +251,7 @@ func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string
 		list := make([]any, len(groups))
 		for i, g := range groups {
 			// RFC 7643 §4.1.2: groups is readOnly; "direct" membership.
-			list[i] = map[string]any{"value": g.ID, scimRefKey: baseURL + "/Groups/" + g.ID, "display": g.DisplayName, "type": "direct"}
+			list[i] = map[string]any{"value": g.ID, scimRefKey: baseURL + "/Groups/" + g.ID, "display": g.DisplayName, typeKey: "direct"}
 		}
 		res[specGroupsKey] = list
 	}
@@ -272,11 +275,11 @@ func groupResource(g *v1.ScimGroup, members []memberRef, baseURL string) (map[st
 	delete(res, specTenantKey)
 	res["schemas"] = []any{scim.GroupSchemaURN}
 	res["id"] = g.Name
-	res["meta"] = meta("Group", baseURL+"/Groups/"+g.Name, g.ResourceVersion, g.CreationTimestamp.Time, g.Annotations)
+	res["meta"] = meta(scim.GroupResourceTypeName, baseURL+"/Groups/"+g.Name, g.ResourceVersion, g.CreationTimestamp.Time, g.Annotations)
 	if members != nil {
 		list := make([]any, len(members))
 		for i, m := range members {
-			entry := map[string]any{"value": m.ID, scimRefKey: baseURL + "/Users/" + m.ID, "type": "User"}
+			entry := map[string]any{"value": m.ID, scimRefKey: baseURL + "/Users/" + m.ID, typeKey: scim.UserResourceTypeName}
 			if m.Display != "" {
 				entry["display"] = m.Display
 			}

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
@@ -259,7 +258,7 @@ func TestUserSpecFromResource(t *testing.T) {
 			name: "a manager named by displayName alone is no manager (RFC 7643 §4.3)",
 			res: map[string]any{"userName": "u", "active": false, scim.EnterpriseUserSchemaURN: map[string]any{
 				"department": "d", "manager": map[string]any{"displayName": "Boss"}}},
-			want: v1.ScimUserSpec{UserName: "u", Active: ptr.To(false), Enterprise: &v1.ScimEnterpriseUser{Department: "d"}},
+			want: v1.ScimUserSpec{UserName: "u", Active: new(false), Enterprise: &v1.ScimEnterpriseUser{Department: "d"}},
 		},
 		{
 			name: "manager $ref is stored as ref",
@@ -366,10 +365,10 @@ func BenchmarkUserResource(b *testing.B) {
 		Spec: v1.ScimUserSpec{
 			IdentityConfigRef: v1.IdentityConfigReference{Name: "idp"},
 			UserName:          "user-1@example.com",
-			Active:            ptr.To(true),
+			Active:            new(true),
 			DisplayName:       "User One",
 			Name:              &v1.ScimName{GivenName: "User", FamilyName: "One"},
-			Emails:            []v1.ScimMultiValue{{Value: "user-1@example.com", Type: "work", Primary: ptr.To(true)}},
+			Emails:            []v1.ScimMultiValue{{Value: "user-1@example.com", Type: "work", Primary: new(true)}},
 		},
 	}
 	for b.Loop() {

@@ -42,7 +42,7 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *request) error 
 		"sort":           supported{true},
 		"etag":           supported{true},
 		"authenticationSchemes": []map[string]any{{
-			"type":        "oauthbearertoken",
+			typeKey:       "oauthbearertoken",
 			"name":        "OAuth Bearer Token",
 			"description": "A bearer token from the IdentityConfig's Secret (spec.scim.bearerTokenSecretRef).",
 			"specUri":     "https://www.rfc-editor.org/info/rfc6750",

@@ -20,6 +20,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand"
 	"net/http"
 	"strings"
@@ -132,9 +133,7 @@ func (g *userGen) attributes() map[string]any {
 
 func userBody(attrs map[string]any) map[string]any {
 	body := map[string]any{"schemas": []string{scim.UserSchemaURN, scim.EnterpriseUserSchemaURN}}
-	for k, v := range attrs {
-		body[k] = v
-	}
+	maps.Copy(body, attrs)
 	return body
 }
 
@@ -206,12 +205,8 @@ func replaced(attrs, patch map[string]any) map[string]any {
 		sub, okNew := v.(map[string]any)
 		if okOld && okNew {
 			merged := map[string]any{}
-			for sk, sv := range old {
-				merged[sk] = sv
-			}
-			for sk, sv := range replaced(old, sub) {
-				merged[sk] = sv
-			}
+			maps.Copy(merged, old)
+			maps.Copy(merged, replaced(old, sub))
 			out[k] = merged
 			continue
 		}

@@ -61,7 +61,7 @@ func bodyMemberIDs(res map[string]any) ([]string, error) {
 		if id == "" {
 			return nil, scim.ErrInvalidValue("members[%d].value is required", i)
 		}
-		if t, _ := m["type"].(string); t != "" && t != "User" {
+		if t, _ := m[typeKey].(string); t != "" && t != scim.UserResourceTypeName {
 			// Nested groups are not supported: Lightrun has none to map them to.
 			return nil, scim.ErrInvalidValue("members[%d] is a %s; only User members are supported", i, t)
 		}
@@ -110,7 +110,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *request) error {
 func (s *Server) getGroup(w http.ResponseWriter, r *request) error {
 	g, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, r.PathValue("id"))
 	if err != nil {
-		return notFoundAs(err, "Group", r.PathValue("id"))
+		return notFoundAs(err, scim.GroupResourceTypeName, r.PathValue("id"))
 	}
 	if notModified(w, r, g.ResourceVersion) {
 		return nil

@@ -56,7 +56,7 @@ func decodeObject(data []byte) (map[string]any, error) {
 // tags compare by their opaque value (RFC 7232 §2.3.2, weak comparison,
 // which RFC 7644 §3.14 uses for versions).
 func etagMatches(header, resourceVersion string) bool {
-	for _, tag := range strings.Split(header, ",") {
+	for tag := range strings.SplitSeq(header, ",") {
 		tag = strings.TrimSpace(tag)
 		if tag == "*" {
 			return true

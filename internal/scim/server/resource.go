@@ -39,12 +39,12 @@ type resourceStore[T client.Object] struct {
 }
 
 func (s *Server) userStore() resourceStore[*v1.ScimUser] {
-	return resourceStore[*v1.ScimUser]{kind: "User", get: s.users.GetUser, update: s.users.UpdateUser, remove: s.users.DeleteUser,
+	return resourceStore[*v1.ScimUser]{kind: scim.UserResourceTypeName, get: s.users.GetUser, update: s.users.UpdateUser, remove: s.users.DeleteUser,
 		spec: func(u *v1.ScimUser) any { return u.Spec }}
 }
 
 func (s *Server) groupStore() resourceStore[*v1.ScimGroup] {
-	return resourceStore[*v1.ScimGroup]{kind: "Group", get: s.groups.GetGroup, update: s.groups.UpdateGroup, remove: s.groups.DeleteGroup,
+	return resourceStore[*v1.ScimGroup]{kind: scim.GroupResourceTypeName, get: s.groups.GetGroup, update: s.groups.UpdateGroup, remove: s.groups.DeleteGroup,
 		spec: func(g *v1.ScimGroup) any { return g.Spec }}
 }
 

@@ -61,13 +61,21 @@ func (s *Server) routes() {
 	// The same paths with a method they do not support answer a SCIM 405,
 	// not the mux's plain-text one.
 	for path, allowed := range map[string][]string{
-		"/ServiceProviderConfig": {"GET"}, "/Schemas": {"GET"}, "/Schemas/{id}": {"GET"},
-		"/ResourceTypes": {"GET"}, "/ResourceTypes/{id}": {"GET"},
-		"/Users": {"GET", "POST"}, "/Users/.search": {"POST"}, "/Users/{id}": {"GET", "PUT", "PATCH", "DELETE"},
-		"/Groups": {"GET", "POST"}, "/Groups/.search": {"POST"}, "/Groups/{id}": {"GET", "PUT", "PATCH", "DELETE"},
-		"/.search": {"POST"}, "/Bulk": {"POST"},
+		"/ServiceProviderConfig": {http.MethodGet},
+		"/Schemas":               {http.MethodGet},
+		"/Schemas/{id}":          {http.MethodGet},
+		"/ResourceTypes":         {http.MethodGet},
+		"/ResourceTypes/{id}":    {http.MethodGet},
+		"/Users":                 {http.MethodGet, http.MethodPost},
+		"/Users/.search":         {http.MethodPost},
+		"/Users/{id}":            {http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		"/Groups":                {http.MethodGet, http.MethodPost},
+		"/Groups/.search":        {http.MethodPost},
+		"/Groups/{id}":           {http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		"/.search":               {http.MethodPost},
+		"/Bulk":                  {http.MethodPost},
 	} {
-		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			if !slices.Contains(allowed, method) {
 				s.handle(method+" "+base+path, "Other", methodNotAllowed)
 			}

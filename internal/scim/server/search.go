@@ -19,8 +19,6 @@ package server
 import (
 	"net/http"
 
-	"k8s.io/utils/ptr"
-
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
 
@@ -42,7 +40,7 @@ func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
 	// Count first, then fetch exactly the window of each type the page covers.
 	totals := [2]int{}
 	counting := q
-	counting.StartIndex, counting.Count = 1, ptr.To(0)
+	counting.StartIndex, counting.Count = 1, new(0)
 	if userOK {
 		l, err := runQuery(s, r, counting, s.userLister())
 		if err != nil {
@@ -63,7 +61,7 @@ func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
 	var page []map[string]any
 	if lo < totals[0] {
 		part := q
-		part.StartIndex, part.Count = lo+1, ptr.To(min(hi, totals[0])-lo)
+		part.StartIndex, part.Count = lo+1, new(min(hi, totals[0])-lo)
 		l, err := runQuery(s, r, part, s.userLister())
 		if err != nil {
 			return err
@@ -73,7 +71,7 @@ func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
 	if hi > totals[0] {
 		part := q
 		start := max(lo, totals[0]) - totals[0]
-		part.StartIndex, part.Count = start+1, ptr.To(hi-max(lo, totals[0]))
+		part.StartIndex, part.Count = start+1, new(hi-max(lo, totals[0]))
 		l, err := runQuery(s, r, part, s.groupLister())
 		if err != nil {
 			return err

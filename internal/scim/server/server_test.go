@@ -215,7 +215,7 @@ func TestReadyFollowsTheListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	defer func() { _ = busy.Close() }()
 	taken := server.NewServer(server.Options{Addr: busy.Addr().String()}, nil, nil, nil, logr.Discard())
 	if err := taken.Start(context.Background()); err == nil {
 		t.Fatal("binding an address in use must fail")

@@ -239,19 +239,19 @@ func (t *tenantEndpoint) do(method, path string, body any, headers ...string) re
 	return send(method, t.base+path, "Bearer "+t.token, body, headers...)
 }
 
-func send(method, url, authorization string, body any, headers ...string) response {
+func send(method, target, authorization string, body any, headers ...string) response {
 	GinkgoHelper()
 	if body != nil {
 		headers = append([]string{"Content-Type", "application/scim+json"}, headers...)
 	}
-	return sendExactly(method, url, authorization, body, headers...)
+	return sendExactly(method, target, authorization, body, headers...)
 }
 
 // noRedirects shows the endpoint's answer as it is, redirects included.
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // sendExactly is send without a default Content-Type: only the given headers.
-func sendExactly(method, url, authorization string, body any, headers ...string) response {
+func sendExactly(method, target, authorization string, body any, headers ...string) response {
 	GinkgoHelper()
 	var reader io.Reader
 	switch b := body.(type) {
@@ -265,7 +265,7 @@ func sendExactly(method, url, authorization string, body any, headers ...string)
 		Expect(err).NotTo(HaveOccurred())
 		reader = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, reader)
+	req, err := http.NewRequestWithContext(ctx, method, target, reader)
 	Expect(err).NotTo(HaveOccurred())
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
@@ -275,7 +275,7 @@ func sendExactly(method, url, authorization string, body any, headers ...string)
 	}
 	resp, err := noRedirects.Do(req)
 	Expect(err).NotTo(HaveOccurred())
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	Expect(err).NotTo(HaveOccurred())
 	out := response{status: resp.StatusCode, header: resp.Header, raw: raw}

@@ -64,7 +64,7 @@ func userSpecFromBody(body map[string]any) (v1.ScimUserSpec, error) {
 func (s *Server) getUser(w http.ResponseWriter, r *request) error {
 	u, err := s.users.GetUser(r.Context(), r.tenant.Tenant, r.PathValue("id"))
 	if err != nil {
-		return notFoundAs(err, "User", r.PathValue("id"))
+		return notFoundAs(err, scim.UserResourceTypeName, r.PathValue("id"))
 	}
 	if notModified(w, r, u.ResourceVersion) {
 		return nil
@@ -195,8 +195,7 @@ func notFoundAs(err error, resourceType, id string) error {
 func readAll(r *request) ([]byte, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		var maxBytes *http.MaxBytesError
-		if errors.As(err, &maxBytes) {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, err
 		}
 		return nil, scim.ErrInvalidSyntax("reading the request body: %v", err)
