@@ -71,7 +71,6 @@ func (t *Tenants) Tenant(ctx context.Context, namespace, name string) (*store.Te
 	cfg := &store.TenantConfig{
 		Tenant:  store.Tenant{Namespace: namespace, IdentityConfig: name},
 		Enabled: ic.Spec.SCIM.Enabled && ic.DeletionTimestamp == nil,
-		IdPKind: ic.Spec.SCIM.IdPKind,
 	}
 	if c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionReady); c != nil && c.Reason == v1.ReasonDuplicateIdentityProvider {
 		cfg.Refusal = c.Message

@@ -141,8 +141,6 @@ type TenantConfig struct {
 	// Refusal, when set, is why the endpoint refuses to serve this
 	// IdentityConfig (for example a second IdP for one Lightrun company).
 	Refusal string
-	// IdPKind is spec.scim.idpKind.
-	IdPKind v1.IdentityProviderKind
 }
 
 // Tenants resolves the IdentityConfig a request names.
