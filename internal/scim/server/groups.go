@@ -108,14 +108,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *request) error {
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *request) error {
-	g, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, r.PathValue("id"))
-	if err != nil {
-		return notFoundAs(err, scim.GroupResourceTypeName, r.PathValue("id"))
-	}
-	if notModified(w, r, g.ResourceVersion) {
-		return nil
-	}
-	return s.respondGroup(w, r, http.StatusOK, g)
+	return getOne(w, r, scim.GroupResourceTypeName, s.groups.GetGroup, s.respondGroup)
 }
 
 func (s *Server) replaceGroup(w http.ResponseWriter, r *request) error {

@@ -18,11 +18,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // decodeBody reads a JSON object body. Numbers stay json.Number so that no
@@ -87,6 +90,21 @@ func ifMatch(r *request, current string) (pinned string, failed bool) {
 
 // notModified answers 304 when If-None-Match names the current version
 // (RFC 7644 §3.14) and reports whether it did.
+// getOne answers GET of one resource (RFC 7644 §3.4.1): 404 for an id the
+// tenant does not have, 304 when If-None-Match names the current version.
+func getOne[T client.Object](w http.ResponseWriter, r *request, resourceType string,
+	get func(ctx context.Context, t store.Tenant, id string) (T, error),
+	respond func(w http.ResponseWriter, r *request, status int, obj T) error) error {
+	obj, err := get(r.Context(), r.tenant.Tenant, r.PathValue("id"))
+	if err != nil {
+		return notFoundAs(err, resourceType, r.PathValue("id"))
+	}
+	if notModified(w, r, obj.GetResourceVersion()) {
+		return nil
+	}
+	return respond(w, r, http.StatusOK, obj)
+}
+
 func notModified(w http.ResponseWriter, r *request, resourceVersion string) bool {
 	inm := r.Header.Get("If-None-Match")
 	if inm == "" || !etagMatches(inm, resourceVersion) {

@@ -62,14 +62,7 @@ func userSpecFromBody(body map[string]any) (v1.ScimUserSpec, error) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *request) error {
-	u, err := s.users.GetUser(r.Context(), r.tenant.Tenant, r.PathValue("id"))
-	if err != nil {
-		return notFoundAs(err, scim.UserResourceTypeName, r.PathValue("id"))
-	}
-	if notModified(w, r, u.ResourceVersion) {
-		return nil
-	}
-	return s.respondUser(w, r, http.StatusOK, u)
+	return getOne(w, r, scim.UserResourceTypeName, s.users.GetUser, s.respondUser)
 }
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *request) error {
