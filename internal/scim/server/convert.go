@@ -130,6 +130,23 @@ func withManagerRef(ext map[string]any, from, to string) map[string]any {
 }
 
 // userSpecFromResource reads a normalized SCIM User into a ScimUser spec.
+// patchedSpec applies PATCH operations to the resource as stored (RFC 7644
+// §3.5.2), normalises the result like a PUT body, and converts it back to a
+// spec: the one way a PATCH of either kind reaches storage.
+func patchedSpec[S any](rt scim.ResourceType, res map[string]any, ops []scim.PatchOperation,
+	fromResource func(map[string]any) (S, error)) (S, error) {
+	var zero S
+	res, err := scim.ApplyPatch(rt, res, ops)
+	if err != nil {
+		return zero, err
+	}
+	normalized, err := scim.Normalize(rt, res)
+	if err != nil {
+		return zero, err
+	}
+	return fromResource(normalized)
+}
+
 func userSpecFromResource(res map[string]any) (v1.ScimUserSpec, error) {
 	in := maps.Clone(res)
 	delete(in, specTenantKey)

@@ -162,15 +162,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return nil, err
 		}
-		res, err = scim.ApplyPatch(scim.GroupResourceType, res, rest)
-		if err != nil {
-			return nil, err
-		}
-		normalized, err := scim.Normalize(scim.GroupResourceType, res)
-		if err != nil {
-			return nil, err
-		}
-		spec, err := groupSpecFromResource(normalized)
+		spec, err := patchedSpec(scim.GroupResourceType, res, rest, groupSpecFromResource)
 		if err != nil {
 			return nil, err
 		}

@@ -102,15 +102,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *request) error {
 		if err != nil {
 			return nil, err
 		}
-		res, err = scim.ApplyPatch(scim.UserResourceType, res, patch.Operations)
-		if err != nil {
-			return nil, err
-		}
-		normalized, err := scim.Normalize(scim.UserResourceType, res)
-		if err != nil {
-			return nil, err
-		}
-		spec, err := userSpecFromResource(normalized)
+		spec, err := patchedSpec(scim.UserResourceType, res, patch.Operations, userSpecFromResource)
 		if err != nil {
 			return nil, err
 		}
