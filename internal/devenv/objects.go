@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main
+package devenv
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,26 +31,27 @@ import (
 )
 
 const (
-	// devNamespace holds the samples; the default namespace keeps kubectl commands short.
-	devNamespace = "default"
-	// devIdentityConfig is the sample IdentityConfig's name.
-	devIdentityConfig = "okta"
-	// devAPIKey is the Lightrun API key the development environment's
+	// Namespace holds the samples; the default namespace keeps kubectl commands short.
+	Namespace = "default"
+	// IdentityConfig is the sample IdentityConfig's name.
+	IdentityConfig = "okta"
+	// APIKey is the Lightrun API key the development environment's
 	// emulator accepts; it guards nothing but a local, in-memory Lightrun.
-	devAPIKey = "dev-lightrun-api-key"
-	// devCompanyID is the sample IdentityConfig's companyId, given to the
+	APIKey = "dev-lightrun-api-key"
+	// CompanyID is the sample IdentityConfig's companyId, given to the
 	// emulator so the two agree.
-	devCompanyID = "4f0c5d2e-7b1a-4c3e-9d8f-2a6b1e0c9f11"
-	fieldOwner   = "lightrun-identity-devenv"
+	CompanyID  = "4f0c5d2e-7b1a-4c3e-9d8f-2a6b1e0c9f11"
+	fieldOwner = "lightrun-identity-devenv"
 )
 
 // applyDevObjects creates the Secrets the sample IdentityConfig names and
 // server-side applies every sample, so re-running make dev converges instead
-// of failing on objects left from the previous run.
-func applyDevObjects(ctx context.Context, k8s client.Client, samplesDir, token string) error {
+// of failing on objects left from the previous run. The IdentityConfig's
+// Lightrun URL is set to lightrunURL, where this environment's emulator listens.
+func applyDevObjects(ctx context.Context, k8s client.Client, samplesDir, token, lightrunURL string) error {
 	secrets := []*corev1ac.SecretApplyConfiguration{
-		corev1ac.Secret("lightrun-api-key", devNamespace).WithStringData(map[string]string{"apiKey": devAPIKey}),
-		corev1ac.Secret("scim-bearer-token", devNamespace).WithStringData(map[string]string{"token": token}),
+		corev1ac.Secret("lightrun-api-key", Namespace).WithStringData(map[string]string{"apiKey": APIKey}),
+		corev1ac.Secret("scim-bearer-token", Namespace).WithStringData(map[string]string{"token": token}),
 	}
 	for _, s := range secrets {
 		// Watched, so a rotated key or token takes effect at once.
@@ -69,7 +71,12 @@ func applyDevObjects(ctx context.Context, k8s client.Client, samplesDir, token s
 			return err
 		}
 		for _, obj := range objs {
-			obj.SetNamespace(devNamespace)
+			obj.SetNamespace(Namespace)
+			if obj.GetKind() == "IdentityConfig" {
+				if err := unstructured.SetNestedField(obj.Object, lightrunURL, "spec", "lightrun", "url"); err != nil {
+					return fmt.Errorf("setting the Lightrun URL of %s: %w", obj.GetName(), err)
+				}
+			}
 			apply := client.ApplyConfigurationFromUnstructured(obj)
 			if err := k8s.Apply(ctx, apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
 				return fmt.Errorf("applying %s %s from %s: %w", obj.GetKind(), obj.GetName(), file, err)
