@@ -204,6 +204,19 @@ var _ = Describe("rendering with values", func() {
 		Expect(volumes).To(ContainElement(HaveKeyWithValue("secret", map[string]any{"secretName": "scim-tls"})))
 	})
 
+	It("passes the SCIM rate limit to the manager and refuses a non-positive one", func() {
+		objs, err := render()
+		Expect(err).NotTo(HaveOccurred())
+		_, c := managerPod(objs)
+		Expect(c["args"]).To(ContainElements("--scim-rate-limit=100", "--scim-rate-burst=200"))
+		objs, err = render("scim.rateLimit.requestsPerSecond=2500", "scim.rateLimit.burst=5000")
+		Expect(err).NotTo(HaveOccurred())
+		_, c = managerPod(objs)
+		Expect(c["args"]).To(ContainElements("--scim-rate-limit=2500", "--scim-rate-burst=5000"))
+		_, err = render("scim.rateLimit.requestsPerSecond=0")
+		Expect(err).To(MatchError(ContainSubstring("requestsPerSecond")))
+	})
+
 	It("drops the PodDisruptionBudget for a single replica", func() {
 		objs, err := render("replicaCount=1")
 		Expect(err).NotTo(HaveOccurred())

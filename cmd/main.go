@@ -61,6 +61,10 @@ func main() {
 		"Directory with tls.crt and tls.key for the SCIM endpoint; empty serves plain HTTP (behind a TLS ingress).")
 	flag.StringVar(&opts.SCIMPublicURL, "scim-public-url", "",
 		"Base URL identity providers use to reach the SCIM endpoint, e.g. https://scim.example.com.")
+	flag.Float64Var(&opts.SCIMRateLimit, "scim-rate-limit", 100,
+		"Sustained SCIM requests per second allowed per bearer token; beyond it the endpoint answers 429 with Retry-After.")
+	flag.IntVar(&opts.SCIMRateBurst, "scim-rate-burst", 200,
+		"SCIM requests per bearer token allowed in a burst above --scim-rate-limit.")
 	flag.BoolVar(&opts.EnableHTTP2, "enable-http2", false,
 		"Allow HTTP/2 on the metrics endpoint (off because of CVE-2023-44487).")
 	flag.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,
