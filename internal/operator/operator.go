@@ -197,7 +197,10 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	}
 
 	if scimEnabled {
-		store := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{})
+		store, err := kubestore.New(context.Background(), mgr, kubestore.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("setting up the SCIM store: %w", err)
+		}
 		server := scimserver.NewServer(scimserver.Options{
 			Addr:      opts.SCIMBindAddress,
 			CertDir:   opts.SCIMCertDir,

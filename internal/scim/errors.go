@@ -68,6 +68,9 @@ const (
 	// SCIM servers commonly pair with 413 when a body or bulk request exceeds
 	// the limits advertised in ServiceProviderConfig (RFC 7644 §3.7.4).
 	ScimTypeTooLarge = "tooLarge"
+	// ScimTypeInvalidCursor: RFC 9865 §2.3, 400 — the cursor is not one
+	// this server issued for this query.
+	ScimTypeInvalidCursor = "invalidCursor"
 )
 
 // The HTTP status codes of SCIM errors (RFC 7644 §3.12). They are plain
@@ -209,6 +212,12 @@ func ErrInvalidFilter(format string, args ...any) *Error {
 // than the server is willing to process.
 func ErrTooMany(format string, args ...any) *Error {
 	return newError(statusBadRequest, ScimTypeTooMany, format, args...)
+}
+
+// ErrInvalidCursor: RFC 9865 §2.3, 400 invalidCursor — the cursor value is
+// invalid: malformed, or issued for another query.
+func ErrInvalidCursor(format string, args ...any) *Error {
+	return newError(statusBadRequest, ScimTypeInvalidCursor, format, args...)
 }
 
 // ErrUniqueness: RFC 7644 §3.12, 409 uniqueness — one or more attribute

@@ -47,6 +47,9 @@ type Query struct {
 	// RFC 7644 §3.4.2.4: a negative value is read as 0, and 0 asks for
 	// totalResults only.
 	Count *int
+	// Cursor asks for cursor-based pagination (RFC 9865): nil when not
+	// given, empty for the first page, else a previous page's nextCursor.
+	Cursor *string
 }
 
 // ParseQueryParams reads a query from URL query parameters (RFC 7644
@@ -100,6 +103,9 @@ func ParseQueryParams(params map[string][]string) (Query, error) {
 		n = max(n, 0)
 		q.Count = &n
 	}
+	if c, ok := get("cursor"); ok {
+		q.Cursor = &c
+	}
 	return q, nil
 }
 
@@ -127,6 +133,7 @@ func ParseSearchRequest(body []byte) (Query, error) {
 		SortOrder          *string         `json:"sortOrder"`
 		StartIndex         *json.Number    `json:"startIndex"`
 		Count              *json.Number    `json:"count"`
+		Cursor             *string         `json:"cursor"`
 	}
 	if err := decodeStrict(body, &raw); err != nil {
 		return Query{}, ErrInvalidSyntax("search request is not a SearchRequest message: %v", err)
@@ -170,6 +177,7 @@ func ParseSearchRequest(body []byte) (Query, error) {
 		n = max(n, 0)
 		q.Count = &n
 	}
+	q.Cursor = raw.Cursor
 	return q, nil
 }
 
@@ -393,9 +401,14 @@ func (s Sorter) Sort(resources []map[string]any) {
 // ListResponse is a list or search response (RFC 7644 §3.4.2).
 type ListResponse struct {
 	TotalResults int
-	// StartIndex is the 1-based index of the first resource of this page.
+	// StartIndex is the 1-based index of the first resource of this page;
+	// a cursor-paged response (Cursored) carries none (RFC 9865 §2.2).
 	StartIndex int
 	Resources  []map[string]any
+	// Cursored marks a page of cursor-based pagination; NextCursor is the
+	// cursor of the next page, empty on the last one (RFC 9865 §2.2).
+	Cursored   bool
+	NextCursor string
 }
 
 // NewListResponse builds the response for a page of resources: total is the
@@ -414,17 +427,23 @@ func (l ListResponse) MarshalJSON() ([]byte, error) {
 	if resources == nil {
 		resources = []map[string]any{}
 	}
+	var startIndex *int
+	if !l.Cursored {
+		startIndex = new(max(l.StartIndex, 1))
+	}
 	return json.Marshal(struct {
 		Schemas      []string         `json:"schemas"`
 		TotalResults int              `json:"totalResults"`
-		StartIndex   int              `json:"startIndex"`
+		StartIndex   *int             `json:"startIndex,omitempty"`
 		ItemsPerPage int              `json:"itemsPerPage"`
+		NextCursor   string           `json:"nextCursor,omitempty"`
 		Resources    []map[string]any `json:"Resources"`
 	}{
 		Schemas:      []string{ListResponseURN},
 		TotalResults: l.TotalResults,
-		StartIndex:   max(l.StartIndex, 1),
+		StartIndex:   startIndex,
 		ItemsPerPage: len(resources),
+		NextCursor:   l.NextCursor,
 		Resources:    resources,
 	})
 }

@@ -46,6 +46,11 @@ func (s *Store) UpdateGroup(ctx context.Context, t store.Tenant, g *v1.ScimGroup
 	return update(ctx, s, groups, t, g)
 }
 
+// GroupPage implements store.Groups.
+func (s *Store) GroupPage(_ context.Context, t store.Tenant, req store.PageRequest) (store.Page[*v1.ScimGroup], error) {
+	return s.groupOrder.page(tenantKey(t.Namespace, t.IdentityConfig), req), nil
+}
+
 // ListGroups implements store.Groups.
 func (s *Store) ListGroups(ctx context.Context, t store.Tenant, sel store.Selector) ([]*v1.ScimGroup, error) {
 	return list(ctx, s, groups, t, sel)

@@ -30,9 +30,13 @@ import (
 
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
@@ -58,6 +62,9 @@ type Store struct {
 	live   client.Reader
 	claims claims
 	opts   Options
+	// userOrder and groupOrder keep each tenant's objects in list order.
+	userOrder  *order[*v1.ScimUser]
+	groupOrder *order[*v1.ScimGroup]
 }
 
 var (
@@ -65,10 +72,20 @@ var (
 	_ store.Groups = &Store{}
 )
 
-// New returns a Store. cached must be a cache-backed client whose cache has
-// the indexes of SetupIndexes; live reads the API server directly (the
-// manager's APIReader).
-func New(cached client.Client, live client.Reader, opts Options) *Store {
+// Cluster is what a Store runs on: a manager (or cluster) whose cache has
+// the indexes of index.Setup.
+type Cluster interface {
+	// GetClient reads from the informer cache and writes to the API server.
+	GetClient() client.Client
+	// GetAPIReader reads the API server directly.
+	GetAPIReader() client.Reader
+	// GetCache is the informer cache the list order is fed from.
+	GetCache() cache.Cache
+}
+
+// New returns a Store on cl. It registers handlers on cl's ScimUser and
+// ScimGroup informers, so call it before cl starts.
+func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 	if opts.CacheWait == 0 {
 		opts.CacheWait = 2 * time.Second
 	}
@@ -81,12 +98,21 @@ func New(cached client.Client, live client.Reader, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{
-		cached: cached,
-		live:   live,
-		claims: claims{client: cached, live: live, grace: opts.ClaimGrace, now: opts.Now},
-		opts:   opts,
+	s := &Store{
+		cached:     cl.GetClient(),
+		live:       cl.GetAPIReader(),
+		claims:     claims{client: cl.GetClient(), live: cl.GetAPIReader(), grace: opts.ClaimGrace, now: opts.Now},
+		opts:       opts,
+		userOrder:  newOrder(func(u *v1.ScimUser) string { return u.Spec.IdentityConfigRef.Name }),
+		groupOrder: newOrder(func(g *v1.ScimGroup) string { return g.Spec.IdentityConfigRef.Name }),
 	}
+	if err := s.userOrder.watch(ctx, cl.GetCache(), &v1.ScimUser{}); err != nil {
+		return nil, err
+	}
+	if err := s.groupOrder.watch(ctx, cl.GetCache(), &v1.ScimGroup{}); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // newID returns a SCIM id: a random UUID, stable for the resource's life
@@ -126,25 +152,28 @@ func unavailable(err error) bool {
 	return errors.As(err, &opErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// waitForCache blocks until the cache holds obj at resourceVersion rv or
-// later (or, with rv empty, no longer holds it), so that the next read on
-// this replica sees the write. It gives up quietly after CacheWait: the read
-// paths fall back to the API server for the lookups IdPs make right after a
-// write, so a slow cache costs consistency only for list queries.
+// waitForCache blocks until this replica's list order (fed by the informer,
+// after the cache's indexes) holds obj at resourceVersion rv or later (or,
+// with rv empty, no longer holds it), so that the next read on this replica
+// sees the write. It gives up quietly after CacheWait: the read paths fall
+// back to the API server for the lookups IdPs make right after a write, so a
+// slow cache costs consistency only for list queries.
 func (s *Store) waitForCache(ctx context.Context, obj client.Object, rv string) {
-	key := client.ObjectKeyFromObject(obj)
-	probe := obj.DeepCopyObject().(client.Object)
-	_ = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, s.opts.CacheWait, true, func(ctx context.Context) (bool, error) {
-		err := s.cached.Get(ctx, key, probe)
-		if rv == "" {
-			return apierrors.IsNotFound(err) || (err == nil && probe.GetDeletionTimestamp() != nil), nil
-		}
-		if err != nil {
-			return false, nil
-		}
-		cmp, err := resourceversion.CompareResourceVersion(probe.GetResourceVersion(), rv)
-		return err == nil && cmp >= 0, nil
-	})
+	key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	seen := func(context.Context) (bool, error) { return true, nil }
+	switch obj.(type) {
+	case *v1.ScimUser:
+		seen = func(context.Context) (bool, error) { return s.userOrder.has(key, rv, atLeast), nil }
+	case *v1.ScimGroup:
+		seen = func(context.Context) (bool, error) { return s.groupOrder.has(key, rv, atLeast), nil }
+	}
+	_ = wait.PollUntilContextTimeout(ctx, 2*time.Millisecond, s.opts.CacheWait, true, seen)
+}
+
+// atLeast reports whether resourceVersion got is want or later.
+func atLeast(got, want string) bool {
+	cmp, err := resourceversion.CompareResourceVersion(got, want)
+	return err == nil && cmp >= 0
 }
 
 func (s *Store) stampModified(obj client.Object) {

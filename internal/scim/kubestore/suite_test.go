@@ -76,6 +76,8 @@ func newReplica(opts kubestore.Options) *kubestore.Store {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(index.Setup(ctx, mgr.GetFieldIndexer())).To(Succeed())
+	s, err := kubestore.New(ctx, mgr, opts)
+	Expect(err).NotTo(HaveOccurred())
 	mctx, stop := context.WithCancel(ctx)
 	DeferCleanup(stop)
 	go func() {
@@ -83,5 +85,5 @@ func newReplica(opts kubestore.Options) *kubestore.Store {
 		Expect(mgr.Start(mctx)).To(Succeed())
 	}()
 	Expect(mgr.GetCache().WaitForCacheSync(mctx)).To(BeTrue())
-	return kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), opts)
+	return s
 }

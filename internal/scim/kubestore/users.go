@@ -49,3 +49,8 @@ func (s *Store) DeleteUser(ctx context.Context, t store.Tenant, id, resourceVers
 func (s *Store) ListUsers(ctx context.Context, t store.Tenant, sel store.Selector) ([]*v1.ScimUser, error) {
 	return list(ctx, s, users, t, sel)
 }
+
+// UserPage implements store.Users.
+func (s *Store) UserPage(_ context.Context, t store.Tenant, req store.PageRequest) (store.Page[*v1.ScimUser], error) {
+	return s.userOrder.page(tenantKey(t.Namespace, t.IdentityConfig), req), nil
+}

@@ -83,7 +83,10 @@ func BenchmarkLargeGroup(b *testing.B) {
 	if err := index.Setup(bctx, mgr.GetFieldIndexer()); err != nil {
 		b.Fatal(err)
 	}
-	st := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{MemberWorkers: 32})
+	st, err := kubestore.New(bctx, mgr, kubestore.Options{MemberWorkers: 32})
+	if err != nil {
+		b.Fatal(err)
+	}
 	srv := server.NewServer(server.Options{Addr: "127.0.0.1:0", RateLimit: 1e6, RateBurst: 1e6, MaxBodyBytes: 4 << 20},
 		st, st, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 0), ctrl.Log.WithName("scim"))
 	if err := mgr.Add(srv); err != nil {

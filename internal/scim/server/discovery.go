@@ -41,6 +41,16 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *request) error 
 		"changePassword": supported{false},
 		"sort":           supported{true},
 		"etag":           supported{true},
+		// RFC 9865 §4: both ways of paging; index stays the default, as
+		// Okta and Entra ID page by startIndex. Cursors do not expire, so
+		// cursorTimeout is not given.
+		"pagination": map[string]any{
+			"cursor":                  true,
+			"index":                   true,
+			"defaultPaginationMethod": "index",
+			"defaultPageSize":         s.opts.MaxResults,
+			"maxPageSize":             s.opts.MaxResults,
+		},
 		"authenticationSchemes": []map[string]any{{
 			typeKey:       "oauthbearertoken",
 			"name":        "OAuth Bearer Token",

@@ -251,7 +251,11 @@ func (s *Server) queryGroups(w http.ResponseWriter, r *request) error {
 // members[value eq "id"] / members.value eq "id" from indexes.
 func (s *Server) groupLister() lister[*v1.ScimGroup] {
 	return lister[*v1.ScimGroup]{
-		rt: scim.GroupResourceType,
+		rt:      scim.GroupResourceType,
+		derived: "members",
+		page: func(r *request, req store.PageRequest) (store.Page[*v1.ScimGroup], error) {
+			return s.groups.GroupPage(r.Context(), r.tenant.Tenant, req)
+		},
 		candidates: func(r *request, eqs []scim.Equality) ([]*v1.ScimGroup, error) {
 			t := r.tenant.Tenant
 			for _, eq := range eqs {

@@ -31,6 +31,9 @@ func (s *Server) searchAll(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	if q.Cursor != nil {
+		return scim.ErrInvalidValue("cursor pagination is offered on /Users and /Groups (and their .search), not across both at the root")
+	}
 	userOK := q.Validate(scim.UserResourceType) == nil
 	groupOK := q.Validate(scim.GroupResourceType) == nil
 	if !userOK && !groupOK {

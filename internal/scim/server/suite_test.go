@@ -112,7 +112,8 @@ func startServerWith(cfg *rest.Config, opts server.Options, wrap func(store.User
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(index.Setup(ctx, mgr.GetFieldIndexer())).To(Succeed())
-	st := kubestore.New(mgr.GetClient(), mgr.GetAPIReader(), kubestore.Options{})
+	st, err := kubestore.New(ctx, mgr, kubestore.Options{})
+	Expect(err).NotTo(HaveOccurred())
 	opts.Addr = "127.0.0.1:0"
 	var users store.Users = st
 	if wrap != nil {

@@ -198,7 +198,11 @@ func (s *Server) queryUsers(w http.ResponseWriter, r *request) error {
 // the store's indexes.
 func (s *Server) userLister() lister[*v1.ScimUser] {
 	return lister[*v1.ScimUser]{
-		rt: scim.UserResourceType,
+		rt:      scim.UserResourceType,
+		derived: "groups",
+		page: func(r *request, req store.PageRequest) (store.Page[*v1.ScimUser], error) {
+			return s.users.UserPage(r.Context(), r.tenant.Tenant, req)
+		},
 		candidates: func(r *request, eqs []scim.Equality) ([]*v1.ScimUser, error) {
 			t := r.tenant.Tenant
 			for _, eq := range eqs {

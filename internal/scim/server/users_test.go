@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -367,6 +368,116 @@ var _ = Describe("lists", func() {
 		r = t.do("GET", "/Users?count=0", nil)
 		Expect(r.body["totalResults"]).To(BeEquivalentTo(7))
 		Expect(r.resources()).To(BeEmpty())
+	})
+
+	// cursorPages follows nextCursor from the first page (RFC 9865 §2.2)
+	// and returns the ids of every page; between pages it calls between.
+	cursorPages := func(path string, between func(page int)) [][]string {
+		GinkgoHelper()
+		var pages [][]string
+		next := ""
+		for range 20 {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			r := t.do("GET", path+sep+"cursor="+url.QueryEscape(next), nil)
+			Expect(r.status).To(Equal(http.StatusOK), r.String())
+			Expect(r.body).NotTo(HaveKey("startIndex"), "a cursor page has no startIndex (RFC 9865 §2.2)")
+			var ids []string
+			for _, res := range r.resources() {
+				ids = append(ids, res["id"].(string))
+			}
+			pages = append(pages, ids)
+			if _, more := r.body["nextCursor"]; !more {
+				return pages
+			}
+			next = r.str("nextCursor")
+			Expect(next).To(MatchRegexp(`^[A-Za-z0-9_-]+$`), "a cursor is made of unreserved characters (RFC 9865 §2.1)")
+			if between != nil {
+				between(len(pages))
+			}
+		}
+		Fail("nextCursor never ran out")
+		return nil
+	}
+
+	It("pages with cursors (RFC 9865), never repeating or skipping a user that stays", func() {
+		r := t.do("GET", "/ServiceProviderConfig", nil)
+		Expect(r.body["pagination"]).To(And(
+			HaveKeyWithValue("cursor", true), HaveKeyWithValue("index", true),
+			HaveKeyWithValue("defaultPaginationMethod", "index"), HaveKeyWithValue("maxPageSize", BeEquivalentTo(5))))
+
+		var all []string
+		for _, res := range t.do("GET", "/Users?count=5", nil).resources() {
+			all = append(all, res["id"].(string))
+		}
+		all = append(all, t.do("GET", "/Users?startIndex=6&count=5", nil).resources()[0]["id"].(string),
+			t.do("GET", "/Users?startIndex=7&count=5", nil).resources()[0]["id"].(string))
+
+		pages := cursorPages("/Users?count=3", nil)
+		Expect(pages).To(HaveLen(3))
+		Expect(slices.Concat(pages...)).To(Equal(all), "cursor pages follow the list order")
+
+		// A user deleted from a page not yet read disappears, and the
+		// users that stay come exactly once, in order. One created meanwhile
+		// comes at most once: it sorts after every user of an earlier second,
+		// but within its own second by id, possibly behind the cursor.
+		var created string
+		pages = cursorPages("/Users?count=3", func(page int) {
+			if page == 1 {
+				Expect(t.do("DELETE", "/Users/"+all[4], nil).status).To(Equal(http.StatusNoContent))
+				created = t.createUser("heidi@example.com")
+			}
+		})
+		got := slices.Concat(pages...)
+		Expect(slices.DeleteFunc(slices.Clone(got), func(id string) bool { return id == created })).
+			To(Equal(slices.Delete(slices.Clone(all), 4, 5)))
+		Expect(len(got) - len(all) + 1).To(BeNumerically("<=", 1))
+	})
+
+	It("pages a filtered or sorted list with cursors too", func() {
+		filtered := cursorPages("/Users?count=2&"+strings.TrimPrefix(filterQuery(`userName ew "@example.com" and not (userName sw "e")`), "?"), nil)
+		Expect(slices.Concat(filtered...)).To(HaveLen(6))
+		Expect(filtered).To(HaveLen(3))
+
+		sorted := cursorPages("/Users?count=3&sortBy=userName&attributes=userName", nil)
+		var names []string
+		for _, page := range sorted {
+			for _, id := range page {
+				names = append(names, t.do("GET", "/Users/"+id, nil).str("userName"))
+			}
+		}
+		Expect(names).To(Equal([]string{"alice@example.com", "bob@example.com", "carol@example.com",
+			"dave@example.com", "eve@example.com", "frank@example.com", "grace@example.com"}))
+	})
+
+	It("refuses a cursor it did not issue for this query", func() {
+		first := t.do("GET", "/Users?count=2&cursor=", nil)
+		next := first.str("nextCursor")
+		Expect(next).NotTo(BeEmpty())
+
+		for _, path := range []string{
+			"/Users?cursor=not-a-cursor",
+			"/Users?cursor=" + next + "x",
+			"/Users?sortBy=userName&cursor=" + next,
+			"/Users?cursor=" + next + "&" + strings.TrimPrefix(filterQuery(`userName sw "a"`), "?"),
+		} {
+			r := t.do("GET", path, nil)
+			Expect(r.status).To(Equal(http.StatusBadRequest), path)
+			Expect(r.scimType()).To(Equal("invalidCursor"), path)
+		}
+		r := t.do("GET", "/Users?startIndex=3&cursor=", nil)
+		Expect(r.status).To(Equal(http.StatusBadRequest))
+		Expect(r.scimType()).To(Equal("invalidValue"))
+
+		r = t.do("POST", "/Users/.search", map[string]any{
+			"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
+			"count":   2, "cursor": next,
+		})
+		Expect(r.status).To(Equal(http.StatusOK), "a cursor is accepted in a SearchRequest body: %s", r.String())
+		Expect(r.resources()).To(HaveLen(2))
+		Expect(r.resources()[0]["id"]).NotTo(Equal(first.resources()[0]["id"]))
 	})
 
 	It("sorts by userName both ways", func() {

@@ -22,6 +22,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
@@ -90,6 +91,8 @@ type Users interface {
 	// ListUsers returns the tenant's users matching sel, in no particular order.
 	// The objects are shared with the cache and must not be modified.
 	ListUsers(ctx context.Context, t Tenant, sel Selector) ([]*v1.ScimUser, error)
+	// UserPage pages through the tenant's users in list order.
+	UserPage(ctx context.Context, t Tenant, req PageRequest) (Page[*v1.ScimUser], error)
 }
 
 // Groups stores ScimGroups and their member-side membership.
@@ -100,6 +103,8 @@ type Groups interface {
 	DeleteGroup(ctx context.Context, t Tenant, id, resourceVersion string) error
 	// ListGroups returns the tenant's groups matching sel; shared, read-only.
 	ListGroups(ctx context.Context, t Tenant, sel Selector) ([]*v1.ScimGroup, error)
+	// GroupPage pages through the tenant's groups in list order.
+	GroupPage(ctx context.Context, t Tenant, req PageRequest) (Page[*v1.ScimGroup], error)
 	// ChangeMembers adds and removes group membership on the member side.
 	// Every id in add must be an existing user of the tenant.
 	ChangeMembers(ctx context.Context, t Tenant, groupID string, change MemberChange) error
@@ -147,4 +152,45 @@ type TenantConfig struct {
 type Tenants interface {
 	// Tenant returns the configuration of namespace/name, or ErrNotFound.
 	Tenant(ctx context.Context, namespace, name string) (*TenantConfig, error)
+}
+
+// Key is a resource's place in list order: its creation time (Unix seconds,
+// the API server's precision), then its SCIM id. A key never changes, so
+// paging forward by key while an IdP creates and deletes never repeats or
+// skips a resource that stays; a new one sorts after those of earlier
+// seconds.
+type Key struct {
+	Created int64
+	ID      string
+}
+
+// Compare orders keys: -1, 0 or +1.
+func (k Key) Compare(o Key) int {
+	switch {
+	case k.Created < o.Created:
+		return -1
+	case k.Created > o.Created:
+		return 1
+	}
+	return strings.Compare(k.ID, o.ID)
+}
+
+// PageRequest asks for Count resources in list order, starting at Offset
+// (0-based) or, when After is set, just after that key (a cursor).
+type PageRequest struct {
+	Offset int
+	After  *Key
+	Count  int
+}
+
+// Page is one page of a tenant's resources in list order. The objects are
+// shared with the cache and must not be modified.
+type Page[T any] struct {
+	Items []T
+	// Offset is the 0-based position of Items[0] among Total.
+	Offset int
+	Total  int
+	// Last is the key of the last item; More says whether any follow it.
+	Last Key
+	More bool
 }
