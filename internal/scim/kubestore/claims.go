@@ -43,8 +43,17 @@ import (
 // tenant and the case-folded name. Create is atomic across every replica, so
 // of twenty concurrent POSTs of "Alice", "alice" and "ALICE" exactly one
 // gets the claim. The Lease's holderIdentity is the claiming object's SCIM
-// id, and once that object exists the Lease is owned by it, so the garbage
-// collector drops the claim with the object.
+// id, chosen before the object is created.
+//
+// A create costs two API writes: the claim and the object. The claim is
+// not made owned by the object (a third write): it is released by the store
+// when it deletes the object, and otherwise judged when a later create
+// finds it: a claim whose holder is gone is abandoned once its holder was
+// seen deleting (the store marks the claim when a DELETE leaves the object
+// to its finalizers), or once it is older than the grace period (a create
+// that crashed between claim and object, or an object deleted outside SCIM).
+// Claims made by earlier versions are owned by their object; those count as
+// abandoned as soon as the owner is gone.
 
 // claimKind tells user claims from group claims.
 type claimKind string
@@ -57,6 +66,10 @@ const (
 	LabelClaim = "identity.lightrun.com/scim-claim"
 	// annotationClaimKey keeps the claimed name readable for people.
 	annotationClaimKey = "identity.lightrun.com/claimed-name"
+	// annotationHolderDeleting marks a claim whose holder was deleted
+	// through SCIM and waits on finalizers: once the holder is gone the
+	// claim is free at once, without the grace period.
+	annotationHolderDeleting = "identity.lightrun.com/holder-deleting"
 )
 
 // claims creates and releases uniqueness claims.
@@ -141,30 +154,28 @@ func (c *claims) abandoned(ctx context.Context, kind claimKind, t store.Tenant, 
 		return false, nil
 	case !apierrors.IsNotFound(err):
 		return false, classify(err, "checking "+string(kind)+" name claim holder")
-	case len(lease.OwnerReferences) > 0:
+	case len(lease.OwnerReferences) > 0, lease.Annotations[annotationHolderDeleting] == holder:
 		return true, nil
 	default:
 		return c.now().Sub(lease.CreationTimestamp.Time) > c.grace, nil
 	}
 }
 
-// own makes the claim owned by the object that now holds it, so that the
-// claim is garbage-collected with it.
-func (c *claims) own(ctx context.Context, kind claimKind, t store.Tenant, name string, owner client.Object, gvkKind string) error {
+// holderDeleting marks holder's claim on name as held by an object being
+// deleted, so that the name is free as soon as the object is gone.
+func (c *claims) holderDeleting(ctx context.Context, kind claimKind, t store.Tenant, name, holder string) error {
 	lease := &coordinationv1.Lease{}
 	key := client.ObjectKey{Namespace: t.Namespace, Name: claimName(kind, t, name)}
 	if err := c.live.Get(ctx, key, lease); err != nil {
-		return classify(err, "reading "+string(kind)+" name claim")
+		return client.IgnoreNotFound(err)
 	}
-	patch := client.MergeFrom(lease.DeepCopy())
-	lease.OwnerReferences = []metav1.OwnerReference{{
-		APIVersion: v1.GroupVersion.String(),
-		Kind:       gvkKind,
-		Name:       owner.GetName(),
-		UID:        owner.GetUID(),
-	}}
-	if err := c.client.Patch(ctx, lease, patch); err != nil {
-		return classify(err, "owning "+string(kind)+" name claim")
+	if ptr.Deref(lease.Spec.HolderIdentity, "") != holder {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(lease.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	metav1.SetMetaDataAnnotation(&lease.ObjectMeta, annotationHolderDeleting, holder)
+	if err := c.client.Patch(ctx, lease, patch); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return classify(err, "marking "+string(kind)+" name claim")
 	}
 	return nil
 }

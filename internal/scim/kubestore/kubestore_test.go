@@ -218,10 +218,9 @@ var _ = Describe("users", func() {
 		Expect(leases.Items).To(HaveLen(1))
 		claim := leases.Items[0]
 		Expect(claim.Spec.HolderIdentity).NotTo(BeNil())
-		Expect(claim.OwnerReferences).To(HaveLen(1), "the claim is owned by its user")
+		Expect(claim.OwnerReferences).To(BeEmpty(), "a create writes the claim and the object, nothing more")
 
-		// Simulate the crash: an unowned claim held by an id with no object.
-		claim.OwnerReferences = nil
+		// Simulate the crash: a claim held by an id with no object.
 		claim.Spec.HolderIdentity = new("never-created")
 		Expect(c.Update(ctx, &claim)).To(Succeed())
 		users, err := s.ListUsers(ctx, t, store.Selector{})
@@ -235,6 +234,40 @@ var _ = Describe("users", func() {
 		now = now.Add(2 * time.Minute)
 		_, err = s.CreateUser(ctx, t, user("grace@example.com"))
 		Expect(err).NotTo(HaveOccurred(), "after the grace period the claim is abandoned")
+	})
+})
+
+var _ = Describe("claims of deleted users", func() {
+	It("frees the name as soon as a user that waited on finalizers is gone, and not before", func() {
+		now := time.Now()
+		s := newReplica(kubestore.Options{ClaimGrace: time.Hour, Now: func() time.Time { return now }})
+		t := newTenant()
+		c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
+		Expect(err).NotTo(HaveOccurred())
+
+		u, err := s.CreateUser(ctx, t, user("ivan@example.com"))
+		Expect(err).NotTo(HaveOccurred())
+		// The controllers' finalizer: Lightrun is cleaned up first.
+		live := &v1.ScimUser{}
+		Expect(c.Get(ctx, client.ObjectKeyFromObject(u), live)).To(Succeed())
+		live.Finalizers = []string{v1.FinalizerLightrun}
+		Expect(c.Update(ctx, live)).To(Succeed())
+
+		Expect(s.DeleteUser(ctx, t, u.Name, "")).To(Succeed())
+		_, err = s.CreateUser(ctx, t, user("IVAN@example.com"))
+		Expect(err).To(MatchError(store.ErrUniqueness), "the deleting user still holds its name")
+
+		Expect(c.Get(ctx, client.ObjectKeyFromObject(u), live)).To(Succeed())
+		live.Finalizers = nil
+		Expect(c.Update(ctx, live)).To(Succeed())
+		Eventually(func() error {
+			_, err := s.CreateUser(ctx, t, user("ivan@example.com"))
+			return err
+		}).WithTimeout(10*time.Second).Should(Succeed(), "gone, so the name is free at once, an hour of grace notwithstanding")
+
+		var leases coordinationv1.LeaseList
+		Expect(c.List(ctx, &leases, client.InNamespace(t.Namespace))).To(Succeed())
+		Expect(leases.Items).To(HaveLen(1), "the old claim was replaced, not duplicated")
 	})
 })
 

@@ -115,16 +115,21 @@ func create[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	s.stampModified(obj)
 
 	name := k.unique(obj)
+	started := s.opts.Now()
 	if err := s.claims.acquire(ctx, k.claim, t, name, obj.GetName()); err != nil {
 		return zero, err
+	}
+	// A claim whose object does not exist yet counts as abandoned after
+	// the grace period: a create this slow gives up rather than race a
+	// later create that takes the name over.
+	if s.opts.Now().Sub(started) > s.opts.ClaimGrace/2 {
+		_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
+		return zero, fmt.Errorf("creating %s: claiming its name took longer than %s: %w", k.kind, s.opts.ClaimGrace/2, store.ErrUnavailable)
 	}
 	if err := s.cached.Create(ctx, obj); err != nil {
 		_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
 		return zero, classify(err, "creating "+k.kind)
 	}
-	// Without an owner the claim would only be released after the grace
-	// period once the object is deleted; failing here is not fatal.
-	_ = s.claims.own(ctx, k.claim, t, name, obj, k.kind)
 	s.waitForCache(ctx, obj, obj.GetResourceVersion())
 	return obj, nil
 }
@@ -188,7 +193,6 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 		return zero, classify(err, "updating "+k.kind+" "+obj.GetName())
 	}
 	if renamed {
-		_ = s.claims.own(ctx, k.claim, t, newName, obj, k.kind)
 		// A failed release leaves a claim whose holder no longer has that
 		// name; acquire treats it as taken until the object is deleted,
 		// which errs on the side of uniqueness.
@@ -210,12 +214,15 @@ func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	if err := s.cached.Delete(ctx, obj, pre); err != nil {
 		return obj, classify(err, "deleting "+k.kind+" "+id)
 	}
-	// With no finalizer left the object is gone now and its name is free;
-	// otherwise the claim stays until the controllers have cleaned up in
-	// Lightrun and the garbage collector drops the claim with the object.
+	// With no finalizer left the object is gone now and its name is free.
+	// Otherwise the name stays taken until the controllers have cleaned up
+	// in Lightrun and the object is gone; the mark lets the next create of
+	// the name take the claim over then, without waiting out the grace.
 	gone := k.newObj()
 	if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), gone); apierrors.IsNotFound(err) {
 		_ = s.claims.release(ctx, k.claim, t, k.unique(obj), id)
+	} else {
+		_ = s.claims.holderDeleting(ctx, k.claim, t, k.unique(obj), id)
 	}
 	s.waitForCache(ctx, obj, "")
 	return obj, nil
