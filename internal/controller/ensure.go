@@ -86,6 +86,10 @@ type lightrunObject[O any] struct {
 	get func(ctx context.Context, id string) (*O, error)
 	// find looks the object up by name: NotFound when there is none.
 	find func(ctx context.Context) (*O, error)
+	// absent says a recent complete listing of Lightrun held no object by
+	// this name: find is skipped and the object created straight away (a
+	// refused create still looks it up, so a stale listing is harmless).
+	absent bool
 	// claim decides about an object found by name that the status does
 	// not record: foundKept or foundAdopted, or foundRefused. nil means
 	// foundKept.
@@ -140,14 +144,18 @@ func ensure[O any](ctx context.Context, rec recorder.EventRecorder, ev client.Ob
 		}
 	}
 	if out.obj == nil {
-		o, err := x.find(ctx)
+		var o *O
+		err := errListedAbsent
+		if !x.absent {
+			o, err = x.find(ctx)
+		}
 		switch {
 		case err == nil:
 			out.obj, out.found = o, foundKept
 			if x.claim != nil {
 				out.found = x.claim(o)
 			}
-		case lightrun.IsNotFound(err):
+		case errors.Is(err, errListedAbsent) || lightrun.IsNotFound(err):
 			o, err = x.create(ctx)
 			switch {
 			case err == nil:
@@ -191,6 +199,9 @@ func ensure[O any](ctx context.Context, rec recorder.EventRecorder, ev client.Ob
 	}
 	return out, nil
 }
+
+// errListedAbsent stands for the lookup a listing made unnecessary.
+var errListedAbsent = errors.New("absent from the last listing")
 
 // refused reports whether Lightrun answered a request with a refusal
 // retrying the same request cannot change: a 4xx other than 429.

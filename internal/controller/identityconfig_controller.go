@@ -162,6 +162,7 @@ func (r *IdentityConfigReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 func (r *IdentityConfigReconciler) forget(key types.NamespacedName) {
 	r.connections.Forget(key)
+	r.directory.forget(key)
 	for _, state := range []string{"synced", "pending", "failed"} {
 		metricUsers.DeleteLabelValues(key.Namespace, key.Name, state)
 	}
@@ -457,11 +458,15 @@ func resyncDue(ic *v1.IdentityConfig, now time.Time) (bool, time.Duration) {
 // for 100,000 users it is 50 calls. Lightrun's users are streamed page by
 // page against the ScimUsers (already in the informer cache), so the resync
 // holds one page of Lightrun users however large the company, and a listing
-// that never ends is cut off (connect.MaxListedUsers). It returns the time
-// to the next resync.
+// that never ends is cut off (connect.MaxListedUsers). The emails listed
+// become the directory's, so that a user absent from them is created
+// without a lookup. It returns the time to the next resync.
 func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.IdentityConfig, backend connect.Lightrun, now time.Time) (time.Duration, error) {
 	due, wait := resyncDue(ic, now)
-	if !due {
+	// A process that has not listed this Lightrun yet (a restart, a new
+	// leader) lists it now: the listing is what lets new users cost one
+	// request each.
+	if !due && r.directory.listed(client.ObjectKeyFromObject(ic)) {
 		return wait, nil
 	}
 	var users v1.ScimUserList
@@ -477,8 +482,10 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 	found := make([]bool, len(users.Items))
 	revisit := make([]bool, len(users.Items))
 	listed := 0
+	listing := r.directory.newListing()
 	err := backend.EachUser(ctx, func(lu *connect.User) error {
 		listed++
+		listing.add(lu.Email)
 		for _, i := range byEmail[lu.Email] {
 			found[i] = true
 			revisit[i] = needsResync(&users.Items[i], lu)
@@ -488,6 +495,7 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 	if err != nil {
 		return 0, fmt.Errorf("listing Lightrun users: %w", err)
 	}
+	r.directory.replace(client.ObjectKeyFromObject(ic), listing)
 	drifted := 0
 	for i := range users.Items {
 		u := &users.Items[i]

@@ -231,6 +231,9 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 	if err != nil {
 		return r.fail(u, ic, "Provisioning Lightrun user "+key, err)
 	}
+	if res.found == foundCreated || res.found == foundRecreated {
+		r.directory.created(client.ObjectKeyFromObject(ic), want.Email)
+	}
 	if res.found == foundRefused {
 		return ctrl.Result{}, nil
 	}
@@ -416,12 +419,17 @@ func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic 
 }
 
 func (r *ScimUserReconciler) ensureLightrunUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
+	// The lookup is skipped only for a user no earlier create was attempted
+	// for: then a refused create proves the existing user is not the
+	// operator's, whatever the time the marker of this attempt says.
+	absent := u.Annotations[v1.AnnotationLightrunUser] == "" && r.directory.absent(client.ObjectKeyFromObject(ic), want.Email)
 	return ensure(ctx, r.recorder, u, lightrunObject[connect.User]{
 		kind: userKind, name: want.Email, detail: fmt.Sprintf(" with roles %v", want.Roles),
-		find: func(ctx context.Context) (*connect.User, error) { return backend.User(ctx, want.Email) },
+		find:   func(ctx context.Context) (*connect.User, error) { return backend.User(ctx, want.Email) },
+		absent: absent,
 		claim: func(existing *connect.User) found {
 			switch {
-			case owns(u, want.Email) || createdByUs(u, existing):
+			case owns(u, want.Email) || (!absent && createdByUs(u, existing)):
 				return foundKept
 			case managedElsewhere(existing):
 				u.Status.Email = want.Email

@@ -58,6 +58,25 @@ var _ = Describe("ScimUser", func() {
 		Expect(eventNotes(u, controller.EventUserCreated)[0]).To(ContainSubstring("dana@example.com"))
 	})
 
+	It("creates a new user with one request to Lightrun once a resync has listed who exists", func() {
+		c := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.ProvisionExistingUsers = true }))
+		c.requestResync()
+		// Made in Lightrun after the listing: the listing says absent, the
+		// create is refused, and the lookup after it finds the user.
+		_, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: "late@example.com", FirstName: "Late", LastName: "Comer"})
+		Expect(err).NotTo(HaveOccurred())
+		c.emu.ResetRequests()
+
+		fresh := synced(c.user("new@example.com"))
+		Expect(fresh.Status.Adopted).To(BeFalse())
+		Expect(c.requests(http.MethodGet, "/api/v1/users/new@example.com")).To(BeZero(), "the listing already said the user is not there")
+		Expect(c.requests(http.MethodPost, "/api/v1/users")).To(Equal(1))
+
+		late := synced(c.user("late@example.com"))
+		Expect(late.Status.Adopted).To(BeTrue(), "a stale listing costs a request, never a wrong decision")
+		Expect(c.lightrunUsers()).To(HaveLen(2))
+	})
+
 	It("uses the IdentityConfig's default roles for users in no pool", func() {
 		c := newCompany(withConfig(func(ic *v1.IdentityConfig) {
 			ic.Spec.DefaultRoles = []v1.LightrunUserRole{v1.RoleCompanyViewer, v1.RoleDeveloper}

@@ -132,6 +132,9 @@ type shared struct {
 	poolResync chan event.GenericEvent
 	// retryBucket is the one token bucket behind every controller's retries.
 	retryBucket *rate.Limiter
+	// directory is what the IdentityConfigs' resyncs learned of who exists
+	// in Lightrun, so that new users cost one request.
+	directory *directory
 }
 
 // rateLimiter is the worse of per-object exponential backoff and the global
@@ -165,6 +168,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts Options) error {
 		userResync:  make(chan event.GenericEvent, 1024),
 		poolResync:  make(chan event.GenericEvent, 256),
 		retryBucket: rate.NewLimiter(rate.Limit(opts.RetryQPS), opts.RetryBurst),
+		directory:   newDirectory(),
 	}
 	setups := []struct {
 		name  string
