@@ -100,11 +100,15 @@ vet: ## Run go vet against code.
 FUZZTIME ?= 20s
 
 .PHONY: test
-test: manifests generate fmt vet control-plane helm ## Build what is missing, then run every test: unit, fuzz seeds, envtest, chart checks.
+test: manifests generate fmt vet control-plane helm ## Build what is missing, then run every test: unit, fuzz seeds, envtest, chart checks, end-to-end install.
 	KUBEBUILDER_ASSETS="$(LOCALBIN)" HELM="$(HELM)" go test ./... -coverprofile cover.out
 	# The controllers again, against a Lightrun that answers with the declared
 	# alternatives where the operator relies on undeclared statuses.
 	KUBEBUILDER_ASSETS="$(LOCALBIN)" LIGHTRUN_EMULATOR_ANSWERS=alternative go test ./internal/controller/...
+
+.PHONY: test-e2e
+test-e2e: manifests control-plane helm ## Run only the end-to-end install test (helm install, the manager as the chart runs it, upgrade, uninstall).
+	KUBEBUILDER_ASSETS="$(LOCALBIN)" HELM="$(HELM)" go test ./test/e2e/ -count=1 -v
 
 .PHONY: fuzz
 fuzz: ## Fuzz every fuzz target for FUZZTIME each.
