@@ -39,17 +39,19 @@ type kindOf[T client.Object] struct {
 	kind    string // the Kubernetes kind, for owner references and messages
 	newObj  func() T
 	unique  func(T) string // the name that must be unique per tenant
+	setSpec func(dst, src T)
 	tenant  func(T) *v1.IdentityConfigReference
 	list    func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
 	indexes map[store.Index]index.TenantField // store index -> cache field (IndexNone: the tenant)
 }
 
 var users = kindOf[*v1.ScimUser]{
-	claim:  claimUser,
-	kind:   "ScimUser",
-	newObj: func() *v1.ScimUser { return &v1.ScimUser{} },
-	unique: func(u *v1.ScimUser) string { return u.Spec.UserName },
-	tenant: func(u *v1.ScimUser) *v1.IdentityConfigReference { return &u.Spec.IdentityConfigRef },
+	claim:   claimUser,
+	kind:    "ScimUser",
+	newObj:  func() *v1.ScimUser { return &v1.ScimUser{} },
+	unique:  func(u *v1.ScimUser) string { return u.Spec.UserName },
+	setSpec: func(dst, src *v1.ScimUser) { dst.Spec = src.Spec },
+	tenant:  func(u *v1.ScimUser) *v1.IdentityConfigReference { return &u.Spec.IdentityConfigRef },
 	list: func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]*v1.ScimUser, error) {
 		var l v1.ScimUserList
 		if err := r.List(ctx, &l, opts...); err != nil {
@@ -70,11 +72,12 @@ var users = kindOf[*v1.ScimUser]{
 }
 
 var groups = kindOf[*v1.ScimGroup]{
-	claim:  claimGroup,
-	kind:   "ScimGroup",
-	newObj: func() *v1.ScimGroup { return &v1.ScimGroup{} },
-	unique: func(g *v1.ScimGroup) string { return g.Spec.DisplayName },
-	tenant: func(g *v1.ScimGroup) *v1.IdentityConfigReference { return &g.Spec.IdentityConfigRef },
+	claim:   claimGroup,
+	kind:    "ScimGroup",
+	newObj:  func() *v1.ScimGroup { return &v1.ScimGroup{} },
+	unique:  func(g *v1.ScimGroup) string { return g.Spec.DisplayName },
+	setSpec: func(dst, src *v1.ScimGroup) { dst.Spec = src.Spec },
+	tenant:  func(g *v1.ScimGroup) *v1.IdentityConfigReference { return &g.Spec.IdentityConfigRef },
 	list: func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]*v1.ScimGroup, error) {
 		var l v1.ScimGroupList
 		if err := r.List(ctx, &l, opts...); err != nil {
@@ -186,7 +189,8 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 			return zero, err
 		}
 	}
-	if err := s.cached.Update(ctx, obj); err != nil {
+	obj, err := writeSpec(ctx, s, k, obj)
+	if err != nil {
 		if renamed {
 			_ = s.claims.release(ctx, k.claim, t, newName, obj.GetName())
 		}
@@ -201,6 +205,35 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	s.waitForCache(ctx, obj, obj.GetResourceVersion())
 	return obj, nil
 }
+
+// writeSpec writes obj. The operator's controllers write the same objects
+// (status, finalizers, write-ahead annotations), which changes their
+// resourceVersion but never their generation: a conflict with such a write
+// is not a conflict with the caller's change, so obj's spec is re-applied
+// onto the object as it now is. A changed generation means the spec itself
+// changed since the caller read it: that conflict is the caller's.
+func writeSpec[T client.Object](ctx context.Context, s *Store, k kindOf[T], obj T) (T, error) {
+	for attempt := 0; ; attempt++ {
+		err := s.cached.Update(ctx, obj)
+		if !apierrors.IsConflict(err) || attempt == conflictRebases {
+			return obj, err
+		}
+		live := k.newObj()
+		if gerr := s.live.Get(ctx, client.ObjectKeyFromObject(obj), live); gerr != nil {
+			return obj, err
+		}
+		if live.GetGeneration() != obj.GetGeneration() || live.GetUID() != obj.GetUID() {
+			return obj, err
+		}
+		k.setSpec(live, obj)
+		s.stampModified(live)
+		obj = live
+	}
+}
+
+// conflictRebases bounds how often writeSpec re-applies a spec after the
+// controllers' writes.
+const conflictRebases = 8
 
 func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, id, resourceVersion string) (T, error) {
 	obj, err := get(ctx, s, k, t, id)

@@ -17,6 +17,7 @@ limitations under the License.
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -293,6 +294,37 @@ var _ = Describe("RFC 7644's own examples", func() {
 		Expect(r.scimType()).To(Equal("mutability"))
 		r = endpoint.do("GET", "/Users/"+id, nil)
 		Expect(r.body).NotTo(HaveKey("displayName"))
+	})
+
+	It("never answers 412 to an update without If-Match because the operator wrote the user's status", func() {
+		id := endpoint.createUser("rfc-busy-status@example.com")
+		key := client.ObjectKey{Namespace: endpoint.namespace, Name: id}
+		// The controllers write the status as fast as Lightrun answers.
+		sctx, stop := context.WithCancel(ctx)
+		writes := make(chan int, 1)
+		go func() {
+			defer GinkgoRecover()
+			n := 0
+			defer func() { writes <- n }()
+			for sctx.Err() == nil {
+				u := &v1.ScimUser{}
+				if err := k8sClient.Get(sctx, key, u); err != nil {
+					continue
+				}
+				base := u.DeepCopy()
+				u.Status.ObservedGeneration++
+				if k8sClient.Status().Patch(sctx, u, client.MergeFrom(base)) == nil {
+					n++
+				}
+			}
+		}()
+		for i := range 30 {
+			r := endpoint.do("PATCH", "/Users/"+id, fmt.Sprintf(`{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "title", "value": "title %d"}]}`, i))
+			Expect(r.status).To(Equal(http.StatusOK), r.String())
+			Expect(r.str("title")).To(Equal(fmt.Sprintf("title %d", i)))
+		}
+		stop()
+		Expect(<-writes).To(BeNumerically(">", 30), "the status was written concurrently")
 	})
 
 	It("§3.14: answers If-None-Match with 304 and a stale If-Match with 412", func() {
