@@ -130,8 +130,22 @@ func create[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 		return zero, fmt.Errorf("creating %s: claiming its name took longer than %s: %w", k.kind, s.opts.ClaimGrace/2, store.ErrUnavailable)
 	}
 	if err := s.cached.Create(ctx, obj); err != nil {
-		_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
-		return zero, classify(err, "creating "+k.kind)
+		// The API server may have stored the object before the answer was
+		// lost (a timeout, a reset connection, a 5xx from a proxy): the
+		// claim is released only once the object is known not to exist.
+		// The name is a fresh id, so an object by it is this create's.
+		stored := k.newObj()
+		switch gerr := s.live.Get(ctx, client.ObjectKeyFromObject(obj), stored); {
+		case gerr == nil:
+			obj = stored
+		case apierrors.IsNotFound(gerr):
+			_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
+			return zero, classify(err, "creating "+k.kind)
+		default:
+			// Unknown: the claim stays, and counts as abandoned after the
+			// grace period if no object appeared.
+			return zero, classify(err, "creating "+k.kind)
+		}
 	}
 	s.waitForCache(ctx, obj, obj.GetResourceVersion())
 	return obj, nil
