@@ -206,7 +206,13 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	obj, err := writeSpec(ctx, s, k, obj)
 	if err != nil {
 		if renamed {
-			_ = s.claims.release(ctx, k.claim, t, newName, obj.GetName())
+			// As for a create: the new name's claim is released only
+			// once the object is known not to hold it.
+			stored := k.newObj()
+			gerr := s.live.Get(ctx, client.ObjectKeyFromObject(obj), stored)
+			if gerr == nil && !fold.Equal(k.unique(stored), newName) {
+				_ = s.claims.release(ctx, k.claim, t, newName, obj.GetName())
+			}
 		}
 		return zero, classify(err, "updating "+k.kind+" "+obj.GetName())
 	}
