@@ -39,6 +39,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -116,7 +118,7 @@ func runDemo(ctx context.Context, w io.Writer, t *target, o options) error {
 		"    a rename, a member removed, a user disabled, one deleted):\n", len(entraPeople), len(groupsOf(entraPeople)))
 	start = time.Now()
 	entra := newSCIMClient(t.SCIMBaseURL, t.Token, entraUserAgent)
-	if r, err = entraRun(ctx, w, entra, entraPeople); err != nil {
+	if r, err = entraRun(ctx, w, entra, entraPeople, t.waitSynced); err != nil {
 		r.bar.Finish("")
 		return fmt.Errorf("the Entra ID-style run: %w", err)
 	}
@@ -126,7 +128,7 @@ func runDemo(ctx context.Context, w io.Writer, t *target, o options) error {
 	if err := waitForSync(ctx, w, t, o.timeout); err != nil {
 		return err
 	}
-	if err := showCluster(ctx, w, t, o.kubectl); err != nil {
+	if err := showCluster(ctx, w, t, displayPath(o.kubectl)); err != nil {
 		return err
 	}
 	if err := showLightrun(ctx, w, t); err != nil {
@@ -134,6 +136,19 @@ func runDemo(ctx context.Context, w io.Writer, t *target, o options) error {
 	}
 	printNext(w, t)
 	return nil
+}
+
+// displayPath shows path relative to the working directory when it is
+// under it (bin/kubectl rather than /home/…/bin/kubectl).
+func displayPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
 }
 
 // printNext says where to look next.

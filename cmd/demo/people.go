@@ -171,11 +171,14 @@ const (
 	// oktaMover moves from Payments Engineers to Platform Engineers.
 	oktaMover = "lukas.becker@" + emailDomain
 	// entraRenamed changes her family name (Entra "Replace" of name.familyName).
-	entraRenamed    = "amara.nwosu@" + emailDomain
-	entraRenamedTo  = "Nwosu-Clarke"
-	entraLeftGroup  = "ingrid.nilsen@" + emailDomain // leaves Security Champions
-	entraDisabled   = "ahmed.karim@" + emailDomain   // blocked from sign-in: active "False"
-	entraHardDelete = "ethan.clarke@" + emailDomain  // deleted in Entra: DELETE /Users/{id}
+	entraRenamed   = "amara.nwosu@" + emailDomain
+	entraRenamedTo = "Nwosu-Clarke"
+	entraLeftGroup = "ingrid.nilsen@" + emailDomain // leaves Security Champions
+	entraDisabled  = "ahmed.karim@" + emailDomain   // blocked from sign-in: active "False"
+	// entraDeleted is deleted in Entra: soft-deleted first (active "False"),
+	// then, once Lightrun has him disabled, hard-deleted (DELETE /Users/{id}),
+	// as Entra does 30 days later.
+	entraDeleted = "ethan.clarke@" + emailDomain
 )
 
 // oktaLeavers are deactivated in Okta: PATCH active false.

@@ -193,11 +193,14 @@ func (r *idpRun) patchGroup(ctx context.Context, group string, body patchBody) e
 // by displayName with excludedAttributes=members, created with Entra's extra
 // schema URN and its objectId as externalId, members added with "Add"; then
 // a family name changed, a member removed with "Remove" and a value array, a
-// user disabled with active "False" (a string) and a hard-deleted user's
-// DELETE.
-func entraRun(ctx context.Context, w io.Writer, c *scimClient, people []person) (*idpRun, error) {
+// user disabled with active "False" (a string), and a deleted user: soft
+// deleted like the disabled one and, once synced (Entra waits 30 days),
+// hard deleted with DELETE. synced waits until the operator has synced a
+// user.
+func entraRun(ctx context.Context, w io.Writer, c *scimClient, people []person,
+	synced func(ctx context.Context, userName string) error) (*idpRun, error) {
 	groups := groupsOf(people)
-	steps := len(people) + 2*len(groups) + 4
+	steps := len(people) + 2*len(groups) + 5
 	r := newRun(c, newBar(w, "Entra ID-style run", "steps", steps))
 	for _, p := range people {
 		if err := r.entraAssign(ctx, p); err != nil {
@@ -222,10 +225,10 @@ func entraRun(ctx context.Context, w io.Writer, c *scimClient, people []person) 
 			return r, err
 		}
 	}
-	return r, r.entraChanges(ctx)
+	return r, r.entraChanges(ctx, synced)
 }
 
-func (r *idpRun) entraChanges(ctx context.Context) error {
+func (r *idpRun) entraChanges(ctx context.Context, synced func(context.Context, string) error) error {
 	rename := patchOp(entraReplaceOp("name.familyName", entraRenamedTo),
 		entraReplaceOp(attrDisplayName, "Amara "+entraRenamedTo))
 	if err := r.c.do(ctx, http.MethodPatch, "/Users/"+r.users[entraRenamed], rename, nil); err != nil {
@@ -237,12 +240,16 @@ func (r *idpRun) entraChanges(ctx context.Context) error {
 		return err
 	}
 	disable := patchOp(entraReplaceOp(attrActive, "False"))
-	if err := r.c.do(ctx, http.MethodPatch, "/Users/"+r.users[entraDisabled], disable, nil); err != nil {
+	for _, u := range []string{entraDisabled, entraDeleted} {
+		if err := r.c.do(ctx, http.MethodPatch, "/Users/"+r.users[u], disable, nil); err != nil {
+			return err
+		}
+		r.bar.Add(1)
+	}
+	if err := synced(ctx, entraDeleted); err != nil {
 		return err
 	}
-	r.bar.Add(1)
-	if err := r.c.do(ctx, http.MethodDelete, "/Users/"+r.users[entraHardDelete], nil, nil,
-		http.StatusNoContent); err != nil {
+	if err := r.c.do(ctx, http.MethodDelete, "/Users/"+r.users[entraDeleted], nil, nil, http.StatusNoContent); err != nil {
 		return err
 	}
 	r.bar.Add(1)

@@ -62,6 +62,14 @@ func (t *target) syncStatus(ctx context.Context) (syncStatus, error) {
 	if s.Waiting != "" {
 		return s, nil
 	}
+	ic := &v1.IdentityConfig{}
+	if err := t.K8s.Get(ctx, client.ObjectKey{Namespace: devenv.Namespace, Name: devenv.IdentityConfig}, ic); err != nil {
+		return s, fmt.Errorf("reading the IdentityConfig: %w", err)
+	}
+	if u := ic.Status.Users; int(u.Total) != s.Users || int(u.Synced) != s.Synced {
+		s.Waiting = "IdentityConfig " + ic.Name + " has not counted the users yet"
+		return s, nil
+	}
 	pools := &v1.AgentPoolList{}
 	if err := t.K8s.List(ctx, pools, client.InNamespace(devenv.Namespace)); err != nil {
 		return s, fmt.Errorf("listing AgentPools: %w", err)
@@ -103,6 +111,25 @@ func (t *target) syncStatus(ctx context.Context) (syncStatus, error) {
 func isCurrent(conds []metav1.Condition, typ string, generation int64) bool {
 	c := meta.FindStatusCondition(conds, typ)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == generation
+}
+
+// waitSynced waits until the ScimUser of userName is synced at its latest
+// generation.
+func (t *target) waitSynced(ctx context.Context, userName string) error {
+	return waitFor(ctx, time.Minute, func() error {
+		users := &v1.ScimUserList{}
+		if err := t.K8s.List(ctx, users, client.InNamespace(devenv.Namespace),
+			client.MatchingLabels{v1.LabelIdentityConfig: devenv.IdentityConfig}); err != nil {
+			return fmt.Errorf("listing ScimUsers: %w", err)
+		}
+		for i := range users.Items {
+			if u := &users.Items[i]; strings.EqualFold(u.Spec.UserName, userName) &&
+				isCurrent(u.Status.Conditions, v1.ConditionSynced, u.Generation) {
+				return nil
+			}
+		}
+		return fmt.Errorf("ScimUser %s is not synced", userName)
+	})
 }
 
 // waitForSync shows the operator syncing users into Lightrun until
