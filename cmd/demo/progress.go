@@ -44,7 +44,7 @@ type bar struct {
 const barWidth = 30
 
 func newBar(w io.Writer, label, unit string, total int) *bar {
-	b := &bar{w: w, label: label, unit: unit, total: total, start: time.Now(), tty: isTerminal(w)}
+	b := &bar{w: w, label: label, unit: unit, total: total, start: time.Now(), drawn: time.Now(), tty: isTerminal(w)}
 	b.draw(true)
 	return b
 }
