@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package docs holds the project's documents; its tests keep them honest
 // against the code.
 package docs

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,4 +192,19 @@ func stripComment(line string, quote rune) (string, rune) {
 		prev = r
 	}
 	return line, quote
+}
+
+func TestShellCommands(t *testing.T) {
+	md := "text\n```sh\nmake dev    # a comment\n# a whole-line comment\n" +
+		"curl -s -X POST http://x \\\n  -d '{\"a\": 1,\n  \"b\": \"#not a comment\"}'\n" +
+		"echo \"a # b\" # c\n```\n```yaml\nnot: a command\n```\n"
+	got := shellCommands(md)
+	want := []string{
+		"make dev",
+		"curl -s -X POST http://x \\\n  -d '{\"a\": 1,\n  \"b\": \"#not a comment\"}'",
+		`echo "a # b"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("shellCommands:\n got %q\nwant %q", got, want)
+	}
 }
