@@ -195,5 +195,8 @@ func percentile(d []time.Duration, p int) string {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	v := s[min(len(s)-1, len(s)*p/100)]
+	if v >= time.Second {
+		return v.Round(10 * time.Millisecond).String()
+	}
 	return v.Round(100 * time.Microsecond).String()
 }
