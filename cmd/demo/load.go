@@ -47,7 +47,7 @@ func runLoad(ctx context.Context, w io.Writer, t *target, o options) error {
 		n, o.concurrency)
 	start := time.Now()
 	b := newBar(w, "SCIM push", "users", n)
-	b.interval = 5 * time.Second
+	b.interval = 10 * time.Second
 	r := newRun(c, b)
 	latencies, err := r.pushLoad(ctx, n, o.concurrency)
 	if err != nil {
@@ -159,7 +159,7 @@ func (r *idpRun) loadMemberships(ctx context.Context, w io.Writer, n int) error 
 func waitForCounts(ctx context.Context, w io.Writer, t *target, timeout, pushed time.Duration) error {
 	start := time.Now()
 	b := newBar(w, "Operator syncs to Lightrun", "users synced", 0)
-	b.interval = 5 * time.Second
+	b.interval = 10 * time.Second
 	key := client.ObjectKey{Namespace: devenv.Namespace, Name: devenv.IdentityConfig}
 	for {
 		ic := &v1.IdentityConfig{}

@@ -63,7 +63,8 @@ func main() {
 	flag.StringVar(&o.kubectl, "kubectl", "bin/kubectl", "The kubectl to show the cluster with.")
 	flag.IntVar(&o.users, "users", 0, "Push this many generated users for load instead of the demo's people.")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "With --users: requests in flight at once.")
-	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "How long to wait for the operator to sync everything.")
+	flag.DurationVar(&o.timeout, "timeout", 0,
+		"How long to wait for the operator to sync everything; 0: 5m, or with --users N the longer of 10m and N/2 seconds.")
 	flag.Float64Var(&o.lightrunQPS, "lightrun-qps", 100,
 		"Lightrun requests per second the operator may make, when the demo starts its own environment.")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "Keep the logs of an environment the demo starts.")
@@ -78,8 +79,16 @@ func main() {
 }
 
 func run(ctx context.Context, o options, w io.Writer) (err error) {
-	if o.users < 0 || o.concurrency < 1 || o.lightrunQPS <= 0 {
-		return errors.New("--users must not be negative, --concurrency and --lightrun-qps must be positive")
+	if o.users < 0 || o.concurrency < 1 || o.lightrunQPS <= 0 || o.timeout < 0 {
+		return errors.New("--users and --timeout must not be negative, --concurrency and --lightrun-qps must be positive")
+	}
+	if o.timeout == 0 {
+		// At make dev's 10 Lightrun calls a second the operator syncs about
+		// three generated users a second.
+		o.timeout = max(5*time.Minute, time.Duration(o.users)*time.Second/2)
+		if o.users > 0 {
+			o.timeout = max(o.timeout, 10*time.Minute)
+		}
 	}
 	_, _ = fmt.Fprintln(w, "\n lightrun-identity-operator demo")
 	_, _ = fmt.Fprintln(w)
