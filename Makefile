@@ -43,6 +43,7 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 KUBE_APISERVER ?= $(LOCALBIN)/kube-apiserver
 KUBECTL ?= $(LOCALBIN)/kubectl
 CRANE ?= $(LOCALBIN)/crane
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs
 ETCD ?= $(LOCALBIN)/etcd
 
 ## Tool versions. The control plane's versions come from the pinned tools
@@ -50,6 +51,8 @@ ETCD ?= $(LOCALBIN)/etcd
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 HELM_VERSION ?= v3.22.0
 GOLANGCI_LINT_VERSION ?= v2.13.1
+# crd-ref-docs renders docs/configuration.md from the API types (make docs).
+CRD_REF_DOCS_VERSION ?= v0.3.0
 # crane pushes `make image`'s tarball to a registry; the go-containerregistry
 # version hack/image is built with.
 CRANE_VERSION := $(shell awk '$$1 == "github.com/google/go-containerregistry" {print $$2}' go.mod)
@@ -64,9 +67,28 @@ help: ## Display this help.
 
 ##@ Development
 
+# DEV_STATE keeps make dev's objects (etcd), the emulator's users and the
+# SCIM token between runs; make dev-clean removes it.
+DEV_STATE ?= $(LOCALBIN)/dev
+
 .PHONY: dev
 dev: control-plane manifests ## Start a local control plane, the Lightrun emulator and the operator; Ctrl-C stops them all.
-	go run ./cmd/devenv --assets "$(LOCALBIN)" --state-dir "$(LOCALBIN)/dev"
+	@echo "Compiling and starting cmd/devenv (the first compile takes minutes: 4m32s on a busy 2-core machine)."
+	go run ./cmd/devenv --assets "$(LOCALBIN)" --state-dir "$(DEV_STATE)"
+
+.PHONY: dev-clean
+dev-clean: ## Remove make dev's state (bin/dev: objects, emulator users, SCIM token); stop make dev first. Keeps the binaries.
+	rm -rf "$(DEV_STATE)"
+
+# USERS=N makes make demo push N generated users for load; DEMO_FLAGS passes
+# other flags (go run ./cmd/demo --help lists them).
+USERS ?=
+DEMO_FLAGS ?=
+
+.PHONY: demo
+demo: control-plane manifests ## Push an Okta-style and an Entra ID-style provisioning run into make dev (or its own copy) and show the result.
+	go run ./cmd/demo --assets "$(LOCALBIN)" --state-dir "$(DEV_STATE)" --kubectl "$(KUBECTL)" \
+		$(if $(USERS),--users "$(USERS)") $(DEMO_FLAGS)
 
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs and RBAC into config/ and copy them into the Helm chart.
@@ -80,11 +102,20 @@ manifests: controller-gen ## Generate CRDs and RBAC into config/ and copy them i
 generate: controller-gen ## Generate DeepCopy, DeepCopyInto and DeepCopyObject implementations.
 	"$(CONTROLLER_GEN)" object:headerFile="hack/boilerplate.go.txt",year=$(YEAR) paths="./..."
 
+.PHONY: docs
+docs: crd-ref-docs ## Generate docs/configuration.md, the configuration reference, from the API types.
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	"$(CRD_REF_DOCS)" --source-path=api --config=hack/crd-ref-docs/config.yaml --renderer=markdown \
+		--templates-dir=hack/crd-ref-docs/templates --output-path="$$tmp/configuration.md" --log-level=WARN && \
+	cat -s "$$tmp/configuration.md" > docs/configuration.md
+
+GENERATED ?= api config $(CHART_DIR) docs/configuration.md
+
 .PHONY: verify-generated
-verify-generated: manifests generate ## Fail when generated files (CRDs, RBAC, deepcopy, chart CRDs) differ from what is committed.
-	@if [ -n "$$(git status --porcelain -- api config $(CHART_DIR))" ]; then \
-		echo "Generated files are stale; run 'make manifests generate' and commit the result:"; \
-		git status --porcelain -- api config $(CHART_DIR); git --no-pager diff --stat -- api config $(CHART_DIR); exit 1; \
+verify-generated: manifests generate docs ## Fail when generated files (CRDs, RBAC, deepcopy, chart CRDs, docs/configuration.md) differ from what is committed.
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+		echo "Generated files are stale; run 'make manifests generate docs' and commit the result:"; \
+		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; \
 	fi
 
 .PHONY: fmt
@@ -211,6 +242,11 @@ $(HELM): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/ if necessary.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: crd-ref-docs
+crd-ref-docs: $(CRD_REF_DOCS) ## Install crd-ref-docs (renders docs/configuration.md) into bin/ if necessary.
+$(CRD_REF_DOCS): | $(LOCALBIN)
+	$(call go-install-tool,$(CRD_REF_DOCS),github.com/elastic/crd-ref-docs,$(CRD_REF_DOCS_VERSION))
 
 .PHONY: crane
 crane: $(CRANE) ## Install crane (pushes the image tarball to a registry) into bin/ if necessary.

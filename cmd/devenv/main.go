@@ -28,7 +28,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -46,7 +48,9 @@ func main() {
 	flag.StringVar(&c.SCIMAddr, "scim-bind-address", "127.0.0.1:8080", "Address the SCIM endpoint listens on.")
 	flag.StringVar(&c.LightrunAddr, "lightrun-address", "127.0.0.1:8090",
 		"Address the Lightrun emulator listens on (the sample IdentityConfig's url).")
-	zapOpts := zap.Options{Development: true}
+	// Info by default: the banner stays readable; --zap-log-level=debug
+	// shows every Lightrun and SCIM call.
+	zapOpts := zap.Options{Development: true, Level: zapcore.InfoLevel}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
@@ -62,6 +66,7 @@ func main() {
 }
 
 func run(ctx context.Context, c devenv.Config) (err error) {
+	start := time.Now()
 	env, err := devenv.Start(ctx, c)
 	if err != nil {
 		return err
@@ -71,16 +76,16 @@ func run(ctx context.Context, c devenv.Config) (err error) {
 			err = fmt.Errorf("%w; %w", err, stopErr)
 		}
 	}()
-	printBanner(env)
+	printBanner(env, time.Since(start))
 	c.Log.Info("Starting the operator; press Ctrl-C to stop everything")
 	return env.Run(ctx)
 }
 
-func printBanner(env *devenv.Env) {
+func printBanner(env *devenv.Env, took time.Duration) {
 	lightrunURL := env.Emulator.URL()
 	fmt.Printf(`
 ==========================================================================
- lightrun-identity-operator development environment is up.
+ lightrun-identity-operator development environment is up (%.1fs).
 
  In another terminal:
    export KUBECONFIG=%s
@@ -95,8 +100,9 @@ func printBanner(env *devenv.Env) {
    %s
    curl -s -H 'Authorization: Bearer %s' %s/api/v1/users
 
- Press Ctrl-C to stop everything.
+ Push a demo provisioning run into it (another terminal): make demo
+ Press Ctrl-C to stop everything; make dev-clean then starts from scratch.
 ==========================================================================
 
-`, env.Kubeconfig, env.SCIMBaseURL, env.Token, lightrunURL, devenv.APIKey, lightrunURL)
+`, took.Seconds(), env.Kubeconfig, env.SCIMBaseURL, env.Token, lightrunURL, devenv.APIKey, lightrunURL)
 }

@@ -25,6 +25,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -156,7 +157,53 @@ func Start(ctx context.Context, c Config) (e *Env, err error) {
 		return e, err
 	}
 	e.SCIMBaseURL = fmt.Sprintf("http://%s/scim/v2/%s/%s", c.SCIMAddr, Namespace, IdentityConfig)
+	state := State{SCIMBaseURL: e.SCIMBaseURL, LightrunURL: e.Emulator.URL(), Kubeconfig: e.Kubeconfig}
+	if err := writeState(stateDir, state); err != nil {
+		return e, err
+	}
 	return e, nil
+}
+
+// StateFile is the file in the state directory that says where a running
+// environment listens, so that tools (make demo) can find it.
+const StateFile = "env.json"
+
+// State is what StateFile holds. The SCIM bearer token is in the file
+// scim-token beside it, never in this one.
+type State struct {
+	SCIMBaseURL string `json:"scimBaseURL"`
+	LightrunURL string `json:"lightrunURL"`
+	Kubeconfig  string `json:"kubeconfig"`
+}
+
+// LoadState reads where the environment last started from stateDir said it
+// listens, and its SCIM bearer token. The environment may have stopped since:
+// callers check that it answers.
+func LoadState(stateDir string) (State, string, error) {
+	var s State
+	data, err := os.ReadFile(filepath.Join(stateDir, StateFile))
+	if err != nil {
+		return s, "", fmt.Errorf("reading the development environment's state: %w", err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, "", fmt.Errorf("decoding %s: %w", filepath.Join(stateDir, StateFile), err)
+	}
+	token, err := os.ReadFile(filepath.Join(stateDir, "scim-token"))
+	if err != nil {
+		return s, "", fmt.Errorf("reading the SCIM token: %w", err)
+	}
+	return s, string(token), nil
+}
+
+func writeState(stateDir string, s State) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the development environment's state: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, StateFile), append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing the development environment's state: %w", err)
+	}
+	return nil
 }
 
 // Run runs the manager until ctx is done.
