@@ -307,6 +307,8 @@ type apiCounter struct {
 	total        atomic.Int64
 	throttled    atomic.Int64
 	usersCreated atomic.Int64
+	// nanos is the time the emulator took over every call, added up.
+	nanos atomic.Int64
 
 	mu      sync.Mutex
 	byRoute map[string]int64
@@ -321,7 +323,9 @@ func (c *apiCounter) wrap(next http.Handler) http.Handler {
 			return
 		}
 		sw := &statusRecorder{ResponseWriter: w}
+		start := time.Now()
 		next.ServeHTTP(sw, r)
+		c.nanos.Add(int64(time.Since(start)))
 		status := sw.status
 		if status == 0 {
 			status = http.StatusOK
@@ -342,14 +346,15 @@ func (c *apiCounter) wrap(next http.Handler) http.Handler {
 
 // counts is a snapshot of an apiCounter.
 type counts struct {
-	total, throttled, usersCreated int64
-	byRoute                        map[string]int64
+	total, throttled, usersCreated, nanos int64
+	byRoute                               map[string]int64
 }
 
 func (c *apiCounter) snapshot() counts {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := counts{total: c.total.Load(), throttled: c.throttled.Load(), usersCreated: c.usersCreated.Load(), byRoute: make(map[string]int64, len(c.byRoute))}
+	out := counts{total: c.total.Load(), throttled: c.throttled.Load(), usersCreated: c.usersCreated.Load(),
+		nanos: c.nanos.Load(), byRoute: make(map[string]int64, len(c.byRoute))}
 	maps.Copy(out.byRoute, c.byRoute)
 	return out
 }
@@ -357,7 +362,7 @@ func (c *apiCounter) snapshot() counts {
 // sub returns the calls counted since before.
 func (c counts) sub(before counts) counts {
 	out := counts{total: c.total - before.total, throttled: c.throttled - before.throttled,
-		usersCreated: c.usersCreated - before.usersCreated, byRoute: map[string]int64{}}
+		usersCreated: c.usersCreated - before.usersCreated, nanos: c.nanos - before.nanos, byRoute: map[string]int64{}}
 	for k, v := range c.byRoute {
 		if d := v - before.byRoute[k]; d != 0 {
 			out.byRoute[k] = d

@@ -166,6 +166,13 @@ type Sync struct {
 	// Fraction is BoundSeconds over Seconds: 1 means the operator used
 	// the whole rate limit.
 	Fraction float64 `json:"fraction"`
+	// Where the time goes: ScimUser reconciles in the sync, their mean
+	// duration (waits for the manager's Lightrun rate limit included), the
+	// ScimUser workers, and the mean time the emulator took per call.
+	Reconciles         float64 `json:"reconciles"`
+	ReconcileMeanMs    float64 `json:"reconcileMeanMs"`
+	Workers            float64 `json:"workers"`
+	LightrunCallMeanMs float64 `json:"lightrunCallMeanMs"`
 	// ByRoute counts the calls by "METHOD /path/template status".
 	ByRoute map[string]int64 `json:"byRoute"`
 	// TotalRequests are every Lightrun call of the run, until the memory

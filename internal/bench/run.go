@@ -581,6 +581,10 @@ func (r *runner) sync(ctx context.Context) error {
 	// limit; allow five times that and more.
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute+time.Duration(float64(n)*10/r.cfg.EmulatorRate*float64(time.Second)))
 	defer cancel()
+	mBefore, err := r.e.mgr.metrics(ctx)
+	if err != nil {
+		return err
+	}
 	released := time.Now()
 	if err := r.e.releaseControllers(ctx); err != nil {
 		return err
@@ -627,6 +631,23 @@ func (r *runner) sync(ctx context.Context) error {
 	s.Fraction = s.BoundSeconds / s.Seconds
 	r.logf("the emulator holds every user after %.1fs: %d calls (%d throttled), %.2f per user; bound %.1fs, fraction %.2f",
 		s.Seconds, d.total, d.throttled, s.RequestsPerUser, s.BoundSeconds, s.Fraction)
+	if d.total > 0 {
+		s.LightrunCallMeanMs = float64(d.nanos) / float64(d.total) / 1e6
+	}
+	mAfter, err := r.e.mgr.metrics(ctx)
+	if err != nil {
+		return err
+	}
+	const ctrl = `controller="scimuser"`
+	s.Reconciles = mAfter.sum("controller_runtime_reconcile_time_seconds_count", ctrl) -
+		mBefore.sum("controller_runtime_reconcile_time_seconds_count", ctrl)
+	if s.Reconciles > 0 {
+		s.ReconcileMeanMs = (mAfter.sum("controller_runtime_reconcile_time_seconds_sum", ctrl) -
+			mBefore.sum("controller_runtime_reconcile_time_seconds_sum", ctrl)) / s.Reconciles * 1000
+	}
+	s.Workers = mAfter.sum("controller_runtime_max_concurrent_reconciles", ctrl)
+	r.logf("  %.0f ScimUser reconciles, %.1f ms each on average (waits for the Lightrun rate limit included) over %.0f workers; the emulator took %.2f ms per call",
+		s.Reconciles, s.ReconcileMeanMs, s.Workers, s.LightrunCallMeanMs)
 
 	if err := r.checkEmulator(); err != nil {
 		return err

@@ -104,6 +104,9 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	p.f("| Lightrun calls per provisioned user | %.2f (%.2f over the whole run) | |\n", sy.RequestsPerUser, sy.TotalRequestsPerUser)
 	p.f("| bound the rate limit sets: (accepted calls − burst) / rate | %.1f s | |\n", sy.BoundSeconds)
 	p.f("| bound / sync time | %.2f | %s |\n", sy.Fraction, verdict(r.target("sync, fraction of the rate-limit bound")))
+	p.f("| ScimUser reconciles; mean time (rate-limit waits included); workers | %s; %.1f ms; %.0f | |\n",
+		thousands(int(sy.Reconciles)), sy.ReconcileMeanMs, sy.Workers)
+	p.f("| mean time the emulator took to answer a call | %.2f ms | |\n", sy.LightrunCallMeanMs)
 
 	mem := r.Memory
 	gc := "after a garbage collection that ran once the manager was idle"
