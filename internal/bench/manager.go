@@ -233,6 +233,38 @@ func (s metricSet) sum(name string, labels ...string) float64 {
 	return total
 }
 
+// label returns the value of a label in a sample's key, or "".
+func label(key, name string) string {
+	_, rest, ok := strings.Cut(key, "{")
+	if !ok {
+		return ""
+	}
+	for pair := range strings.SplitSeq(strings.TrimSuffix(rest, "}"), ",") {
+		if k, v, ok := strings.Cut(pair, "="); ok && k == name {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+// kubeCalls returns the manager's Kubernetes API calls between two
+// scrapes, by HTTP method, from client-go's rest_client_requests_total (the
+// only REST client metric controller-runtime enables by default: counts,
+// not durations).
+func kubeCalls(before, after metricSet) map[string]float64 {
+	const name = "rest_client_requests_total"
+	out := map[string]float64{}
+	for key, count := range after {
+		if base, _, _ := strings.Cut(key, "{"); base != name {
+			continue
+		}
+		if n := count - before[key]; n > 0 {
+			out[label(key, "method")] += n
+		}
+	}
+	return out
+}
+
 // tail returns the last n lines of a file, for error messages.
 func tail(path string, n int) string {
 	data, err := os.ReadFile(path)

@@ -104,6 +104,9 @@ type CreateLevel struct {
 	Bare        Throughput `json:"bare"`
 	// Ratio is SCIM throughput over bare throughput.
 	Ratio float64 `json:"ratio"`
+	// KubeCalls count the manager's Kubernetes API calls during the SCIM
+	// creates, by HTTP method: what the POSTs cost the API server.
+	KubeCalls map[string]float64 `json:"kubeCalls,omitempty"`
 }
 
 // Reads are the lookup and page latencies, taken one request at a time
@@ -173,6 +176,9 @@ type Sync struct {
 	ReconcileMeanMs    float64 `json:"reconcileMeanMs"`
 	Workers            float64 `json:"workers"`
 	LightrunCallMeanMs float64 `json:"lightrunCallMeanMs"`
+	// KubeCalls count the manager's Kubernetes API calls during the sync,
+	// by HTTP method.
+	KubeCalls map[string]float64 `json:"kubeCalls,omitempty"`
 	// ByRoute counts the calls by "METHOD /path/template status".
 	ByRoute map[string]int64 `json:"byRoute"`
 	// TotalRequests are every Lightrun call of the run, until the memory

@@ -56,6 +56,14 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 			l.Bare.PerSecond, msec(l.Bare.Latency.P50Ms), msec(l.Bare.Latency.P99Ms), l.Ratio, target)
 	}
 
+	if len(r.Create) > 0 && len(r.Create[0].KubeCalls) > 0 {
+		p.f("\nThe manager's Kubernetes API calls per `POST /Users`, by method:")
+		for _, l := range r.Create {
+			p.f(" c=%d: %s;", l.Concurrency, callsPer(l.KubeCalls, float64(l.Users)))
+		}
+		p.f("\n")
+	}
+
 	rd := r.Reads
 	p.f("\n**Lookups and pages**, one request at a time among %s users (targets are stated at %s users; at another size the verdict is in parentheses):\n\n",
 		thousands(s.Users), thousands(TargetUsers))
@@ -107,6 +115,9 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	p.f("| ScimUser reconciles; mean time (rate-limit waits included); workers | %s; %.1f ms; %.0f | |\n",
 		thousands(int(sy.Reconciles)), sy.ReconcileMeanMs, sy.Workers)
 	p.f("| mean time the emulator took to answer a call | %.2f ms | |\n", sy.LightrunCallMeanMs)
+	if len(sy.KubeCalls) > 0 {
+		p.f("| the manager's Kubernetes API calls per ScimUser reconcile, by method (all controllers' calls) | %s | |\n", callsPer(sy.KubeCalls, sy.Reconciles))
+	}
 
 	mem := r.Memory
 	gc := "after a garbage collection that ran once the manager was idle"
@@ -176,6 +187,21 @@ func verdict(t *Target) string {
 		unit = " " + unit
 	}
 	return fmt.Sprintf("%s %g%s: %s", t.Op, t.Threshold, unit, t.Verdict())
+}
+
+// callsPer writes counts by method as "GET 0.02, PATCH 1.00, POST 2.00",
+// divided by per.
+func callsPer(calls map[string]float64, per float64) string {
+	methods := make([]string, 0, len(calls))
+	for m := range calls {
+		methods = append(methods, m)
+	}
+	slices.Sort(methods)
+	parts := make([]string, 0, len(methods))
+	for _, m := range methods {
+		parts = append(parts, fmt.Sprintf("%s %.2f", m, calls[m]/max(per, 1)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func msec(v float64) string {
