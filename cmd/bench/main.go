@@ -24,6 +24,10 @@ limitations under the License.
 //
 //	go run ./cmd/bench -n 10000
 //	go run ./cmd/bench compare bench/results/OLD.json bench/results/NEW.json
+//	go run ./cmd/bench table bench/results/A.json bench/results/B.json …
+//
+// table writes several results side by side, as docs/benchmarks.md shows
+// them.
 package main
 
 import (
@@ -40,15 +44,21 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "compare" {
-		if err := compare(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "bench compare:", err)
-			os.Exit(1)
-		}
-		return
+	var sub string
+	if len(os.Args) > 1 {
+		sub = os.Args[1]
 	}
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
+	var err error
+	switch sub {
+	case "compare":
+		err = compare(os.Args[2:])
+	case "table":
+		err = table(os.Args[2:])
+	default:
+		sub, err = "", run()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, strings.TrimSpace("bench "+sub)+":", err)
 		os.Exit(1)
 	}
 }
@@ -144,4 +154,19 @@ func compare(args []string) error {
 		return err
 	}
 	return bench.WriteComparison(os.Stdout, args[0], old, args[1], new)
+}
+
+func table(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: bench table RESULT.json…")
+	}
+	results := make([]*bench.Result, 0, len(args))
+	for _, a := range args {
+		r, err := bench.ReadFile(a)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	return bench.WriteSummary(os.Stdout, results)
 }
