@@ -104,7 +104,11 @@ func run() error {
 		c.Command = "go run ./cmd/bench " + strings.Join(os.Args[1:], " ")
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C, a kill or a closed terminal stop the run, and the harness
+	// stops what it started. A closed pipe (bench | head) must not kill it
+	// before that: writes to it fail instead.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	res, err := bench.Run(ctx, c)
 	if err != nil {
