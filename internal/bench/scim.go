@@ -121,10 +121,10 @@ type serviceProviderConfig struct {
 		MaxResults int `json:"maxResults"`
 	} `json:"filter"`
 	Pagination *struct {
-		Cursor       bool `json:"cursor"`
-		Index        bool `json:"index"`
-		MaxPageSize  int  `json:"maxPageSize"`
-		CursorTimout int  `json:"cursorTimeout"`
+		Cursor        bool `json:"cursor"`
+		Index         bool `json:"index"`
+		MaxPageSize   int  `json:"maxPageSize"`
+		CursorTimeout int  `json:"cursorTimeout"`
 	} `json:"pagination"`
 }
 
