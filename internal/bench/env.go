@@ -112,6 +112,9 @@ func startEnv(ctx context.Context, cfg Config, work string, logf func(string, ..
 	// 100,000 users, their claims, the baseline and every status write
 	// outgrow etcd's default 2 GiB quota between compactions.
 	e.testEnv.ControlPlane.Etcd.Configure().Set("quota-backend-bytes", fmt.Sprint(8<<30))
+	// Deleting the bare baseline's 100,000 ScimUsers in one call must end
+	// within the API server's request timeout: one deleting worker does not.
+	e.testEnv.ControlPlane.GetAPIServer().Configure().Set("delete-collection-workers", "16")
 	if e.rest, err = e.testEnv.Start(); err != nil {
 		e.testEnv = nil
 		return e, fmt.Errorf("starting the local control plane: %w", err)

@@ -369,21 +369,35 @@ func sameKeys(a, b map[string]string) bool {
 }
 
 // deleteBare deletes the baseline's ScimUsers (they have no finalizer: no
-// controller has run) and waits until they are gone.
+// controller has run) and waits until they are gone. A delete-collection
+// call that ends early (the API server's request timeout) has deleted some;
+// it is called again until none is left.
 func (r *runner) deleteBare(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute+time.Duration(r.cfg.Users)*5*time.Millisecond)
 	defer cancel()
-	if err := r.e.k8s.DeleteAllOf(ctx, &v1.ScimUser{}, client.InNamespace(BareNamespace)); err != nil {
-		return fmt.Errorf("deleting the bare baseline's ScimUsers: %w", err)
-	}
-	return r.e.waitFor(ctx, "the bare baseline's ScimUsers to go", 500*time.Millisecond, func(ctx context.Context) (bool, error) {
+	err := r.e.waitFor(ctx, "the bare baseline's ScimUsers to go", time.Second, func(ctx context.Context) (bool, error) {
 		var l metav1.PartialObjectMetadataList
 		l.SetGroupVersionKind(v1.GroupVersion.WithKind("ScimUserList"))
 		if err := r.e.k8s.List(ctx, &l, client.InNamespace(BareNamespace), client.Limit(1)); err != nil {
 			return false, err
 		}
-		return len(l.Items) == 0, nil
+		if len(l.Items) == 0 {
+			return true, nil
+		}
+		if err := r.e.k8s.DeleteAllOf(ctx, &v1.ScimUser{}, client.InNamespace(BareNamespace)); err != nil {
+			if ctx.Err() != nil {
+				return false, err
+			}
+			r.logf("deleting the bare baseline's ScimUsers: %v; again", err)
+		}
+		return false, nil
 	})
+	if err != nil {
+		return err
+	}
+	r.logf("deleted the bare baseline's ScimUsers in %.1fs", time.Since(start).Seconds())
+	return nil
 }
 
 // sample takes up to Reads samples of fn, or fewer when ReadTime runs out
