@@ -81,8 +81,8 @@ func run() error {
 	flag.IntVar(&c.LightrunBurst, "lightrun-burst", 0, "The manager's --lightrun-burst (default: the emulator's burst).")
 	flag.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", 0,
 		"The manager's --max-concurrent-reconciles (default: the manager's).")
-	flag.DurationVar(&c.GCWait, "gc-wait", 0,
-		"Most time to wait for the manager's garbage collection before reading its heap (default 150s; <0: no wait).")
+	flag.StringVar(&c.ProfileDir, "profiles", "",
+		"Directory for profiles of the manager: CPU during the last create level and the sync, heap once synced.")
 	flag.StringVar(&c.RepoRoot, "repo", ".", "The repository's root.")
 	flag.StringVar(&c.Assets, "assets", "", "Directory with kube-apiserver and etcd (default <repo>/bin).")
 	flag.StringVar(&c.Manager, "manager", "", "Manager binary to run (default: built with hack/build-manager.sh).")

@@ -72,11 +72,10 @@ type Config struct {
 	// MaxConcurrentReconciles, when set, is passed as the manager's
 	// --max-concurrent-reconciles.
 	MaxConcurrentReconciles int
-	// GCWait is the longest the memory phase waits for the manager to
-	// collect garbage after the sync (default 150s: the Go runtime forces a
-	// collection every two minutes). Zero means 150s; negative means do not
-	// wait, and the heap is read as it is.
-	GCWait time.Duration
+	// ProfileDir, when set, receives profiles of the manager (from its
+	// --pprof-bind-address, on loopback): CPU during the last create level
+	// and during the sync, and the heap once synced.
+	ProfileDir string
 	// ManagerArgs are extra flags for the manager.
 	ManagerArgs []string
 
@@ -135,9 +134,6 @@ func (c *Config) Defaults() {
 	}
 	if c.LightrunBurst == 0 {
 		c.LightrunBurst = c.EmulatorBurst
-	}
-	if c.GCWait == 0 {
-		c.GCWait = 150 * time.Second
 	}
 	if c.RepoRoot == "" {
 		c.RepoRoot = "."

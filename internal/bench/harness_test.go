@@ -40,7 +40,6 @@ func TestHarness(t *testing.T) {
 		Concurrency: []int{1, 4},
 		Reads:       20,
 		GroupBatch:  20,
-		GCWait:      -1,
 		RepoRoot:    testenv.RepoRoot(),
 		Assets:      testenv.AssetsDir(),
 		Log:         &log,
@@ -102,7 +101,7 @@ func checkMeasured(t *testing.T, res *bench.Result) {
 	if s := res.Sync; s.Seconds <= 0 || s.RequestsPerUser < 2 || s.Requests < 100 || s.StatusSeconds < s.Seconds {
 		t.Errorf("sync %+v", s)
 	}
-	if m := res.Memory; m.LiveHeapBytes <= 0 || m.RSSBytes <= 0 || m.HeapPerUserBytes <= 0 || m.AfterGC {
+	if m := res.Memory; m.LiveHeapBytes <= 0 || m.RSSBytes <= 0 || m.HeapPerUserBytes <= 0 || !m.AfterGC {
 		t.Errorf("memory %+v", m)
 	}
 	if len(res.Targets) == 0 || res.Machine.Cores == 0 || res.Machine.Commit == "" {

@@ -59,6 +59,7 @@ type managerProc struct {
 	waitErr    error
 	logPath    string
 	metricsURL string
+	pprofURL   string
 	scimAddr   string
 }
 
@@ -71,6 +72,10 @@ func (e *env) startManager(binary string) error {
 	if err != nil {
 		return err
 	}
+	pprofAddr, err := devenv.FreeAddr()
+	if err != nil {
+		return err
+	}
 	scimAddr, err := devenv.FreeAddr()
 	if err != nil {
 		return err
@@ -80,6 +85,7 @@ func (e *env) startManager(binary string) error {
 		"--metrics-bind-address=" + metricsAddr,
 		"--metrics-secure=false",
 		"--health-probe-bind-address=0",
+		"--pprof-bind-address=" + pprofAddr,
 		"--scim-bind-address=" + scimAddr,
 		"--scim-public-url=http://" + scimAddr,
 		"--scim-rate-limit=1000000",
@@ -110,7 +116,7 @@ func (e *env) startManager(binary string) error {
 		return fmt.Errorf("starting the manager: %w", err)
 	}
 	m := &managerProc{cmd: cmd, done: make(chan struct{}), logPath: logPath,
-		metricsURL: "http://" + metricsAddr + "/metrics", scimAddr: scimAddr}
+		metricsURL: "http://" + metricsAddr + "/metrics", pprofURL: "http://" + pprofAddr, scimAddr: scimAddr}
 	go func() {
 		m.waitErr = cmd.Wait()
 		_ = logFile.Close()
@@ -169,6 +175,39 @@ func (m *managerProc) metrics(ctx context.Context) (metricSet, error) {
 		return nil, fmt.Errorf("scraping the manager's metrics: %s", resp.Status)
 	}
 	return parseMetrics(resp.Body)
+}
+
+// pprof fetches a /debug/pprof path of the manager into dst (io.Discard
+// when dst is ""). /debug/pprof/heap?gc=1 collects garbage first.
+func (m *managerProc) pprof(ctx context.Context, path, dst string) error {
+	if err := m.exited(); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.pprofURL+path, nil)
+	if err != nil {
+		return fmt.Errorf("fetching the manager's %s: %w", path, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetching the manager's %s: %w", path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetching the manager's %s: %s", path, resp.Status)
+	}
+	w := io.Discard
+	if dst != "" {
+		f, err := os.Create(dst)
+		if err != nil {
+			return fmt.Errorf("saving the manager's %s: %w", path, err)
+		}
+		defer func() { _ = f.Close() }()
+		w = f
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("fetching the manager's %s: %w", path, err)
+	}
+	return nil
 }
 
 // metricSet maps a sample's name with its labels, as the text format

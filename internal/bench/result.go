@@ -201,9 +201,9 @@ type Memory struct {
 	HeapAllocBytes float64 `json:"heapAllocBytes"`
 	HeapInuseBytes float64 `json:"heapInuseBytes"`
 	RSSBytes       float64 `json:"rssBytes"`
-	// AfterGC says whether the heap was read after a garbage collection
-	// that ran once the manager was idle after the sync; otherwise the last
-	// collection may have run during the sync.
+	// AfterGC says whether the heap was read right after a garbage
+	// collection the harness had the idle manager run
+	// (/debug/pprof/heap?gc=1).
 	AfterGC bool `json:"afterGC"`
 	// HeapPerUserBytes is LiveHeapBytes (HeapAllocBytes when the manager
 	// does not export it) over the users; the marginal one leaves the idle

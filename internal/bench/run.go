@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -80,6 +81,11 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 			_ = os.RemoveAll(work)
 		}()
 	}
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the profile directory: %w", err)
+		}
+	}
 	binary := cfg.Manager
 	if binary == "" {
 		logf("building the manager (hack/build-manager.sh)")
@@ -117,9 +123,16 @@ type runner struct {
 	// lastWrite is when the last SCIM write was answered.
 	lastWrite time.Time
 	groupID   string
+	// pending are profiles still being taken.
+	pending []chan struct{}
 }
 
 func (r *runner) run(ctx context.Context) error {
+	defer func() {
+		for _, done := range r.pending {
+			<-done
+		}
+	}()
 	if err := r.e.startManager(r.binary); err != nil {
 		return err
 	}
@@ -198,7 +211,7 @@ func (r *runner) waitServing(ctx context.Context) error {
 
 // idleMemory reads the manager's memory before any user exists.
 func (r *runner) idleMemory(ctx context.Context) error {
-	m, err := r.e.mgr.metrics(ctx)
+	m, err := r.collectGarbage(ctx, "idle-heap")
 	if err != nil {
 		return err
 	}
@@ -257,6 +270,11 @@ func (r *runner) creates(ctx context.Context) error {
 		mBefore, err := r.e.mgr.metrics(ctx)
 		if err != nil {
 			return err
+		}
+		if li > 0 && li == len(r.cfg.Concurrency)-1 {
+			// As long as the level should last, by the previous one's rate.
+			expect := time.Duration(float64(n) / r.res.Create[li-1].SCIM.PerSecond * float64(time.Second))
+			r.profileCPU(ctx, fmt.Sprintf("create-c%d", conc), min(30*time.Second, expect))
 		}
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Minute+time.Duration(n)*100*time.Millisecond)
 		durations, wall, err := pool(lctx, conc, n, func(ctx context.Context, k int) (time.Duration, error) {
@@ -630,6 +648,8 @@ func (r *runner) sync(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
+	// At most a minute, within the least the sync can take.
+	r.profileCPU(ctx, "sync", min(time.Minute, time.Duration(float64(n)*2/r.cfg.EmulatorRate*float64(time.Second))))
 	s.HandoverSeconds = start.Sub(released).Seconds()
 	r.logf("the manager took the Lease %.1fs after the harness let go; waiting until the emulator holds %d users (rate limit %g/s)",
 		s.HandoverSeconds, n, r.cfg.EmulatorRate)
@@ -715,10 +735,10 @@ func (r *runner) checkEmulator() error {
 	return nil
 }
 
-// memory waits until the manager is idle, then for a garbage collection,
-// and reads its heap and resident set.
+// memory waits until the manager is idle, has it collect garbage, and
+// reads its heap and resident set.
 func (r *runner) memory(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute+max(0, r.cfg.GCWait))
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	mem := &r.res.Memory
 	calls := int64(-1)
@@ -734,34 +754,11 @@ func (r *runner) memory(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	m, err := r.e.mgr.metrics(ctx)
+	m, err := r.collectGarbage(ctx, "heap")
 	if err != nil {
 		return err
 	}
-	gcs, _ := m.get("go_gc_duration_seconds_count")
-	if r.cfg.GCWait > 0 {
-		r.logf("waiting up to %s for the manager's next garbage collection", r.cfg.GCWait)
-		wctx, wcancel := context.WithTimeout(ctx, r.cfg.GCWait)
-		err := r.e.waitFor(wctx, "a garbage collection", 500*time.Millisecond, func(ctx context.Context) (bool, error) {
-			if m, err = r.e.mgr.metrics(ctx); err != nil {
-				return false, err
-			}
-			now, _ := m.get("go_gc_duration_seconds_count")
-			return now > gcs, nil
-		})
-		wcancel()
-		switch {
-		case err == nil:
-			mem.AfterGC = true
-		case wctx.Err() != nil && ctx.Err() == nil:
-			r.logf("no garbage collection within %s; the heap is read as it is", r.cfg.GCWait)
-			if m, err = r.e.mgr.metrics(ctx); err != nil {
-				return err
-			}
-		default:
-			return err
-		}
-	}
+	mem.AfterGC = true
 	mem.HeapAllocBytes, _ = m.get("go_memstats_heap_alloc_bytes")
 	mem.HeapInuseBytes, _ = m.get("go_memstats_heap_inuse_bytes")
 	mem.RSSBytes, _ = m.get("process_resident_memory_bytes")
@@ -778,7 +775,44 @@ func (r *runner) memory(ctx context.Context) error {
 	total := r.e.counter.total.Load()
 	r.res.Sync.TotalRequests = total
 	r.res.Sync.TotalRequestsPerUser = float64(total) / n
-	r.logf("manager memory: live heap %.1f MiB, heap %.1f MiB (%.0f B/user, after a GC the harness waited for: %v), RSS %.1f MiB",
-		mem.LiveHeapBytes/(1<<20), mem.HeapAllocBytes/(1<<20), mem.HeapPerUserBytes, mem.AfterGC, mem.RSSBytes/(1<<20))
+	r.logf("manager memory after a garbage collection: live heap %.1f MiB (%.0f B/user), heap %.1f MiB, RSS %.1f MiB",
+		mem.LiveHeapBytes/(1<<20), mem.HeapPerUserBytes, mem.HeapAllocBytes/(1<<20), mem.RSSBytes/(1<<20))
 	return nil
+}
+
+// collectGarbage has the manager collect garbage (through
+// /debug/pprof/heap?gc=1, whose heap profile goes to ProfileDir when set)
+// and returns its metrics after.
+func (r *runner) collectGarbage(ctx context.Context, name string) (metricSet, error) {
+	dst := ""
+	if r.cfg.ProfileDir != "" {
+		dst = filepath.Join(r.cfg.ProfileDir, fmt.Sprintf("%d-%s.pprof", r.cfg.Users, name))
+	}
+	if err := r.e.mgr.pprof(ctx, "/debug/pprof/heap?gc=1", dst); err != nil {
+		return nil, err
+	}
+	if dst != "" {
+		r.logf("heap profile of the manager: %s", dst)
+	}
+	return r.e.mgr.metrics(ctx)
+}
+
+// profileCPU takes a CPU profile of the manager for d in the background,
+// into ProfileDir (nothing without one); Run waits for it before stopping
+// the manager.
+func (r *runner) profileCPU(ctx context.Context, name string, d time.Duration) {
+	if r.cfg.ProfileDir == "" || d < time.Second {
+		return
+	}
+	done := make(chan struct{})
+	r.pending = append(r.pending, done)
+	go func() {
+		defer close(done)
+		dst := filepath.Join(r.cfg.ProfileDir, fmt.Sprintf("%d-%s.cpu.pprof", r.cfg.Users, name))
+		if err := r.e.mgr.pprof(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds())), dst); err != nil {
+			r.logf("profiling the manager (%s): %v", name, err)
+			return
+		}
+		r.logf("CPU profile of the manager (%s, %s): %s", name, d, dst)
+	}()
 }

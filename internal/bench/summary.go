@@ -168,7 +168,7 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		m := r.Memory
 		gc := ""
 		if !m.AfterGC {
-			gc = " (no GC waited for)"
+			gc = " (no forced GC)"
 		}
 		return judged(r, "heap per user", fmt.Sprintf("%.0f MiB; %.2f KiB%s", m.LiveHeapBytes/(1<<20), m.HeapPerUserBytes/1024, gc))
 	})

@@ -120,9 +120,9 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	}
 
 	mem := r.Memory
-	gc := "after a garbage collection that ran once the manager was idle"
+	gc := "right after a garbage collection the harness had it run (`/debug/pprof/heap?gc=1`)"
 	if !mem.AfterGC {
-		gc = "without waiting for a garbage collection: the live heap is what the last one, during the sync, found"
+		gc = "without a garbage collection first: the live heap is what the last one found"
 	}
 	p.f("\n**Manager memory** once synced and idle, %s:\n\n", gc)
 	p.f("| Measure | Result | Target |\n|---|---|---|\n")
