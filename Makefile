@@ -150,8 +150,25 @@ fuzz: ## Fuzz every fuzz target for FUZZTIME each.
 		done; \
 	done
 
+# N is how many users `make bench` pushes (100,000 takes an hour or more);
+# BENCH_FLAGS passes more flags to cmd/bench (go run ./cmd/bench -h lists
+# them). OLD and NEW name the two result files `make bench-compare` compares.
+N ?= 1000
+BENCH_FLAGS ?=
+
 .PHONY: bench
-bench: control-plane ## Run the benchmarks (numbers go to docs/benchmarks.md).
+bench: control-plane manifests ## Run the end-to-end benchmark at N users (make bench N=10000): tables to stdout, JSON to bench/results/.
+	go run ./cmd/bench -n $(N) -assets "$(LOCALBIN)" -command "make bench N=$(N)$(if $(BENCH_FLAGS), BENCH_FLAGS='$(BENCH_FLAGS)')" $(BENCH_FLAGS)
+
+.PHONY: bench-compare
+bench-compare: ## Print the change between two results: make bench-compare OLD=bench/results/a.json NEW=bench/results/b.json
+	@if [ -z "$(OLD)" ] || [ -z "$(NEW)" ]; then \
+		echo "usage: make bench-compare OLD=bench/results/<old>.json NEW=bench/results/<new>.json"; exit 2; \
+	fi
+	go run ./cmd/bench compare "$(OLD)" "$(NEW)"
+
+.PHONY: bench-go
+bench-go: control-plane ## Run the Go benchmarks (go test -bench), e.g. BenchmarkLargeGroup.
 	KUBEBUILDER_ASSETS="$(LOCALBIN)" go test ./... -run '^$$' -bench . -benchmem
 
 .PHONY: lint

@@ -51,6 +51,8 @@ func main() {
 		"Serve metrics over HTTPS behind Kubernetes authentication and authorization.")
 	flag.StringVar(&opts.HealthProbeBindAddress, "health-probe-bind-address", ":8081",
 		"Address the /healthz and /readyz endpoints bind to.")
+	flag.StringVar(&opts.PprofBindAddress, "pprof-bind-address", "0",
+		"Address Go's /debug/pprof profiles are served on, without authentication, e.g. 127.0.0.1:6060; 0 disables them.")
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", false,
 		"Run controllers on one replica at a time (every replica serves SCIM).")
 	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "",

@@ -69,6 +69,9 @@ type Options struct {
 	SecureMetrics bool
 	// HealthProbeBindAddress serves /healthz and /readyz.
 	HealthProbeBindAddress string
+	// PprofBindAddress serves Go's /debug/pprof profiles, unauthenticated;
+	// "0" or empty disables them (make bench profiles the manager through it).
+	PprofBindAddress string
 	// LeaderElection makes only one replica run the controllers; every
 	// replica serves the SCIM endpoint.
 	LeaderElection bool
@@ -158,6 +161,7 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 		Scheme:                  NewScheme(),
 		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		PprofBindAddress:        opts.PprofBindAddress,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "lightrun-identity-operator.identity.lightrun.com",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,

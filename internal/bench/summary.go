@@ -1,0 +1,182 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package bench
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// WriteSummary writes several results side by side, one column each (in
+// the order given, e.g. N = 1,000, 10,000 and 100,000), each number with
+// its target's verdict: the table docs/benchmarks.md shows.
+func WriteSummary(w io.Writer, results []*Result) error {
+	p := &printer{w: w}
+	p.f("| |")
+	for _, r := range results {
+		p.f(" N = %s |", thousands(r.Settings.Users))
+	}
+	p.f(" Target |\n|---|")
+	for range results {
+		p.f("---|")
+	}
+	p.f("---|\n")
+	row := func(name, target string, cell func(r *Result) string) {
+		p.f("| %s |", name)
+		for _, r := range results {
+			p.f(" %s |", cell(r))
+		}
+		p.f(" %s |\n", target)
+	}
+	judged := func(r *Result, target, value string) string {
+		t := r.target(target)
+		if t == nil || t.Skipped != "" {
+			return value
+		}
+		return value + " " + t.Verdict()
+	}
+	lat := func(l Latency) string { return msec(l.P50Ms) + " / " + msec(l.P99Ms) }
+
+	row("date (UTC)", "", func(r *Result) string { return r.Date.UTC().Format("2006-01-02 15:04") })
+	row("commit", "", func(r *Result) string {
+		c := r.Machine.Commit
+		if len(c) > 10 {
+			c = c[:10]
+		}
+		if r.Machine.Dirty {
+			c += "+"
+		}
+		return "`" + c + "`"
+	})
+	row("machine", "", func(r *Result) string {
+		return fmt.Sprintf("%s, %d cores, %.0f GiB", r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryGiB)
+	})
+	row("load average at start → end (1, 5, 15 min)", "", func(r *Result) string {
+		return r.Machine.LoadStart + " → " + r.Machine.LoadEnd
+	})
+	row("command", "", func(r *Result) string { return "`" + r.Command + "`" })
+	row("run time", "", func(r *Result) string { return (time.Duration(r.Seconds) * time.Second).String() })
+
+	levels := map[int]bool{}
+	var order []int
+	for _, r := range results {
+		for _, l := range r.Create {
+			if !levels[l.Concurrency] {
+				levels[l.Concurrency] = true
+				order = append(order, l.Concurrency)
+			}
+		}
+	}
+	for _, c := range order {
+		level := func(r *Result) *CreateLevel {
+			for i := range r.Create {
+				if r.Create[i].Concurrency == c {
+					return &r.Create[i]
+				}
+			}
+			return nil
+		}
+		row(fmt.Sprintf("`POST /Users`, c=%d: users, creates/s, p50 / p99", c), "", func(r *Result) string {
+			if l := level(r); l != nil {
+				return fmt.Sprintf("%s, %.0f/s, %s", thousands(l.Users), l.SCIM.PerSecond, lat(l.SCIM.Latency))
+			}
+			return "—"
+		})
+		row(fmt.Sprintf("bare API-server create, c=%d: creates/s, p50 / p99", c), "", func(r *Result) string {
+			if l := level(r); l != nil {
+				return fmt.Sprintf("%.0f/s, %s", l.Bare.PerSecond, lat(l.Bare.Latency))
+			}
+			return "—"
+		})
+		target := ""
+		if c == 8 || c == 32 {
+			target = "≥ 0.8×"
+		}
+		row(fmt.Sprintf("SCIM / bare, c=%d", c), target, func(r *Result) string {
+			if l := level(r); l != nil {
+				return judged(r, fmt.Sprintf("create c=%d, SCIM/bare", c), fmt.Sprintf("%.2f×", l.Ratio))
+			}
+			return "—"
+		})
+	}
+	row("`GET /Users/{id}` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
+		return judged(r, "GET /Users/{id} p99", lat(r.Reads.GetByID))
+	})
+	row("`userName eq` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
+		return judged(r, "userName eq p99", lat(r.Reads.UserNameEq))
+	})
+	row("`externalId eq` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
+		return judged(r, "externalId eq p99", lat(r.Reads.ExternalIDEq))
+	})
+	row("`emails[type eq \"work\"].value eq` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
+		return judged(r, `emails[type eq "work"].value eq p99`, lat(r.Reads.EmailEq))
+	})
+	row("list page at a random `startIndex` (`count=100`) p50 / p99", "p99 ≤ 25 ms", func(r *Result) string {
+		return judged(r, "list page p99", lat(r.Reads.ListPage))
+	})
+	row("cursor page (RFC 9865) p50 / p99", "p99 ≤ 25 ms", func(r *Result) string {
+		if !r.Reads.Cursor.Supported {
+			return "not supported"
+		}
+		return judged(r, "cursor page p99", lat(r.Reads.Cursor.Latency))
+	})
+	row("group of every user: growing it, per PATCH", "", func(r *Result) string {
+		return fmt.Sprintf("%.2f s × %d", r.Group.GrowSeconds/float64(max(1, r.Group.GrowPatches)), r.Group.GrowPatches)
+	})
+	row("PATCH of 1,000 members (N/2 below 2,000) at full size: mean (max)", "< 2 s", func(r *Result) string {
+		g := r.Group
+		return judged(r, fmt.Sprintf("%d-member group PATCH, mean", g.Batch),
+			fmt.Sprintf("%.2f s (%.2f s), %s members", g.Patch.MeanMs/1000, g.Patch.MaxMs/1000, thousands(g.Batch)))
+	})
+	row("`GET /Groups/{id}?excludedAttributes=members` p50 / p99", "", func(r *Result) string {
+		return lat(r.Group.GetExcludedMembers)
+	})
+	row("sync: controllers start → the emulator holds every user", "", func(r *Result) string {
+		return fmt.Sprintf("%.1f s", r.Sync.Seconds)
+	})
+	row("sync: last SCIM write → the emulator holds every user", "", func(r *Result) string {
+		return fmt.Sprintf("%.1f s", r.Sync.SinceLastWriteSeconds)
+	})
+	row("emulator rate limit; bound (accepted calls − burst) / rate", "", func(r *Result) string {
+		return fmt.Sprintf("%g/s; %.1f s", r.Settings.EmulatorRate, r.Sync.BoundSeconds)
+	})
+	row("sync: bound / sync time", "≥ 0.9", func(r *Result) string {
+		return judged(r, "sync, fraction of the rate-limit bound", fmt.Sprintf("%.2f", r.Sync.Fraction))
+	})
+	row("Lightrun calls per provisioned user (answered 429)", "", func(r *Result) string {
+		return fmt.Sprintf("%.2f (%s)", r.Sync.RequestsPerUser, thousands(int(r.Sync.Throttled)))
+	})
+	row("ScimUser reconcile: mean time; Kubernetes calls each", "", func(r *Result) string {
+		return fmt.Sprintf("%.0f ms; %s", r.Sync.ReconcileMeanMs, callsPer(r.Sync.KubeCalls, r.Sync.Reconciles))
+	})
+	row("manager live heap after sync; per user", "≤ 3 KiB per user", func(r *Result) string {
+		m := r.Memory
+		gc := ""
+		if !m.AfterGC {
+			gc = " (no forced GC)"
+		}
+		return judged(r, "heap per user", fmt.Sprintf("%.0f MiB; %.2f KiB%s", m.LiveHeapBytes/(1<<20), m.HeapPerUserBytes/1024, gc))
+	})
+	row("manager live heap per user above the idle manager's", "", func(r *Result) string {
+		return fmt.Sprintf("%.2f KiB", r.Memory.MarginalHeapPerUserBytes/1024)
+	})
+	row("manager RSS after sync; per user", "", func(r *Result) string {
+		return fmt.Sprintf("%.0f MiB; %.2f KiB", r.Memory.RSSBytes/(1<<20), r.Memory.RSSPerUserBytes/1024)
+	})
+	return p.err
+}

@@ -1,0 +1,253 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package bench
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	// 100 samples of 1..100 ms, shuffled: the nearest rank of p is p.
+	var samples []time.Duration
+	for i := range 100 {
+		samples = append(samples, time.Duration((i*37)%100+1)*time.Millisecond)
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{
+		{1, 1 * time.Millisecond},
+		{50, 50 * time.Millisecond},
+		{99, 99 * time.Millisecond},
+		{99.5, 100 * time.Millisecond},
+		{100, 100 * time.Millisecond},
+	} {
+		if got := Percentile(samples, c.p); got != c.want {
+			t.Errorf("Percentile(1..100 ms, %v) = %v, want %v", c.p, got, c.want)
+		}
+	}
+	// Ten samples: p50 is the 5th, p99 the 10th (ceil(9.9)).
+	ten := []time.Duration{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}
+	if got := Percentile(ten, 50); got != 5 {
+		t.Errorf("p50 of 1..10 = %v, want 5", got)
+	}
+	if got := Percentile(ten, 99); got != 10 {
+		t.Errorf("p99 of 1..10 = %v, want 10", got)
+	}
+	if got := Percentile([]time.Duration{7}, 99); got != 7 {
+		t.Errorf("p99 of one sample = %v, want 7", got)
+	}
+	if got := Percentile(nil, 50); got != 0 {
+		t.Errorf("p50 of nothing = %v, want 0", got)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	l := Summarize([]time.Duration{4 * time.Millisecond, 1 * time.Millisecond, 3 * time.Millisecond, 2 * time.Millisecond})
+	want := Latency{Count: 4, MeanMs: 2.5, P50Ms: 2, P99Ms: 4, MaxMs: 4}
+	if l != want {
+		t.Errorf("Summarize = %+v, want %+v", l, want)
+	}
+	if l := Summarize(nil); l != (Latency{}) {
+		t.Errorf("Summarize(nil) = %+v, want zero", l)
+	}
+}
+
+func TestCreateShares(t *testing.T) {
+	for _, c := range []struct {
+		users  int
+		levels []int
+		want   []int
+	}{
+		{1000, []int{1, 8, 32}, []int{100, 450, 450}},
+		{100_000, []int{1, 8, 32}, []int{10_000, 45_000, 45_000}},
+		{50, []int{1, 4}, []int{5, 45}},
+		{11, []int{1, 8, 32}, []int{1, 5, 5}},
+		{7, []int{4}, []int{7}},
+	} {
+		got := createShares(c.users, c.levels, 0.1)
+		sum := 0
+		for i := range got {
+			sum += got[i]
+			if got[i] != c.want[i] {
+				t.Errorf("createShares(%d, %v) = %v, want %v", c.users, c.levels, got, c.want)
+				break
+			}
+		}
+		if sum != c.users {
+			t.Errorf("createShares(%d, %v) = %v adds up to %d", c.users, c.levels, got, sum)
+		}
+	}
+}
+
+// result is a Result with the given create ratio at c=8, get p99 and heap.
+func result(ratio, getP99, heapKiB float64) *Result {
+	return &Result{
+		Schema:   ResultSchema,
+		Settings: Settings{Users: 1000},
+		Create:   []CreateLevel{{Concurrency: 8, Users: 450, SCIM: Throughput{PerSecond: 100 * ratio}, Bare: Throughput{PerSecond: 100}, Ratio: ratio}},
+		Reads:    Reads{GetByID: Latency{Count: 10, P50Ms: 1, P99Ms: getP99}},
+		Memory:   Memory{HeapPerUserBytes: heapKiB * 1024},
+	}
+}
+
+func TestCompare(t *testing.T) {
+	old, new := result(0.5, 4, 10), result(0.6, 2, 10.2)
+	changes := map[string]Change{}
+	for _, c := range Compare(old, new) {
+		changes[c.Name] = c
+	}
+	for _, c := range []struct {
+		name    string
+		percent float64
+		verdict string
+	}{
+		// Throughput up 20 %: better.
+		{"create c=8 SCIM", 20, "better"},
+		{"create c=8 SCIM/bare", 20, "better"},
+		// Latency halved: better (lower is better).
+		{"GET /Users/{id} p99", -50, "better"},
+		// Within the noise band.
+		{"heap per user", 2, "~"},
+		{"GET /Users/{id} p50", 0, "~"},
+	} {
+		got, ok := changes[c.name]
+		if !ok {
+			t.Errorf("no change for %q", c.name)
+			continue
+		}
+		if math.Abs(got.Percent-c.percent) > 1e-9 || got.Verdict != c.verdict {
+			t.Errorf("%s: %+.3f %% %q, want %+.3f %% %q", c.name, got.Percent, got.Verdict, c.percent, c.verdict)
+		}
+	}
+	// Worse the other way round.
+	for _, c := range Compare(new, old) {
+		if c.Name == "create c=8 SCIM" && (c.Verdict != "worse" || math.Abs(c.Percent-(-100.0/6)) > 1e-9) {
+			t.Errorf("create c=8 SCIM from 60/s to 50/s: %+.3f %% %q, want -16.667 %% worse", c.Percent, c.Verdict)
+		}
+	}
+	// From zero there is no percentage, but still a direction.
+	zero := result(0.5, 4, 10)
+	zero.Reads.GetByID.P99Ms = 0
+	for _, c := range Compare(zero, old) {
+		if c.Name == "GET /Users/{id} p99" && (!math.IsNaN(c.Percent) || c.Verdict != "worse") {
+			t.Errorf("p99 from 0 to 4 ms: %v %q, want NaN worse", c.Percent, c.Verdict)
+		}
+	}
+	// A metric on one side only (cursor pages supported in the new run).
+	withCursor := result(0.5, 4, 10)
+	withCursor.Reads.Cursor = Cursor{Supported: true, Latency: Latency{P50Ms: 3, P99Ms: 9}}
+	var found bool
+	for _, c := range Compare(old, withCursor) {
+		if c.Name == "cursor page p99" {
+			found = true
+			if c.HasOld || !c.HasNew || c.Verdict != "" || !math.IsNaN(c.Percent) {
+				t.Errorf("cursor page p99 only in the new run: %+v", c)
+			}
+		}
+	}
+	if !found {
+		t.Error("Compare left out the metric only the new run has")
+	}
+	var b strings.Builder
+	if err := WriteComparison(&b, "old.json", old, "new.json", new); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "| create c=8 SCIM | 50.0/s | 60.0/s | +20.0 % | better |") {
+		t.Errorf("the comparison table lacks the create row:\n%s", b.String())
+	}
+}
+
+func TestTargets(t *testing.T) {
+	r := result(0.85, 6, 2.5)
+	r.Create = append(r.Create, CreateLevel{Concurrency: 32, Ratio: 0.7})
+	r.Sync = Sync{Fraction: 0.95, BoundSeconds: 20}
+	r.judge()
+	want := map[string]string{
+		"create c=8, SCIM/bare":                  "pass",
+		"create c=32, SCIM/bare":                 "FAIL",
+		"GET /Users/{id} p99":                    "(FAIL)", // 1,000 users: indicative only
+		"heap per user":                          "(pass)",
+		"cursor page p99":                        "n/a",
+		"sync, fraction of the rate-limit bound": "pass",
+	}
+	for _, tg := range r.Targets {
+		if w, ok := want[tg.Name]; ok && tg.Verdict() != w {
+			t.Errorf("%s: %s, want %s", tg.Name, tg.Verdict(), w)
+		}
+	}
+}
+
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(`# HELP go_memstats_heap_alloc_bytes Number of heap bytes allocated and currently in use.
+# TYPE go_memstats_heap_alloc_bytes gauge
+go_memstats_heap_alloc_bytes 1.2345e+07
+workqueue_depth{controller="scimuser",name="scimuser"} 3
+workqueue_depth{controller="agentpool",name="agentpool"} 0
+lightrun_identity_users{identity_config="okta",namespace="bench",state="synced"} 1000
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := m.get("go_memstats_heap_alloc_bytes"); !ok || v != 12345000 {
+		t.Errorf("heap = %v %v", v, ok)
+	}
+	if v := m.sum("workqueue_depth"); v != 3 {
+		t.Errorf("workqueue depth = %v, want 3", v)
+	}
+	if v := m.sum("lightrun_identity_users", `state="synced"`); v != 1000 {
+		t.Errorf("synced users = %v, want 1000", v)
+	}
+}
+
+func TestRoute(t *testing.T) {
+	for path, want := range map[string]string{
+		"/api/v1/users":                            "/api/v1/users",
+		"/api/v1/users/a@example.com":              "/api/v1/users/{email}",
+		"/api/v1/users/a@example.com/enable":       "/api/v1/users/{email}/enable",
+		"/api/v1/groups/42/members":                "/api/v1/groups/{id}/members",
+		"/api/v1/groups/42/members/b@example.com":  "/api/v1/groups/{id}/members/{email}",
+		"/api/v1/agent-pools/7":                    "/api/v1/agent-pools/{id}",
+		"/api/v1/configuration/idm/authentication": "/api/v1/configuration/idm/authentication",
+	} {
+		if got := route(path); got != want {
+			t.Errorf("route(%s) = %s, want %s", path, got, want)
+		}
+	}
+}
+
+func TestUserPayload(t *testing.T) {
+	m, err := userPayload(userSpec(42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["userName"] != "bench.user0000042@example.com" {
+		t.Errorf("userName = %v", m["userName"])
+	}
+	if _, ok := m["identityConfigRef"]; ok {
+		t.Error("the payload carries identityConfigRef, which the server sets")
+	}
+	if _, ok := m["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any); !ok {
+		t.Errorf("the enterprise extension is not under its URN: %v", m)
+	}
+	if s, _ := m["schemas"].([]string); len(s) != 2 {
+		t.Errorf("schemas = %v", m["schemas"])
+	}
+}
