@@ -231,9 +231,6 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 	if err != nil {
 		return r.fail(u, ic, "Provisioning Lightrun user "+key, err)
 	}
-	if res.found == foundCreated || res.found == foundRecreated {
-		r.directory.created(client.ObjectKeyFromObject(ic), want.Email)
-	}
 	if res.found == foundRefused {
 		return ctrl.Result{}, nil
 	}
@@ -408,6 +405,9 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, backend connect.Li
 // under provisionExistingUsers, and refused otherwise.
 func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
 	res, err := r.ensureLightrunUser(ctx, u, ic, backend, want, steady)
+	if err == nil && (res.found == foundCreated || res.found == foundRecreated) {
+		r.directory.created(client.ObjectKeyFromObject(ic), want.Email)
+	}
 	if refused(err) || res.found == foundRefused {
 		// No user of the operator's exists under this email: the marker
 		// must not make one found later look like the operator's.
