@@ -101,7 +101,9 @@ var _ = Describe("Resilience", func() {
 		ready(p)
 		c.emu.ResetRequests()
 
-		const outage = 4 * time.Second
+		// Long enough to be seen on a busy machine: the hold must begin
+		// while Lightrun is still down.
+		const outage = 6 * time.Second
 		start := time.Now()
 		c.emu.StartOutage(outage)
 		want := c.pushUsers("outage-%03d@example.com", users, everyone)
@@ -133,7 +135,7 @@ var _ = Describe("Resilience", func() {
 		AddReportEntry("outage", fmt.Sprintf("%d users, %s outage: %d requests answered 503 by the outage, %d requests in all, full sync %s after the outage began",
 			users, outage, during, len(reqs), converged.Round(100*time.Millisecond)))
 		GinkgoWriter.Printf("outage: %d answered 503, %d total, converged in %s\n", during, len(reqs), converged)
-		// Without holding, 100 users retrying with a 50ms..2s backoff for 4s
+		// Without holding, 100 users retrying with a 50ms..2s backoff for 6s
 		// would send well over a thousand requests.
 		Expect(during).To(BeNumerically("<", 2*users))
 		Expect(len(reqs)).To(BeNumerically("<", 6*users))
