@@ -32,6 +32,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -110,13 +111,21 @@ func run() error {
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	res, err := bench.Run(ctx, c)
-	if err != nil {
-		return err
+	res, runErr := bench.Run(ctx, c)
+	if res == nil {
+		return runErr
 	}
 	if out == "" {
 		out = res.DefaultPath(results)
+	} else if runErr != nil {
+		out = strings.TrimSuffix(out, ".json") + "-incomplete.json"
 	}
+	return errors.Join(runErr, report(res, out, markdown))
+}
+
+// report writes the result as JSON to out, the tables to stdout and, when
+// markdown is set, to that file.
+func report(res *bench.Result, out, markdown string) error {
 	if err := res.WriteFile(out); err != nil {
 		return err
 	}

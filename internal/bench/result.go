@@ -56,6 +56,9 @@ type Result struct {
 	Targets []Target `json:"targets"`
 	// Notes are things a reader of the numbers should know.
 	Notes []string `json:"notes,omitempty"`
+	// Incomplete is why the run stopped before its end; the phases after
+	// the failing one have no numbers.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -367,7 +370,12 @@ func ReadFile(path string) (*Result, error) {
 	return &r, nil
 }
 
-// DefaultPath is bench/results/<date>-<users>.json under dir.
+// DefaultPath is bench/results/<date>-<users>.json under dir
+// (<date>-<users>-incomplete.json for an incomplete run).
 func (r *Result) DefaultPath(dir string) string {
-	return filepath.Join(dir, fmt.Sprintf("%s-%d.json", r.Date.UTC().Format("2006-01-02T150405Z"), r.Settings.Users))
+	suffix := ""
+	if r.Incomplete != "" {
+		suffix = "-incomplete"
+	}
+	return filepath.Join(dir, fmt.Sprintf("%s-%d%s.json", r.Date.UTC().Format("2006-01-02T150405Z"), r.Settings.Users, suffix))
 }

@@ -46,7 +46,9 @@ import (
 
 // Run runs the whole benchmark and returns what it measured. Everything it
 // starts listens on 127.0.0.1 and is stopped before it returns, also when
-// ctx is cancelled (Ctrl-C).
+// ctx is cancelled (Ctrl-C). When a phase fails once the control plane and
+// the manager run, it returns the error and the Result so far, with
+// Incomplete saying why.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
@@ -99,12 +101,16 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	defer func() { err = errors.Join(err, e.stop()) }()
 	r := &runner{cfg: cfg, e: e, res: res, logf: logf, binary: binary, ids: make([]string, cfg.Users), rng: rand.New(rand.NewPCG(13, uint64(cfg.Users)))}
-	if err := r.run(ctx); err != nil {
-		return nil, err
-	}
+	runErr := r.run(ctx)
 	res.Machine.LoadEnd = loadAvg()
 	res.Seconds = time.Since(start).Seconds()
 	res.judge()
+	if runErr != nil {
+		// What was measured before the failure is kept: a run of 100,000
+		// users that times out in its last phase still says much.
+		res.Incomplete = runErr.Error()
+		return res, runErr
+	}
 	logf("done in %s", time.Since(start).Round(time.Second))
 	return res, nil
 }

@@ -70,7 +70,13 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		return r.Machine.LoadStart + " → " + r.Machine.LoadEnd
 	})
 	row("command", "", func(r *Result) string { return "`" + r.Command + "`" })
-	row("run time", "", func(r *Result) string { return (time.Duration(r.Seconds) * time.Second).String() })
+	row("run time", "", func(r *Result) string {
+		d := (time.Duration(r.Seconds) * time.Second).String()
+		if r.Incomplete != "" {
+			d += ", stopped early: " + r.Incomplete
+		}
+		return d
+	})
 
 	levels := map[int]bool{}
 	var order []int

@@ -42,6 +42,9 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		m.CPU, m.Cores, m.MemoryGiB, m.OS, m.Arch, m.GoVersion, m.LoadStart, m.LoadEnd)
 	p.f("Date: %s. Commit: %s. Took %s.  \n", r.Date.UTC().Format("2006-01-02 15:04 MST"), commit, (time.Duration(r.Seconds) * time.Second).String())
 	p.f("Command: `%s`\n\n", r.Command)
+	if r.Incomplete != "" {
+		p.f("**Incomplete**: the run stopped early (%s); the phases from there on have no numbers.\n\n", r.Incomplete)
+	}
 
 	p.f("**Creates** — `POST /Users`, and the same ScimUsers created straight through the API server (bare), at the same concurrency:\n\n")
 	p.f("| Concurrency | Users | SCIM creates/s | SCIM p50 | SCIM p99 | Bare creates/s | Bare p50 | Bare p99 | SCIM/bare | Target |\n")
