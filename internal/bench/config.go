@@ -73,8 +73,8 @@ type Config struct {
 	// --max-concurrent-reconciles.
 	MaxConcurrentReconciles int
 	// ProfileDir, when set, receives profiles of the manager (from its
-	// --pprof-bind-address, on loopback): CPU during the last create level
-	// and during the sync, and the heap once synced.
+	// --pprof-bind-address, on loopback): CPU during the last create level,
+	// the timed group PATCHes and the sync, and the heap once synced.
 	ProfileDir string
 	// ManagerArgs are extra flags for the manager.
 	ManagerArgs []string

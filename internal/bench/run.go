@@ -591,6 +591,9 @@ func (r *runner) group(ctx context.Context) error {
 		return err
 	}
 	last := r.ids[n-g.Batch:]
+	// As long as the timed PATCHes should take, by the growth's rate.
+	r.profileCPU(ctx, "group-patch", min(time.Minute,
+		time.Duration(g.GrowSeconds/float64(g.GrowPatches)*float64(r.cfg.GroupPatches)*float64(time.Second))))
 	var ds []time.Duration
 	for k := range r.cfg.GroupPatches {
 		op := "remove"
