@@ -217,6 +217,26 @@ var _ = Describe("rendering with values", func() {
 		Expect(err).To(MatchError(ContainSubstring("requestsPerSecond")))
 	})
 
+	It("gives the manager its container's memory limit, for Go's garbage collector", func() {
+		objs, err := render()
+		Expect(err).NotTo(HaveOccurred())
+		_, c := managerPod(objs)
+		Expect(c["args"]).To(ContainElement("--memory-limit=$(MEMORY_LIMIT)"))
+		Expect(c["env"]).To(ContainElement(HaveKeyWithValue("name", "MEMORY_LIMIT")))
+		for _, e := range c["env"].([]any) {
+			if e.(map[string]any)["name"] == "MEMORY_LIMIT" {
+				Expect(e).To(HaveKeyWithValue("valueFrom", HaveKeyWithValue("resourceFieldRef",
+					And(HaveKeyWithValue("resource", "limits.memory"), HaveKeyWithValue("containerName", "manager")))))
+			}
+		}
+		// extraEnv comes after it, in the same list.
+		objs, err = render("extraEnv[0].name=FOO", "extraEnv[0].value=bar")
+		Expect(err).NotTo(HaveOccurred())
+		_, c = managerPod(objs)
+		Expect(c["env"]).To(HaveLen(2))
+		Expect(c["env"]).To(ContainElement(HaveKeyWithValue("name", "FOO")))
+	})
+
 	It("drops the PodDisruptionBudget for a single replica", func() {
 		objs, err := render("replicaCount=1")
 		Expect(err).NotTo(HaveOccurred())

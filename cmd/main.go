@@ -23,10 +23,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	// Mozilla's CA roots compiled in, used only when the system has none (the
 	// manager's image is an empty base), so TLS to Lightrun verifies anyway.
@@ -85,6 +87,9 @@ func main() {
 		"Namespaces (comma-separated) in which Secrets labelled identity.lightrun.com/watch=true are watched, so a rotated "+
 			"API key or bearer token takes effect at once; '*' means every namespace (needs list and watch on Secrets "+
 			"cluster-wide), empty turns the watch off (rotations take effect within --backend-check-interval).")
+	memoryLimit := flag.String("memory-limit", "",
+		"The container's memory limit (a quantity such as 1Gi, or bytes); Go's garbage collector then keeps the heap "+
+			"within 90% of it. The Helm chart passes limits.memory. Ignored when GOMEMLIMIT is set; empty sets nothing.")
 	printVersion := flag.Bool("version", false, "Print the version and exit.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -108,6 +113,13 @@ func main() {
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
+	if soft, err := softMemoryLimit(*memoryLimit, os.Getenv("GOMEMLIMIT")); err != nil {
+		log.Error(err, "Bad --memory-limit")
+		os.Exit(2)
+	} else if soft > 0 {
+		debug.SetMemoryLimit(soft)
+		log.Info("Go memory limit set", "limit", *memoryLimit, "softLimitBytes", soft)
+	}
 
 	mgr, err := operator.NewManager(ctrl.GetConfigOrDie(), opts)
 	if err != nil {
@@ -122,4 +134,27 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("Manager stopped")
+}
+
+// softLimitShare is the share of the container's memory limit Go's garbage
+// collector keeps the heap within: the rest is for the runtime's own memory,
+// stacks and what the collector has not returned yet.
+const softLimitShare = 0.9
+
+// softMemoryLimit is the Go memory limit for a container limited to limit
+// (a resource quantity): 0 when limit is empty or GOMEMLIMIT (gomemlimit)
+// already sets one, which wins.
+func softMemoryLimit(limit, gomemlimit string) (int64, error) {
+	if limit == "" || gomemlimit != "" {
+		return 0, nil
+	}
+	q, err := resource.ParseQuantity(limit)
+	if err != nil {
+		return 0, fmt.Errorf("parsing %q: %w", limit, err)
+	}
+	bytes, ok := q.AsInt64()
+	if !ok || bytes <= 0 {
+		return 0, fmt.Errorf("%q is not a positive number of bytes", limit)
+	}
+	return int64(float64(bytes) * softLimitShare), nil
 }

@@ -127,3 +127,25 @@ func TestBuildScript(t *testing.T) {
 		t.Errorf("manager --version printed %q, want %q", got, version)
 	}
 }
+
+func TestSoftMemoryLimit(t *testing.T) {
+	for _, c := range []struct {
+		limit, gomemlimit string
+		want              int64
+		err               bool
+	}{
+		{limit: "", want: 0},
+		{limit: "1Gi", want: 966367641}, // 90% of 1,073,741,824
+		{limit: "1073741824", want: 966367641},
+		{limit: "512M", want: 460800000},
+		{limit: "1Gi", gomemlimit: "800MiB", want: 0}, // GOMEMLIMIT wins
+		{limit: "lots", err: true},
+		{limit: "0", err: true},
+		{limit: "-1Gi", err: true},
+	} {
+		got, err := softMemoryLimit(c.limit, c.gomemlimit)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("softMemoryLimit(%q, %q) = %d, %v; want %d, error %v", c.limit, c.gomemlimit, got, err, c.want, c.err)
+		}
+	}
+}

@@ -58,6 +58,10 @@ func (r *Result) Metrics() []Metric {
 	}
 	add("group grow, per PATCH", "s", false, r.Group.GrowSeconds/float64(max(1, r.Group.GrowPatches)))
 	add("group PATCH at full size, mean", "s", false, r.Group.Patch.MeanMs/1000)
+	if r.Group.BareWorkers > 0 {
+		add("group PATCH, bare writes, mean", "s", false, r.Group.BarePatch.MeanMs/1000)
+		add("group PATCH SCIM/bare", "×", true, r.Group.PatchRatio)
+	}
 	lat("GET group excludedAttributes=members", r.Group.GetExcludedMembers)
 	add("sync seconds", "s", false, r.Sync.Seconds)
 	add("sync fraction of bound", "×", true, r.Sync.Fraction)

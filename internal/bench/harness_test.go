@@ -97,6 +97,9 @@ func checkMeasured(t *testing.T, res *bench.Result) {
 	if g := res.Group; g.Members != 50 || g.Batch != 20 || g.GrowPatches != 3 || g.Patch.Count != 4 {
 		t.Errorf("group %+v, want 50 members grown by 3 PATCHes, 4 timed", g)
 	}
+	if g := res.Group; g.BarePatch.Count != 4 || g.BareWorkers < 1 || g.PatchRatio <= 0 {
+		t.Errorf("group %+v, want 4 timed bare membership patches and their ratio", g)
+	}
 	// Each user costs a create in Lightrun (the resync's listing spares
 	// the lookup), so 50 users take at least 50 calls.
 	if s := res.Sync; s.Seconds <= 0 || s.RequestsPerUser < 1 || s.Requests < 50 || s.StatusSeconds < s.Seconds {

@@ -144,6 +144,15 @@ type Group struct {
 	// Patch times PATCHes of Batch members at full size (alternately
 	// removing and adding the same members).
 	Patch Latency `json:"patch"`
+	// BarePatch times the same membership changes written straight to the
+	// API server (one optimistic-lock merge patch of spec.groups per user,
+	// as many at once as the store writes): the physical limit of Patch.
+	BarePatch Latency `json:"barePatch"`
+	// BareWorkers is how many of those patches were in flight at once.
+	BareWorkers int `json:"bareWorkers,omitempty"`
+	// PatchRatio is BarePatch's mean over Patch's: 1 when a SCIM PATCH costs
+	// no more than its writes.
+	PatchRatio float64 `json:"patchRatio,omitempty"`
 	// GetExcludedMembers is GET /Groups/{id}?excludedAttributes=members.
 	GetExcludedMembers Latency `json:"getExcludedMembers"`
 }

@@ -149,6 +149,13 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		return judged(r, fmt.Sprintf("%d-member group PATCH, mean", g.Batch),
 			fmt.Sprintf("%.2f s (%.2f s), %s members", g.Patch.MeanMs/1000, g.Patch.MaxMs/1000, thousands(g.Batch)))
 	})
+	row("the same membership changes straight to the API server: mean; SCIM/bare", "", func(r *Result) string {
+		g := r.Group
+		if g.BareWorkers == 0 {
+			return "not measured"
+		}
+		return fmt.Sprintf("%.2f s (%d in flight); %.2f×", g.BarePatch.MeanMs/1000, g.BareWorkers, g.PatchRatio)
+	})
 	row("`GET /Groups/{id}?excludedAttributes=members` p50 / p99", "", func(r *Result) string {
 		return lat(r.Group.GetExcludedMembers)
 	})

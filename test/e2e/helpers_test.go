@@ -30,7 +30,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -170,9 +172,15 @@ type pod struct {
 	container      corev1.Container
 }
 
-// podOf reads the manager container of the Deployment the chart created. An
-// environment variable the test cannot reproduce outside a kubelet
-// (valueFrom, envFrom) is an error rather than silently dropped.
+// kubeletVar is a $(VAR) reference in a container's arguments.
+var kubeletVar = regexp.MustCompile(`\$\([A-Za-z_][A-Za-z0-9_]*\)`)
+
+// podOf reads the manager container of the Deployment the chart created, as
+// the kubelet would run it: a variable from the container's own memory limit
+// (resourceFieldRef limits.memory) gets that limit in bytes, and $(VAR) in
+// an argument is replaced by the variable's value. An environment variable
+// the test cannot reproduce outside a kubelet (any other valueFrom, envFrom)
+// is an error rather than silently dropped.
 func podOf(dep *appsv1.Deployment) (pod, error) {
 	spec := dep.Spec.Template.Spec
 	for _, c := range spec.Containers {
@@ -189,11 +197,28 @@ func podOf(dep *appsv1.Deployment) (pod, error) {
 		if len(c.EnvFrom) > 0 {
 			return pod{}, errors.New("the manager container has envFrom, which the test cannot reproduce")
 		}
+		vars := map[string]string{}
 		for _, e := range c.Env {
+			value := e.Value
 			if e.ValueFrom != nil {
-				return pod{}, fmt.Errorf("the manager container's env %s has valueFrom, which the test cannot reproduce", e.Name)
+				ref := e.ValueFrom.ResourceFieldRef
+				limit, ok := c.Resources.Limits[corev1.ResourceMemory]
+				if ref == nil || ref.Resource != "limits.memory" || (ref.ContainerName != "" && ref.ContainerName != c.Name) || !ok {
+					return pod{}, fmt.Errorf("the manager container's env %s has a valueFrom the test cannot reproduce", e.Name)
+				}
+				value = strconv.FormatInt(limit.Value(), 10)
 			}
-			p.env = append(p.env, e.Name+"="+e.Value)
+			vars[e.Name] = value
+			p.env = append(p.env, e.Name+"="+value)
+		}
+		p.args = slices.Clone(p.args)
+		for i, a := range p.args {
+			p.args[i] = kubeletVar.ReplaceAllStringFunc(a, func(ref string) string {
+				if v, ok := vars[ref[2:len(ref)-1]]; ok {
+					return v
+				}
+				return ref // the kubelet leaves an unknown reference as it is
+			})
 		}
 		if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil {
 			return pod{}, errors.New("the manager container has no HTTP readiness probe")

@@ -83,6 +83,9 @@ type Cluster interface {
 	GetCache() cache.Cache
 }
 
+// DefaultMemberWorkers is Options.MemberWorkers when it is zero.
+const DefaultMemberWorkers = 16
+
 // New returns a Store on cl. It registers handlers on cl's ScimUser and
 // ScimGroup informers, so call it before cl starts.
 func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
@@ -93,7 +96,7 @@ func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 		opts.ClaimGrace = 30 * time.Second
 	}
 	if opts.MemberWorkers == 0 {
-		opts.MemberWorkers = 16
+		opts.MemberWorkers = DefaultMemberWorkers
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
