@@ -398,8 +398,10 @@ func (r *IdentityConfigReconciler) announce(ic *v1.IdentityConfig, before *v1.Id
 
 // count fills status.users and status.groups, and the users gauge.
 func (r *IdentityConfigReconciler) count(ctx context.Context, ic *v1.IdentityConfig) error {
+	// Read only: the cache's own objects, not a copy of each (at 100,000
+	// users a deep copy of every one per count was a third of the sync's CPU).
 	var users v1.ScimUserList
-	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name)); err != nil {
+	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name), client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing ScimUsers: %w", err)
 	}
 	var counts v1.UserCounts
@@ -416,7 +418,7 @@ func (r *IdentityConfigReconciler) count(ctx context.Context, ic *v1.IdentityCon
 		}
 	}
 	var groups v1.ScimGroupList
-	if err := r.List(ctx, &groups, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name)); err != nil {
+	if err := r.List(ctx, &groups, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name), client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing ScimGroups: %w", err)
 	}
 	ic.Status.Users = counts
@@ -469,8 +471,9 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 	if !due && r.directory.listed(client.ObjectKeyFromObject(ic)) {
 		return wait, nil
 	}
+	// Read only (the resync events carry only each user's name).
 	var users v1.ScimUserList
-	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name)); err != nil {
+	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name), client.UnsafeDisableDeepCopy); err != nil {
 		return 0, fmt.Errorf("listing ScimUsers: %w", err)
 	}
 	byEmail := make(map[string][]int, len(users.Items))

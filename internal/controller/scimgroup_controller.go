@@ -62,7 +62,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	ic := g.Spec.IdentityConfigRef.Name
 
 	var members v1.ScimUserList
-	if err := r.List(ctx, &members, client.InNamespace(g.Namespace), index.ScimUserGroup.Is(ic, g.Name)); err != nil {
+	if err := r.List(ctx, &members, client.InNamespace(g.Namespace), index.ScimUserGroup.Is(ic, g.Name), client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing members: %w", err)
 	}
 	count := int32(0)

@@ -617,9 +617,10 @@ func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
+// listUsers lists the cache's own ScimUsers, not copies: callers only read them.
 func (r *ScimUserReconciler) listUsers(ctx context.Context, ns string, match client.MatchingFields) []v1.ScimUser {
 	var l v1.ScimUserList
-	if err := r.List(ctx, &l, client.InNamespace(ns), match); err != nil {
+	if err := r.List(ctx, &l, client.InNamespace(ns), match, client.UnsafeDisableDeepCopy); err != nil {
 		logf.FromContext(ctx).Error(err, "Listing ScimUsers", "match", match)
 		return nil
 	}

@@ -282,11 +282,12 @@ func (s *selection) groupsOf(ctx context.Context, p *v1.AgentPool) ([]v1.ScimGro
 
 // usersOf returns the ScimUsers whose pools or roles p decides: every user
 // of the IdentityConfig when p is its default pool, else the users p selects
-// explicitly (a user may appear twice).
+// explicitly (a user may appear twice). They are the cache's own objects,
+// not copies (every user, for the default pool): callers only read them.
 func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]v1.ScimUser, error) {
 	list := func(match client.MatchingFields) ([]v1.ScimUser, error) {
 		var l v1.ScimUserList
-		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), match); err != nil {
+		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), match, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("listing ScimUsers: %w", err)
 		}
 		return l.Items, nil

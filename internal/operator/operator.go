@@ -174,7 +174,7 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 			ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: secretCache(opts)},
 			// Nothing reads managedFields from the cache; at 100,000 users
 			// they would be a third of its memory.
-			DefaultTransform: cache.TransformStripManagedFields(),
+			DefaultTransform: shrinkTransform(),
 		},
 		// Secrets are never read through the cache by the manager's client:
 		// their data comes from the API server, by name.
