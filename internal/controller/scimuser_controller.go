@@ -304,7 +304,7 @@ func (r *ScimUserReconciler) emailOwner(ctx context.Context, u *v1.ScimUser, key
 	ic := u.Spec.IdentityConfigRef.Name
 	seen := map[string]bool{u.Name: true}
 	var rivals []*v1.ScimUser
-	for _, field := range []index.TenantField{index.ScimUserEmail, index.ScimUserName} {
+	for _, field := range index.EmailFields {
 		var l v1.ScimUserList
 		if err := r.List(ctx, &l, client.InNamespace(u.Namespace), field.Is(ic, key)); err != nil {
 			return nil, fmt.Errorf("listing ScimUsers with email %s: %w", key, err)
@@ -697,7 +697,7 @@ func (r *ScimUserReconciler) sharingEmail(ctx context.Context, o client.Object) 
 	}
 	ic := u.Spec.IdentityConfigRef.Name
 	var out []reconcile.Request
-	for _, field := range []index.TenantField{index.ScimUserEmail, index.ScimUserName} {
+	for _, field := range index.EmailFields {
 		out = append(out, requestsFor(r.listUsers(ctx, u.Namespace, field.Is(ic, key)), func(other *v1.ScimUser) bool {
 			return other.Name != u.Name
 		})...)

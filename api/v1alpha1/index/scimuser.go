@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 )
 
 var (
@@ -31,12 +32,22 @@ var (
 	ScimUserName = TenantField{Name: "scim.userName", Folded: true}
 	// ScimUserExternalID indexes ScimUsers by externalId (caseExact).
 	ScimUserExternalID = TenantField{Name: "scim.user.externalId"}
-	// ScimUserEmail indexes ScimUsers by every emails[].value, folded.
+	// ScimUserEmail indexes ScimUsers by every emails[].value, folded, but
+	// an email equal to the userName (without regard to case), as most are:
+	// ScimUserName holds that one already, and each value a cache index
+	// holds costs a few hundred bytes a user. So a user with an email is
+	// found by ScimUserEmail or ScimUserName (EmailFields); keep those that
+	// really hold it.
 	ScimUserEmail = TenantField{Name: "scim.email", Folded: true}
 	// ScimUserGroup indexes ScimUsers by every group id in spec.groups: this
 	// is what derives a group's members without storing them on the group.
 	ScimUserGroup = TenantField{Name: "scim.group"}
 )
+
+// EmailFields are the indexes that together find the ScimUsers holding an
+// email: ScimUserEmail, and ScimUserName for the emails equal to the
+// userName. The users found must still be checked for the email.
+var EmailFields = []TenantField{ScimUserEmail, ScimUserName}
 
 func scimUserIndexes() []registration {
 	user := func(fn func(u *v1.ScimUser) []string) client.IndexerFunc {
@@ -53,9 +64,12 @@ func scimUserIndexes() []registration {
 			return ScimUserExternalID.keys(u.Spec.IdentityConfigRef.Name, u.Spec.ExternalID)
 		})},
 		{&v1.ScimUser{}, ScimUserEmail.Name, user(func(u *v1.ScimUser) []string {
+			userName := fold.String(u.Spec.UserName)
 			emails := make([]string, 0, len(u.Spec.Emails))
 			for _, e := range u.Spec.Emails {
-				emails = append(emails, e.Value)
+				if fold.String(e.Value) != userName {
+					emails = append(emails, e.Value)
+				}
 			}
 			return ScimUserEmail.keys(u.Spec.IdentityConfigRef.Name, emails...)
 		})},

@@ -99,6 +99,37 @@ var _ = Describe("users", func() {
 		Expect(found).To(BeEmpty(), "externalId is caseExact (RFC 7643 §3.1)")
 	})
 
+	It("finds a user by an email equal to its userName or not, and never by a userName alone", func() {
+		// The email index leaves out emails equal to the userName; the
+		// store finds those through the userName index, and must not
+		// answer a userName as an email.
+		a := user("ada@example.com") // emails: the userName
+		b := user("grace")
+		b.Spec.Emails = []v1.ScimMultiValue{{Value: "Grace.Hopper@example.com", Type: "work"}, {Value: "ADA@example.com", Type: "home"}}
+		c := user("ALAN@example.com")
+		c.Spec.Emails = nil
+		var made []*v1.ScimUser
+		for _, in := range []*v1.ScimUser{a, b, c} {
+			u, err := s.CreateUser(ctx, t, in)
+			Expect(err).NotTo(HaveOccurred())
+			made = append(made, u)
+		}
+		for email, want := range map[string][]string{
+			"ada@EXAMPLE.com":          ids([]*v1.ScimUser{made[0], made[1]}),
+			"grace.hopper@example.com": {made[1].Name},
+			"alan@example.com":         nil,
+			"grace":                    nil,
+		} {
+			found, err := s.ListUsers(ctx, t, store.Selector{Index: store.IndexEmail, Value: email})
+			Expect(err).NotTo(HaveOccurred())
+			if want == nil {
+				Expect(found).To(BeEmpty(), "emails.value eq %q", email)
+				continue
+			}
+			Expect(ids(found)).To(ConsistOf(want), "emails.value eq %q", email)
+		}
+	})
+
 	It("gives exactly one of 20 concurrent creates of one userName in mixed case the name", func() {
 		var (
 			wg        sync.WaitGroup

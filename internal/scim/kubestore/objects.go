@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
@@ -43,6 +45,9 @@ type kindOf[T client.Object] struct {
 	tenant  func(T) *v1.IdentityConfigReference
 	list    func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
 	indexes map[store.Index]index.TenantField // store index -> cache field (IndexNone: the tenant)
+	// hasEmail says whether obj holds email (folded); nil for kinds
+	// without emails.
+	hasEmail func(obj T, email string) bool
 }
 
 var users = kindOf[*v1.ScimUser]{
@@ -68,6 +73,9 @@ var users = kindOf[*v1.ScimUser]{
 		store.IndexExternalID: index.ScimUserExternalID,
 		store.IndexEmail:      index.ScimUserEmail,
 		store.IndexGroup:      index.ScimUserGroup,
+	},
+	hasEmail: func(u *v1.ScimUser, email string) bool {
+		return slices.ContainsFunc(u.Spec.Emails, func(e v1.ScimMultiValue) bool { return fold.Equal(e.Value, email) })
 	},
 }
 
@@ -293,6 +301,18 @@ func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.T
 	items, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), match, client.UnsafeDisableDeepCopy)
 	if err != nil {
 		return nil, classify(err, "listing "+k.kind)
+	}
+	if sel.Index == store.IndexEmail && k.hasEmail != nil {
+		// The email index leaves out emails equal to the userName
+		// (index.EmailFields): those users are found by userName.
+		more, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace),
+			index.ScimUserName.Is(t.IdentityConfig, sel.Value), client.UnsafeDisableDeepCopy)
+		if err != nil {
+			return nil, classify(err, "listing "+k.kind)
+		}
+		items = slices.DeleteFunc(append(items, more...), func(obj T) bool { return !k.hasEmail(obj, sel.Value) })
+		slices.SortFunc(items, func(a, b T) int { return strings.Compare(a.GetName(), b.GetName()) })
+		items = slices.CompactFunc(items, func(a, b T) bool { return a.GetName() == b.GetName() })
 	}
 	out := items[:0]
 	for _, obj := range items {
