@@ -114,6 +114,14 @@ func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	// Each operation costs a token of the rate limit, as the same request
+	// sent alone would, all before any runs. A Bulk of more operations than
+	// the burst costs a full bucket: it could never be covered otherwise.
+	if r.limiter != nil {
+		if err := charge(w, r.limiter, min(len(req.Operations), r.limiter.Burst()), true); err != nil {
+			return err
+		}
+	}
 
 	results := make([]*bulkResult, len(req.Operations))
 	created := map[string]string{} // bulkId -> SCIM id

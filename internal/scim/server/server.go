@@ -119,7 +119,7 @@ type Server struct {
 	metrics *metrics
 
 	limitersMu sync.Mutex
-	limiters   map[[32]byte]*rate.Limiter
+	limiters   map[[32]byte]*tokenLimiter
 
 	listening chan string // receives the bound address once listening
 	// serving is true from the moment the listener accepts connections
@@ -137,7 +137,7 @@ func NewServer(opts Options, users store.Users, groups store.Groups, tenants sto
 		tenants:   tenants,
 		log:       log,
 		metrics:   defaultMetrics,
-		limiters:  map[[32]byte]*rate.Limiter{},
+		limiters:  map[[32]byte]*tokenLimiter{},
 		listening: make(chan string, 1),
 	}
 	s.routes()
@@ -298,6 +298,8 @@ type request struct {
 	*http.Request
 	tenant  *store.TenantConfig
 	baseURL string
+	// limiter is the bearer token's rate limiter.
+	limiter *rate.Limiter
 }
 
 type handlerFunc func(w http.ResponseWriter, r *request) error
@@ -305,10 +307,12 @@ type handlerFunc func(w http.ResponseWriter, r *request) error
 // resourceLabel names the resource in metrics without unbounded ids.
 func (s *Server) handle(pattern, resource string, h handlerFunc) {
 	method, _, _ := strings.Cut(pattern, " ")
+	// Bulk pays the rate limit per operation, once it knows how many.
+	selfCharged := resource == "Bulk"
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		err := s.serveTenant(rec, r, h)
+		err := s.serveTenant(rec, r, h, selfCharged)
 		if err != nil {
 			s.writeError(rec, r, err)
 		}
@@ -316,7 +320,7 @@ func (s *Server) handle(pattern, resource string, h handlerFunc) {
 	})
 }
 
-func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFunc) error {
+func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFunc, selfCharged bool) error {
 	ns, name := r.PathValue("ns"), r.PathValue("ic")
 	token, ok := bearerToken(r)
 	if !ok {
@@ -345,15 +349,30 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFu
 	if tenant.Refusal != "" {
 		return scim.ErrForbidden("IdentityConfig %s/%s is refused: %s", ns, name, tenant.Refusal)
 	}
-	if wait, ok := s.allow(digest); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return scim.ErrTooManyRequests("rate limit of %.0f requests per second exceeded", s.opts.RateLimit)
+	limiter := s.limiter(digest, tenant)
+	// A handler that charges by its own measure (Bulk, per operation) is
+	// only let in while the bucket holds a token; the others pay one here.
+	if err := charge(w, limiter, 1, !selfCharged); err != nil {
+		return err
 	}
 	if err := checkContentType(r); err != nil {
 		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	return h(w, &request{Request: r, tenant: tenant, baseURL: s.baseURL(r, ns, name)})
+	return h(w, &request{Request: r, tenant: tenant, baseURL: s.baseURL(r, ns, name), limiter: limiter})
+}
+
+// charge takes n tokens from a rate limiter (only checks that they are
+// there unless take), all or none. When the bucket cannot cover them it
+// answers 429 with Retry-After, in whole seconds rounded up.
+func charge(w http.ResponseWriter, l *rate.Limiter, n int, take bool) error {
+	now := time.Now()
+	if take && l.AllowN(now, n) || !take && l.TokensAt(now) >= float64(n) {
+		return nil
+	}
+	wait := time.Duration((float64(n) - l.TokensAt(now)) / float64(l.Limit()) * float64(time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	return scim.ErrTooManyRequests("rate limit of %g requests per second (burst %d) exceeded", float64(l.Limit()), l.Burst())
 }
 
 // tokenAccepted compares in constant time against every accepted digest,
@@ -375,21 +394,34 @@ func bearerToken(r *http.Request) (string, bool) {
 	return token, token != ""
 }
 
-// allow applies the per-token rate limit; when refused it says how long to wait.
-func (s *Server) allow(digest [32]byte) (time.Duration, bool) {
+// tokenLimiter is one bearer token's bucket and the settings it was made
+// with.
+type tokenLimiter struct {
+	limiter *rate.Limiter
+	limit   rate.Limit
+	burst   int
+}
+
+// limiter returns the rate limiter of a bearer token: the IdentityConfig's
+// spec.scim.rateLimit where set, else the endpoint's defaults. A bucket
+// whose settings changed is made anew, so a changed rateLimit applies at
+// the token's next request, without a restart.
+func (s *Server) limiter(digest [32]byte, tenant *store.TenantConfig) *rate.Limiter {
+	limit, burst := rate.Limit(s.opts.RateLimit), s.opts.RateBurst
+	if tenant.RateLimit > 0 {
+		limit = rate.Limit(tenant.RateLimit)
+	}
+	if tenant.RateBurst > 0 {
+		burst = tenant.RateBurst
+	}
 	s.limitersMu.Lock()
+	defer s.limitersMu.Unlock()
 	l, ok := s.limiters[digest]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(s.opts.RateLimit), s.opts.RateBurst)
+	if !ok || l.limit != limit || l.burst != burst {
+		l = &tokenLimiter{limiter: rate.NewLimiter(limit, burst), limit: limit, burst: burst}
 		s.limiters[digest] = l
 	}
-	s.limitersMu.Unlock()
-	res := l.Reserve()
-	if delay := res.Delay(); delay > 0 {
-		res.Cancel()
-		return delay, false
-	}
-	return 0, true
+	return l.limiter
 }
 
 // checkContentType accepts application/scim+json (RFC 7644 §3.1) and

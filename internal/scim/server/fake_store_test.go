@@ -1,0 +1,156 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-logr/logr"
+
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+)
+
+// fakeStore is an in-memory store.Users, store.Groups and store.Tenants for
+// the package's own tests: no API server, and hooks where a test must hold
+// a request inside the store. Only what those tests use is implemented; the
+// rest panics through the nil embedded interfaces.
+type fakeStore struct {
+	store.Users
+	store.Groups
+
+	mu      sync.Mutex
+	users   map[string]*v1.ScimUser
+	nextID  int
+	tenants map[store.Tenant]*store.TenantConfig
+	// onGet, when set, runs inside every GetUser (a test blocks in it).
+	onGet func()
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{users: map[string]*v1.ScimUser{}, tenants: map[store.Tenant]*store.TenantConfig{}}
+}
+
+// addTenant registers namespace/name with the given bearer token.
+func (f *fakeStore) addTenant(namespace, name, token string) *store.TenantConfig {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := store.Tenant{Namespace: namespace, IdentityConfig: name}
+	cfg := &store.TenantConfig{Tenant: t, Enabled: true, TokenDigests: [][32]byte{sha256.Sum256([]byte(token))}}
+	f.tenants[t] = cfg
+	return cfg
+}
+
+func (f *fakeStore) Tenant(_ context.Context, namespace, name string) (*store.TenantConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cfg, ok := f.tenants[store.Tenant{Namespace: namespace, IdentityConfig: name}]
+	if !ok {
+		return nil, fmt.Errorf("IdentityConfig %s/%s: %w", namespace, name, store.ErrNotFound)
+	}
+	out := *cfg
+	return &out, nil
+}
+
+func (f *fakeStore) CreateUser(_ context.Context, t store.Tenant, u *v1.ScimUser) (*v1.ScimUser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	out := u.DeepCopy()
+	out.Name = fmt.Sprintf("user-%d", f.nextID)
+	out.Namespace = t.Namespace
+	out.ResourceVersion = "1"
+	f.users[out.Name] = out
+	return out.DeepCopy(), nil
+}
+
+func (f *fakeStore) GetUser(_ context.Context, _ store.Tenant, id string) (*v1.ScimUser, error) {
+	if f.onGet != nil {
+		f.onGet()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.users[id]
+	if !ok {
+		return nil, fmt.Errorf("ScimUser %s: %w", id, store.ErrNotFound)
+	}
+	return u.DeepCopy(), nil
+}
+
+func (f *fakeStore) userCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.users)
+}
+
+// newFakeServer is a Server over a fakeStore holding tenant ns/ic with token.
+func newFakeServer(opts Options, token string) (*Server, *fakeStore) {
+	st := newFakeStore()
+	st.addTenant("ns", "ic", token)
+	return NewServer(opts, st, st, st, logr.Discard()), st
+}
+
+// testToken is long enough to be accepted (v1.MinBearerTokenLength).
+const testToken = "fake-token-0123456789abcdef0123456789abcdef"
+
+// serve sends one request to s's handler from remoteAddr and returns the recorder.
+func serve(s *Server, method, path, token, body, remoteAddr string) *httptest.ResponseRecorder {
+	var r *http.Request
+	if body != "" {
+		r = httptest.NewRequest(method, "http://scim.test"+BasePath+"/ns/ic"+path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/scim+json")
+	} else {
+		r = httptest.NewRequest(method, "http://scim.test"+BasePath+"/ns/ic"+path, nil)
+	}
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	if remoteAddr != "" {
+		r.RemoteAddr = remoteAddr
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w
+}
+
+// bulkBody is a BulkRequest of the given operations (JSON objects).
+func bulkBody(ops ...string) string {
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[` + strings.Join(ops, ",") + `]}`
+}
+
+// postUserOp is a Bulk POST of a user whose externalId is ref.
+func postUserOp(bulkID, ref string) string {
+	return fmt.Sprintf(`{"method":"POST","path":"/Users","bulkId":%q,"data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":%q,"externalId":%q}}`,
+		bulkID, bulkID+"@example.com", ref)
+}
+
+func TestFakeServerServesAUser(t *testing.T) {
+	s, st := newFakeServer(Options{}, testToken)
+	if w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(postUserOp("a", "x")), ""); w.Code != http.StatusOK {
+		t.Fatalf("bulk: %d %s", w.Code, w.Body)
+	}
+	if st.userCount() != 1 {
+		t.Fatalf("%d users stored, want 1", st.userCount())
+	}
+}

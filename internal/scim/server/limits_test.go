@@ -1,0 +1,77 @@
+/*
+Copyright 2026 The lightrun-identity-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+// A Bulk request costs one token of the bearer token's rate limiter per
+// operation; when the bucket cannot cover them all, nothing runs.
+func TestBulkIsChargedPerOperation(t *testing.T) {
+	// No refill to speak of: the bucket holds what the burst gives.
+	s, st := newFakeServer(Options{RateLimit: 0.0001, RateBurst: 5}, testToken)
+	ops := func(n, from int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = postUserOp(fmt.Sprintf("u%d", from+i), "x")
+		}
+		return out
+	}
+	if w := serve(s, http.MethodGet, "/Users/none", testToken, "", ""); w.Code != http.StatusNotFound {
+		t.Fatalf("GET: %d %s", w.Code, w.Body)
+	}
+	// 4 tokens left: a Bulk of 5 operations is refused whole.
+	w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(ops(5, 0)...), "")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("a Bulk of 5 with 4 tokens left: %d (Retry-After %q) %s", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+	if n := st.userCount(); n != 0 {
+		t.Fatalf("a refused Bulk wrote %d users", n)
+	}
+	// The refused Bulk took nothing: 4 operations fit, then nothing is left.
+	if w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(ops(4, 10)...), ""); w.Code != http.StatusOK {
+		t.Fatalf("a Bulk of 4 with 4 tokens left: %d %s", w.Code, w.Body)
+	}
+	if n := st.userCount(); n != 4 {
+		t.Fatalf("%d users written, want 4", n)
+	}
+	if w := serve(s, http.MethodGet, "/Users/none", testToken, "", ""); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("GET after the bucket was spent: %d %s", w.Code, w.Body)
+	}
+}
+
+// A Bulk of more operations than the burst costs a full bucket: it could
+// never be covered otherwise.
+func TestBulkLargerThanTheBurstCostsAFullBucket(t *testing.T) {
+	s, st := newFakeServer(Options{RateLimit: 0.0001, RateBurst: 3}, testToken)
+	ops := make([]string, 6)
+	for i := range ops {
+		ops[i] = postUserOp(fmt.Sprintf("big%d", i), "x")
+	}
+	if w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(ops...), ""); w.Code != http.StatusOK {
+		t.Fatalf("a Bulk of 6 with a full bucket of 3: %d %s", w.Code, w.Body)
+	}
+	if st.userCount() != 6 {
+		t.Fatalf("%d users written, want 6", st.userCount())
+	}
+	if w := serve(s, http.MethodGet, "/Users/none", testToken, "", ""); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("GET after a full-bucket Bulk: %d", w.Code)
+	}
+}
