@@ -114,14 +114,21 @@ func newFakeServer(opts Options, token string) (*Server, *fakeStore) {
 // testToken is long enough to be accepted (v1.MinBearerTokenLength).
 const testToken = "fake-token-0123456789abcdef0123456789abcdef"
 
-// serve sends one request to s's handler from remoteAddr and returns the recorder.
+// serve sends one request for ns/ic's endpoint to s's handler from
+// remoteAddr and returns the recorder.
 func serve(s *Server, method, path, token, body, remoteAddr string) *httptest.ResponseRecorder {
+	return serveAt(s, "ns", "ic", method, path, token, body, remoteAddr)
+}
+
+// serveAt is serve for the endpoint of IdentityConfig namespace/name.
+func serveAt(s *Server, namespace, name, method, path, token, body, remoteAddr string) *httptest.ResponseRecorder {
+	target := "http://scim.test" + BasePath + "/" + namespace + "/" + name + path
 	var r *http.Request
 	if body != "" {
-		r = httptest.NewRequest(method, "http://scim.test"+BasePath+"/ns/ic"+path, strings.NewReader(body))
+		r = httptest.NewRequest(method, target, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/scim+json")
 	} else {
-		r = httptest.NewRequest(method, "http://scim.test"+BasePath+"/ns/ic"+path, nil)
+		r = httptest.NewRequest(method, target, nil)
 	}
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)

@@ -65,6 +65,12 @@ type Options struct {
 	// token (default 100); RateBurst is the burst (default 200).
 	RateLimit float64
 	RateBurst int
+	// AuthFailureBurst is how many failed authentications (401) one client
+	// address may make before its requests are answered 429 without looking
+	// at the token (default 10); AuthFailureRate is how many more it earns
+	// per second (default 1).
+	AuthFailureBurst int
+	AuthFailureRate  float64
 	// RetryAfter is what 503 answers advertise (default 5s).
 	RetryAfter time.Duration
 	// ShutdownTimeout bounds how long in-flight requests get on stop (default 25s).
@@ -328,20 +334,23 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFu
 	}
 	if len(token) < v1.MinBearerTokenLength {
 		// No configured token is this short (the store drops those).
-		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
+		return errBadToken()
 	}
 	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
-	if errors.Is(err, store.ErrNotFound) {
-		// Unknown and unauthorised look the same: nobody learns which
-		// IdentityConfigs exist without a token for one.
-		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	// Unknown and unauthorised look the same, and cost the same: the token
+	// is hashed and compared against as many digests either way (dummy
+	// ones for an IdentityConfig that does not exist), so nobody learns
+	// which IdentityConfigs exist without a token for one.
 	digest := sha256.Sum256([]byte(token))
-	if !tokenAccepted(tenant.TokenDigests, digest) {
-		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
+	accepted := dummyDigests[:]
+	if tenant != nil {
+		accepted = tenant.TokenDigests
+	}
+	if !tokenAccepted(accepted, digest) || tenant == nil {
+		return errBadToken()
 	}
 	if !tenant.Enabled {
 		return scim.ErrForbidden("the SCIM endpoint of IdentityConfig %s/%s is disabled (spec.scim.enabled is false)", ns, name)
@@ -375,11 +384,42 @@ func charge(w http.ResponseWriter, l *rate.Limiter, n int, take bool) error {
 	return scim.ErrTooManyRequests("rate limit of %g requests per second (burst %d) exceeded", float64(l.Limit()), l.Burst())
 }
 
+// errBadToken is the one answer to a token that opens nothing, whether the
+// IdentityConfig exists or not.
+func errBadToken() *scim.Error {
+	return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
+}
+
+// comparedDigests is how many digests every authentication compares
+// against: an IdentityConfig accepts its current token and, during a
+// rotation, the previous one; fewer are padded with dummies.
+const comparedDigests = 2
+
+// dummyDigests stand in for the digests of an IdentityConfig that does not
+// exist, and pad those of one with a single token. They are digests of no
+// token anyone can present (a SHA-256 preimage).
+var dummyDigests = func() (d [comparedDigests][32]byte) {
+	for i := range d {
+		d[i] = sha256.Sum256([]byte(fmt.Sprintf("lightrun-identity-operator: no token %d", i)))
+	}
+	return d
+}()
+
+// onTokenCompare, when set (by tests), is called on every constant-time
+// digest compare.
+var onTokenCompare func()
+
 // tokenAccepted compares in constant time against every accepted digest,
 // without stopping at the first match, so timing reveals nothing.
 func tokenAccepted(accepted [][32]byte, digest [32]byte) bool {
 	ok := 0
+	if len(accepted) < comparedDigests {
+		accepted = append(accepted[:len(accepted):len(accepted)], dummyDigests[len(accepted):]...)
+	}
 	for _, d := range accepted {
+		if onTokenCompare != nil {
+			onTokenCompare()
+		}
 		ok |= subtle.ConstantTimeCompare(d[:], digest[:])
 	}
 	return ok == 1
