@@ -14,13 +14,15 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package server
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 const wrongToken = "wrong-token-0123456789abcdef0123456789abcdef"
@@ -87,5 +89,93 @@ func BenchmarkAuthRefusal(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Failed authentications are limited per client address: past the burst,
+// that address gets 429 without its token being looked at, until the
+// bucket refills; other addresses and successful requests are unaffected.
+func TestFailedAuthenticationsAreLimitedPerClientAddress(t *testing.T) {
+	compares := 0
+	onTokenCompare = func() { compares++ }
+	defer func() { onTokenCompare = nil }()
+	s, _ := newFakeServer(Options{AuthFailureBurst: 3, AuthFailureRate: 1}, testToken)
+	now := time.Now()
+	s.authFailures.now = func() time.Time { return now }
+
+	from := func(addr, token string, headers ...string) *httptest.ResponseRecorder {
+		compares = 0
+		return serveWith(s, http.MethodGet, "/Users/none", token, addr, headers...)
+	}
+	for i := range 3 {
+		if w := from("192.0.2.1:4000", wrongToken); w.Code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, w.Code)
+		}
+	}
+	for _, token := range []string{wrongToken, testToken} {
+		w := from("192.0.2.1:4001", token) // another port, the same address
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("after the burst: %d (Retry-After %q)", w.Code, w.Header().Get("Retry-After"))
+		}
+		if compares != 0 {
+			t.Fatalf("a blocked address had its token compared %d times", compares)
+		}
+	}
+	if w := from("192.0.2.2:4000", testToken); w.Code != http.StatusNotFound {
+		t.Fatalf("another address: %d", w.Code)
+	}
+	// X-Forwarded-For is not trusted unless an option says so.
+	if w := from("192.0.2.1:4000", testToken, "X-Forwarded-For", "198.51.100.7"); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("a blocked address behind a forged X-Forwarded-For: %d", w.Code)
+	}
+	// It refills slowly: one more attempt a second later, then blocked again.
+	now = now.Add(time.Second)
+	if w := from("192.0.2.1:4000", wrongToken); w.Code != http.StatusUnauthorized {
+		t.Fatalf("a second later: %d", w.Code)
+	}
+	if w := from("192.0.2.1:4000", testToken); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("after the refilled attempt failed: %d", w.Code)
+	}
+	// Successful requests neither spend nor are refused.
+	for i := range 50 {
+		if w := from("192.0.2.3:4000", testToken); w.Code != http.StatusNotFound {
+			t.Fatalf("success %d: %d", i+1, w.Code)
+		}
+	}
+	for i := range 3 {
+		if w := from("192.0.2.3:4000", wrongToken); w.Code != http.StatusUnauthorized {
+			t.Fatalf("failure %d after 50 successes: %d", i+1, w.Code)
+		}
+	}
+}
+
+// Behind a proxy that says so, the client address is the last
+// X-Forwarded-For entry, the one the proxy itself appended.
+func TestFailedAuthenticationsTrustForwardedForOnlyWhenTold(t *testing.T) {
+	s, _ := newFakeServer(Options{AuthFailureBurst: 2, AuthFailureRate: 1, TrustForwardedFor: true}, testToken)
+	s.authFailures.now = func() time.Time { return time.Unix(1000, 0) }
+	for range 2 {
+		serveWith(s, http.MethodGet, "/Users/none", wrongToken, "10.0.0.1:80", "X-Forwarded-For", "forged, 203.0.113.9")
+	}
+	if w := serveWith(s, http.MethodGet, "/Users/none", testToken, "10.0.0.1:80", "X-Forwarded-For", "203.0.113.9"); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("the client behind the proxy: %d", w.Code)
+	}
+	if w := serveWith(s, http.MethodGet, "/Users/none", testToken, "10.0.0.1:80", "X-Forwarded-For", "203.0.113.10"); w.Code != http.StatusNotFound {
+		t.Fatalf("another client behind the same proxy: %d", w.Code)
+	}
+}
+
+// The table of failing addresses is bounded, however many addresses fail.
+func TestFailedAuthenticationTableIsBounded(t *testing.T) {
+	s, _ := newFakeServer(Options{AuthFailureBurst: 3, AuthFailureRate: 0.001, MaxAuthFailureClients: 8}, testToken)
+	for i := range 1000 {
+		addr := fmt.Sprintf("[2001:db8::%x]:443", i)
+		serveWith(s, http.MethodGet, "/Users/none", wrongToken, addr)
+		if n := s.authFailures.size(); n > 8 {
+			t.Fatalf("after %d addresses the table holds %d", i+1, n)
+		}
+	}
+	if n := s.authFailures.size(); n != 8 {
+		t.Fatalf("the table holds %d addresses, want 8", n)
 	}
 }

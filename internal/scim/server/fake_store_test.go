@@ -141,6 +141,21 @@ func serveAt(s *Server, namespace, name, method, path, token, body, remoteAddr s
 	return w
 }
 
+// serveWith sends a GET-like request for ns/ic with extra headers (pairs).
+func serveWith(s *Server, method, path, token, remoteAddr string, headers ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, "http://scim.test"+BasePath+"/ns/ic"+path, nil)
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		r.Header.Set(headers[i], headers[i+1])
+	}
+	r.RemoteAddr = remoteAddr
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w
+}
+
 // bulkBody is a BulkRequest of the given operations (JSON objects).
 func bulkBody(ops ...string) string {
 	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[` + strings.Join(ops, ",") + `]}`

@@ -71,6 +71,14 @@ type Options struct {
 	// per second (default 1).
 	AuthFailureBurst int
 	AuthFailureRate  float64
+	// MaxAuthFailureClients bounds how many client addresses the failed
+	// authentication limiter remembers (default 10,000).
+	MaxAuthFailureClients int
+	// TrustForwardedFor counts failed authentications against the last
+	// X-Forwarded-For entry instead of the TCP peer: set it only when every
+	// request comes through a proxy that appends that header (an ingress
+	// controller), or anyone can pick the address they are counted as.
+	TrustForwardedFor bool
 	// RetryAfter is what 503 answers advertise (default 5s).
 	RetryAfter time.Duration
 	// ShutdownTimeout bounds how long in-flight requests get on stop (default 25s).
@@ -99,6 +107,15 @@ func (o *Options) defaults() {
 	if o.RateBurst == 0 {
 		o.RateBurst = 200
 	}
+	if o.AuthFailureBurst == 0 {
+		o.AuthFailureBurst = 10
+	}
+	if o.AuthFailureRate == 0 {
+		o.AuthFailureRate = 1
+	}
+	if o.MaxAuthFailureClients == 0 {
+		o.MaxAuthFailureClients = 10_000
+	}
 	if o.RetryAfter == 0 {
 		o.RetryAfter = 5 * time.Second
 	}
@@ -126,6 +143,8 @@ type Server struct {
 
 	limitersMu sync.Mutex
 	limiters   map[[32]byte]*tokenLimiter
+	// authFailures limits failed authentications per client address.
+	authFailures *authFailures
 
 	listening chan string // receives the bound address once listening
 	// serving is true from the moment the listener accepts connections
@@ -146,6 +165,7 @@ func NewServer(opts Options, users store.Users, groups store.Groups, tenants sto
 		limiters:  map[[32]byte]*tokenLimiter{},
 		listening: make(chan string, 1),
 	}
+	s.authFailures = newAuthFailures(opts.AuthFailureRate, opts.AuthFailureBurst, opts.MaxAuthFailureClients)
 	s.routes()
 	return s
 }
@@ -328,29 +348,19 @@ func (s *Server) handle(pattern, resource string, h handlerFunc) {
 
 func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFunc, selfCharged bool) error {
 	ns, name := r.PathValue("ns"), r.PathValue("ic")
-	token, ok := bearerToken(r)
-	if !ok {
-		return scim.ErrUnauthorized("a bearer token is required")
+	client := s.clientAddress(r)
+	if wait, blocked := s.authFailures.blocked(client); blocked {
+		// Too many failed authentications from this address: its token
+		// is not even looked at until the bucket refills.
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return scim.ErrTooManyRequests("too many failed authentications from this address")
 	}
-	if len(token) < v1.MinBearerTokenLength {
-		// No configured token is this short (the store drops those).
-		return errBadToken()
-	}
-	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	tenant, digest, err := s.authenticate(r, ns, name)
+	if err != nil {
+		if scimErr, ok := errors.AsType[*scim.Error](err); ok && scimErr.Status == http.StatusUnauthorized {
+			s.authFailures.failed(client)
+		}
 		return err
-	}
-	// Unknown and unauthorised look the same, and cost the same: the token
-	// is hashed and compared against as many digests either way (dummy
-	// ones for an IdentityConfig that does not exist), so nobody learns
-	// which IdentityConfigs exist without a token for one.
-	digest := sha256.Sum256([]byte(token))
-	accepted := dummyDigests[:]
-	if tenant != nil {
-		accepted = tenant.TokenDigests
-	}
-	if !tokenAccepted(accepted, digest) || tenant == nil {
-		return errBadToken()
 	}
 	if !tenant.Enabled {
 		return scim.ErrForbidden("the SCIM endpoint of IdentityConfig %s/%s is disabled (spec.scim.enabled is false)", ns, name)
@@ -382,6 +392,36 @@ func charge(w http.ResponseWriter, l *rate.Limiter, n int, take bool) error {
 	wait := time.Duration((float64(n) - l.TokensAt(now)) / float64(l.Limit()) * float64(time.Second))
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 	return scim.ErrTooManyRequests("rate limit of %g requests per second (burst %d) exceeded", float64(l.Limit()), l.Burst())
+}
+
+// authenticate finds the IdentityConfig a request names and checks its
+// bearer token.
+func (s *Server) authenticate(r *http.Request, ns, name string) (*store.TenantConfig, [32]byte, error) {
+	token, ok := bearerToken(r)
+	if !ok {
+		return nil, [32]byte{}, scim.ErrUnauthorized("a bearer token is required")
+	}
+	if len(token) < v1.MinBearerTokenLength {
+		// No configured token is this short (the store drops those).
+		return nil, [32]byte{}, errBadToken()
+	}
+	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, [32]byte{}, err
+	}
+	// Unknown and unauthorised look the same, and cost the same: the token
+	// is hashed and compared against as many digests either way (dummy
+	// ones for an IdentityConfig that does not exist), so nobody learns
+	// which IdentityConfigs exist without a token for one.
+	digest := sha256.Sum256([]byte(token))
+	accepted := dummyDigests[:]
+	if tenant != nil {
+		accepted = tenant.TokenDigests
+	}
+	if !tokenAccepted(accepted, digest) || tenant == nil {
+		return nil, [32]byte{}, errBadToken()
+	}
+	return tenant, digest, nil
 }
 
 // errBadToken is the one answer to a token that opens nothing, whether the
