@@ -217,6 +217,20 @@ var _ = Describe("rendering with values", func() {
 		Expect(err).To(MatchError(ContainSubstring("requestsPerSecond")))
 	})
 
+	It("passes the SCIM in-flight cap and X-Forwarded-For trust to the manager and refuses a cap below 1", func() {
+		objs, err := render()
+		Expect(err).NotTo(HaveOccurred())
+		_, c := managerPod(objs)
+		Expect(c["args"]).To(ContainElement("--scim-max-in-flight=64"))
+		Expect(c["args"]).NotTo(ContainElement("--scim-trust-forwarded-for"))
+		objs, err = render("scim.maxInFlight=16", "scim.trustForwardedFor=true")
+		Expect(err).NotTo(HaveOccurred())
+		_, c = managerPod(objs)
+		Expect(c["args"]).To(ContainElements("--scim-max-in-flight=16", "--scim-trust-forwarded-for"))
+		_, err = render("scim.maxInFlight=0")
+		Expect(err).To(MatchError(ContainSubstring("maxInFlight")))
+	})
+
 	It("drops the PodDisruptionBudget for a single replica", func() {
 		objs, err := render("replicaCount=1")
 		Expect(err).NotTo(HaveOccurred())

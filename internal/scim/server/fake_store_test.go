@@ -45,7 +45,7 @@ type fakeStore struct {
 	nextID  int
 	tenants map[store.Tenant]*store.TenantConfig
 	// onGet, when set, runs inside every GetUser (a test blocks in it).
-	onGet func()
+	onGet func(store.Tenant)
 }
 
 func newFakeStore() *fakeStore {
@@ -85,9 +85,9 @@ func (f *fakeStore) CreateUser(_ context.Context, t store.Tenant, u *v1.ScimUser
 	return out.DeepCopy(), nil
 }
 
-func (f *fakeStore) GetUser(_ context.Context, _ store.Tenant, id string) (*v1.ScimUser, error) {
+func (f *fakeStore) GetUser(_ context.Context, t store.Tenant, id string) (*v1.ScimUser, error) {
 	if f.onGet != nil {
-		f.onGet()
+		f.onGet(t)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -19,7 +19,11 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
 // A Bulk request costs one token of the bearer token's rate limiter per
@@ -73,5 +77,50 @@ func TestBulkLargerThanTheBurstCostsAFullBucket(t *testing.T) {
 	}
 	if w := serve(s, http.MethodGet, "/Users/none", testToken, "", ""); w.Code != http.StatusTooManyRequests {
 		t.Fatalf("GET after a full-bucket Bulk: %d", w.Code)
+	}
+}
+
+// At most MaxInFlight requests of one IdentityConfig are served at once;
+// more are refused with 429 and Retry-After while those are held, and other
+// IdentityConfigs are served meanwhile.
+func TestInFlightRequestsAreCappedPerIdentityConfig(t *testing.T) {
+	const maxInFlight = 2
+	s, st := newFakeServer(Options{MaxInFlight: maxInFlight}, testToken)
+	st.addTenant("ns", "other", testToken)
+	entered, release := make(chan struct{}), make(chan struct{})
+	st.onGet = func(t store.Tenant) {
+		if t.IdentityConfig == "ic" {
+			entered <- struct{}{}
+			<-release
+		}
+	}
+	done := make(chan int, maxInFlight)
+	for range maxInFlight {
+		go func() { done <- serve(s, http.MethodGet, "/Users/held", testToken, "", "").Code }()
+		<-entered // held inside the store
+	}
+	for i := range 3 {
+		w := serve(s, http.MethodGet, "/ServiceProviderConfig", testToken, "", "")
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("request %d beyond the cap: %d (Retry-After %q) %s", maxInFlight+1+i, w.Code, w.Header().Get("Retry-After"), w.Body)
+		}
+		if !strings.Contains(w.Body.String(), scim.ErrorURN) {
+			t.Fatalf("not a SCIM error: %s", w.Body)
+		}
+	}
+	if w := serveAt(s, "ns", "other", http.MethodGet, "/ServiceProviderConfig", testToken, "", ""); w.Code != http.StatusOK {
+		t.Fatalf("another IdentityConfig while ic is at its cap: %d", w.Code)
+	}
+	close(release)
+	for range maxInFlight {
+		if code := <-done; code != http.StatusNotFound {
+			t.Fatalf("a held request ended with %d", code)
+		}
+	}
+	if w := serve(s, http.MethodGet, "/ServiceProviderConfig", testToken, "", ""); w.Code != http.StatusOK {
+		t.Fatalf("after the held requests ended: %d", w.Code)
+	}
+	if n := s.inFlightTenants(); n != 0 {
+		t.Fatalf("%d IdentityConfigs still counted with nothing in flight", n)
 	}
 }

@@ -79,6 +79,9 @@ type Options struct {
 	// request comes through a proxy that appends that header (an ingress
 	// controller), or anyone can pick the address they are counted as.
 	TrustForwardedFor bool
+	// MaxInFlight caps the requests of one IdentityConfig served at once
+	// (default 64); more are answered 429 with Retry-After.
+	MaxInFlight int
 	// RetryAfter is what 503 answers advertise (default 5s).
 	RetryAfter time.Duration
 	// ShutdownTimeout bounds how long in-flight requests get on stop (default 25s).
@@ -116,6 +119,9 @@ func (o *Options) defaults() {
 	if o.MaxAuthFailureClients == 0 {
 		o.MaxAuthFailureClients = 10_000
 	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 64
+	}
 	if o.RetryAfter == 0 {
 		o.RetryAfter = 5 * time.Second
 	}
@@ -146,6 +152,11 @@ type Server struct {
 	// authFailures limits failed authentications per client address.
 	authFailures *authFailures
 
+	// inFlight counts each IdentityConfig's requests being served; an
+	// IdentityConfig with none has no entry.
+	inFlightMu sync.Mutex
+	inFlight   map[store.Tenant]int
+
 	listening chan string // receives the bound address once listening
 	// serving is true from the moment the listener accepts connections
 	// until the server stops.
@@ -163,6 +174,7 @@ func NewServer(opts Options, users store.Users, groups store.Groups, tenants sto
 		log:       log,
 		metrics:   defaultMetrics,
 		limiters:  map[[32]byte]*tokenLimiter{},
+		inFlight:  map[store.Tenant]int{},
 		listening: make(chan string, 1),
 	}
 	s.authFailures = newAuthFailures(opts.AuthFailureRate, opts.AuthFailureBurst, opts.MaxAuthFailureClients)
@@ -368,6 +380,14 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFu
 	if tenant.Refusal != "" {
 		return scim.ErrForbidden("IdentityConfig %s/%s is refused: %s", ns, name, tenant.Refusal)
 	}
+	if !s.enter(tenant.Tenant) {
+		// RFC 6585 §4 (429), as the rate limit answers: it is this
+		// IdentityConfig's client that asks too much at once, and the
+		// endpoint keeps serving the others (503 would say it is down).
+		w.Header().Set("Retry-After", "1")
+		return scim.ErrTooManyRequests("IdentityConfig %s/%s already has %d requests in flight; retry later", ns, name, s.opts.MaxInFlight)
+	}
+	defer s.leave(tenant.Tenant)
 	limiter := s.limiter(digest, tenant)
 	// A handler that charges by its own measure (Bulk, per operation) is
 	// only let in while the bucket holds a token; the others pay one here.
@@ -472,6 +492,33 @@ func bearerToken(r *http.Request) (string, bool) {
 	}
 	token = strings.TrimSpace(token)
 	return token, token != ""
+}
+
+// enter counts a request of tenant in, unless it already has MaxInFlight.
+func (s *Server) enter(tenant store.Tenant) bool {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[tenant] >= s.opts.MaxInFlight {
+		return false
+	}
+	s.inFlight[tenant]++
+	return true
+}
+
+// leave counts a request of tenant out.
+func (s *Server) leave(tenant store.Tenant) {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[tenant]--; s.inFlight[tenant] <= 0 {
+		delete(s.inFlight, tenant)
+	}
+}
+
+// inFlightTenants is how many IdentityConfigs have requests in flight.
+func (s *Server) inFlightTenants() int {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	return len(s.inFlight)
 }
 
 // tokenLimiter is one bearer token's bucket and the settings it was made
