@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +48,9 @@ type Options struct {
 	Addr string
 	// CertDir holds tls.crt and tls.key; empty serves plain HTTP.
 	CertDir string
+	// CertReloadInterval is how often the files in CertDir are checked for
+	// a new key pair (default 10s).
+	CertReloadInterval time.Duration
 	// PublicURL is the scheme://host[:port] prefix IdPs reach the endpoint
 	// at; empty derives it from each request's Host.
 	PublicURL string
@@ -122,6 +124,9 @@ func (o *Options) defaults() {
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = 64
 	}
+	if o.CertReloadInterval == 0 {
+		o.CertReloadInterval = 10 * time.Second
+	}
 	if o.RetryAfter == 0 {
 		o.RetryAfter = 5 * time.Second
 	}
@@ -156,6 +161,9 @@ type Server struct {
 	// IdentityConfig with none has no entry.
 	inFlightMu sync.Mutex
 	inFlight   map[store.Tenant]int
+
+	// certs serves the TLS key pair when CertDir is set.
+	certs *certLoader
 
 	listening chan string // receives the bound address once listening
 	// serving is true from the moment the listener accepts connections
@@ -217,18 +225,18 @@ func (s *Server) Start(ctx context.Context) error {
 		ErrorLog:          nil,
 	}
 	if s.opts.CertDir != "" {
-		// Read the key pair on every handshake, so a renewed certificate
-		// (cert-manager rotates the Secret) is used without a restart.
-		certFile, keyFile := filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key")
-		if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		// The key pair is parsed once per change of the mounted Secret
+		// and swapped in without a restart (cert-manager renews it); see
+		// certLoader.
+		s.certs = newCertLoader(s.opts.CertDir, s.log)
+		if err := s.certs.load(); err != nil {
+			_ = ln.Close()
 			return fmt.Errorf("loading the SCIM TLS certificate: %w", err)
 		}
+		go s.certs.watch(ctx, s.opts.CertReloadInterval)
 		srv.TLSConfig = &tls.Config{
-			MinVersion: tls.VersionTLS12,
-			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-				return &cert, err
-			},
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: s.certs.GetCertificate,
 		}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
