@@ -204,6 +204,33 @@ var _ = Describe("rendering with values", func() {
 		Expect(volumes).To(ContainElement(HaveKeyWithValue("secret", map[string]any{"secretName": "scim-tls"})))
 	})
 
+	It("names the SCIM Service port for the protocol the pods speak, and points the Ingress at it", func() {
+		port := func(set ...string) (map[string]any, any) {
+			GinkgoHelper()
+			objs, err := render(append(set, "scim.ingress.enabled=true", "scim.ingress.hosts={scim.example.com}")...)
+			Expect(err).NotTo(HaveOccurred())
+			var svc map[string]any
+			for _, s := range ofKind(objs, "Service") {
+				if strings.HasSuffix(s.GetName(), "-scim") {
+					ports, _, _ := unstructured.NestedSlice(s.Object, "spec", "ports")
+					Expect(ports).To(HaveLen(1))
+					svc = ports[0].(map[string]any)
+				}
+			}
+			Expect(svc).NotTo(BeNil())
+			rules, _, _ := unstructured.NestedSlice(ofKind(objs, "Ingress")[0].Object, "spec", "rules")
+			paths, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "http", "paths")
+			name, _, _ := unstructured.NestedString(paths[0].(map[string]any), "backend", "service", "port", "name")
+			return svc, name
+		}
+		svc, backend := port()
+		Expect(svc).To(And(HaveKeyWithValue("name", "http"), HaveKeyWithValue("appProtocol", "http"), HaveKeyWithValue("targetPort", "scim")))
+		Expect(backend).To(Equal("http"))
+		svc, backend = port("scim.tlsSecretName=scim-tls")
+		Expect(svc).To(And(HaveKeyWithValue("name", "https"), HaveKeyWithValue("appProtocol", "https"), HaveKeyWithValue("targetPort", "scim")))
+		Expect(backend).To(Equal("https"))
+	})
+
 	It("passes the SCIM rate limit to the manager and refuses a non-positive one", func() {
 		objs, err := render()
 		Expect(err).NotTo(HaveOccurred())
