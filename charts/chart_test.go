@@ -224,10 +224,12 @@ var _ = Describe("rendering with values", func() {
 			return svc, name
 		}
 		svc, backend := port()
-		Expect(svc).To(And(HaveKeyWithValue("name", "http"), HaveKeyWithValue("appProtocol", "http"), HaveKeyWithValue("targetPort", "scim")))
+		Expect(svc).To(And(HaveKeyWithValue("name", "http"), HaveKeyWithValue("appProtocol", "http"),
+			HaveKeyWithValue("targetPort", "scim")))
 		Expect(backend).To(Equal("http"))
 		svc, backend = port("scim.tlsSecretName=scim-tls")
-		Expect(svc).To(And(HaveKeyWithValue("name", "https"), HaveKeyWithValue("appProtocol", "https"), HaveKeyWithValue("targetPort", "scim")))
+		Expect(svc).To(And(HaveKeyWithValue("name", "https"), HaveKeyWithValue("appProtocol", "https"),
+			HaveKeyWithValue("targetPort", "scim")))
 		Expect(backend).To(Equal("https"))
 	})
 

@@ -41,13 +41,13 @@ func TestUnknownIdentityConfigAndWrongTokenLookAlike(t *testing.T) {
 	compares := 0
 	onTokenCompare = func() { compares++ }
 	defer func() { onTokenCompare = nil }()
-	s, st := newFakeServer(Options{}, testToken)
+	s, st := newFakeServer(Options{})
 	rotating := st.addTenant("ns", "rotating", testToken)
 	rotating.TokenDigests = append(rotating.TokenDigests, sha256.Sum256([]byte(testToken+"-previous")))
 
 	try := func(ic, token string) authAnswer {
 		compares = 0
-		w := serveAt(s, "ns", ic, http.MethodGet, "/Users/none", token, "", "")
+		w := serveAt(s, ic, http.MethodGet, "/Users/none", token, "")
 		return authAnswer{w.Code, w.Body.String(), w.Header().Get("WWW-Authenticate"), compares}
 	}
 	wrong := try("ic", wrongToken)
@@ -80,11 +80,11 @@ func TestUnknownIdentityConfigAndWrongTokenLookAlike(t *testing.T) {
 // asserted on time; TestUnknownIdentityConfigAndWrongTokenLookAlike proves
 // they do the same work.
 func BenchmarkAuthRefusal(b *testing.B) {
-	s, _ := newFakeServer(Options{AuthFailureBurst: 1 << 30}, testToken)
+	s, _ := newFakeServer(Options{AuthFailureBurst: 1 << 30})
 	for _, bc := range []struct{ name, ic string }{{"wrong-token", "ic"}, {"unknown-identityconfig", "nowhere"}} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				if w := serveAt(s, "ns", bc.ic, http.MethodGet, "/Users", wrongToken, "", ""); w.Code != http.StatusUnauthorized {
+				if w := serveAt(s, bc.ic, http.MethodGet, "/Users", wrongToken, ""); w.Code != http.StatusUnauthorized {
 					b.Fatalf("%d", w.Code)
 				}
 			}
@@ -99,13 +99,13 @@ func TestFailedAuthenticationsAreLimitedPerClientAddress(t *testing.T) {
 	compares := 0
 	onTokenCompare = func() { compares++ }
 	defer func() { onTokenCompare = nil }()
-	s, _ := newFakeServer(Options{AuthFailureBurst: 3, AuthFailureRate: 1}, testToken)
+	s, _ := newFakeServer(Options{AuthFailureBurst: 3, AuthFailureRate: 1})
 	now := time.Now()
 	s.authFailures.now = func() time.Time { return now }
 
 	from := func(addr, token string, headers ...string) *httptest.ResponseRecorder {
 		compares = 0
-		return serveWith(s, http.MethodGet, "/Users/none", token, addr, headers...)
+		return serveWith(s, token, addr, headers...)
 	}
 	for i := range 3 {
 		if w := from("192.0.2.1:4000", wrongToken); w.Code != http.StatusUnauthorized {
@@ -152,25 +152,25 @@ func TestFailedAuthenticationsAreLimitedPerClientAddress(t *testing.T) {
 // Behind a proxy that says so, the client address is the last
 // X-Forwarded-For entry, the one the proxy itself appended.
 func TestFailedAuthenticationsTrustForwardedForOnlyWhenTold(t *testing.T) {
-	s, _ := newFakeServer(Options{AuthFailureBurst: 2, AuthFailureRate: 1, TrustForwardedFor: true}, testToken)
+	s, _ := newFakeServer(Options{AuthFailureBurst: 2, AuthFailureRate: 1, TrustForwardedFor: true})
 	s.authFailures.now = func() time.Time { return time.Unix(1000, 0) }
 	for range 2 {
-		serveWith(s, http.MethodGet, "/Users/none", wrongToken, "10.0.0.1:80", "X-Forwarded-For", "forged, 203.0.113.9")
+		serveWith(s, wrongToken, "10.0.0.1:80", "X-Forwarded-For", "forged, 203.0.113.9")
 	}
-	if w := serveWith(s, http.MethodGet, "/Users/none", testToken, "10.0.0.1:80", "X-Forwarded-For", "203.0.113.9"); w.Code != http.StatusTooManyRequests {
+	if w := serveWith(s, testToken, "10.0.0.1:80", "X-Forwarded-For", "203.0.113.9"); w.Code != http.StatusTooManyRequests {
 		t.Fatalf("the client behind the proxy: %d", w.Code)
 	}
-	if w := serveWith(s, http.MethodGet, "/Users/none", testToken, "10.0.0.1:80", "X-Forwarded-For", "203.0.113.10"); w.Code != http.StatusNotFound {
+	if w := serveWith(s, testToken, "10.0.0.1:80", "X-Forwarded-For", "203.0.113.10"); w.Code != http.StatusNotFound {
 		t.Fatalf("another client behind the same proxy: %d", w.Code)
 	}
 }
 
 // The table of failing addresses is bounded, however many addresses fail.
 func TestFailedAuthenticationTableIsBounded(t *testing.T) {
-	s, _ := newFakeServer(Options{AuthFailureBurst: 3, AuthFailureRate: 0.001, MaxAuthFailureClients: 8}, testToken)
+	s, _ := newFakeServer(Options{AuthFailureBurst: 3, AuthFailureRate: 0.001, MaxAuthFailureClients: 8})
 	for i := range 1000 {
 		addr := fmt.Sprintf("[2001:db8::%x]:443", i)
-		serveWith(s, http.MethodGet, "/Users/none", wrongToken, addr)
+		serveWith(s, wrongToken, addr)
 		if n := s.authFailures.size(); n > 8 {
 			t.Fatalf("after %d addresses the table holds %d", i+1, n)
 		}

@@ -45,9 +45,9 @@ func TestBulkChainIsResolvedInLinearWork(t *testing.T) {
 	scans := 0
 	onBulkScan = func() { scans++ }
 	defer func() { onBulkScan = nil }()
-	s, st := newFakeServer(Options{RateLimit: 1e6, RateBurst: 1e6, MaxBodyBytes: 4 << 20}, testToken)
+	s, st := newFakeServer(Options{RateLimit: 1e6, RateBurst: 1e6, MaxBodyBytes: 4 << 20})
 
-	w := serve(s, http.MethodPost, "/Bulk", testToken, chainBody(n), "")
+	w := serve(s, http.MethodPost, "/Bulk", chainBody(n))
 	if w.Code != http.StatusOK {
 		t.Fatalf("bulk: %d %s", w.Code, w.Body)
 	}
@@ -92,8 +92,8 @@ func TestBulkChainIsResolvedInLinearWork(t *testing.T) {
 func BenchmarkBulkChain(b *testing.B) {
 	body := chainBody(1000)
 	for b.Loop() {
-		s, _ := newFakeServer(Options{RateLimit: 1e6, RateBurst: 1e6, MaxBodyBytes: 4 << 20}, testToken)
-		if w := serve(s, http.MethodPost, "/Bulk", testToken, body, ""); w.Code != http.StatusOK {
+		s, _ := newFakeServer(Options{RateLimit: 1e6, RateBurst: 1e6, MaxBodyBytes: 4 << 20})
+		if w := serve(s, http.MethodPost, "/Bulk", body); w.Code != http.StatusOK {
 			b.Fatalf("bulk: %d", w.Code)
 		}
 	}

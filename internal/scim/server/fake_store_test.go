@@ -104,25 +104,25 @@ func (f *fakeStore) userCount() int {
 	return len(f.users)
 }
 
-// newFakeServer is a Server over a fakeStore holding tenant ns/ic with token.
-func newFakeServer(opts Options, token string) (*Server, *fakeStore) {
+// newFakeServer is a Server over a fakeStore holding tenant ns/ic with testToken.
+func newFakeServer(opts Options) (*Server, *fakeStore) {
 	st := newFakeStore()
-	st.addTenant("ns", "ic", token)
+	st.addTenant("ns", "ic", testToken)
 	return NewServer(opts, st, st, st, logr.Discard()), st
 }
 
 // testToken is long enough to be accepted (v1.MinBearerTokenLength).
 const testToken = "fake-token-0123456789abcdef0123456789abcdef"
 
-// serve sends one request for ns/ic's endpoint to s's handler from
-// remoteAddr and returns the recorder.
-func serve(s *Server, method, path, token, body, remoteAddr string) *httptest.ResponseRecorder {
-	return serveAt(s, "ns", "ic", method, path, token, body, remoteAddr)
+// serve sends one request with testToken for ns/ic's endpoint to s's
+// handler and returns the recorder.
+func serve(s *Server, method, path, body string) *httptest.ResponseRecorder {
+	return serveAt(s, "ic", method, path, testToken, body)
 }
 
-// serveAt is serve for the endpoint of IdentityConfig namespace/name.
-func serveAt(s *Server, namespace, name, method, path, token, body, remoteAddr string) *httptest.ResponseRecorder {
-	target := "http://scim.test" + BasePath + "/" + namespace + "/" + name + path
+// serveAt sends one request for the endpoint of IdentityConfig ns/name.
+func serveAt(s *Server, name, method, path, token, body string) *httptest.ResponseRecorder {
+	target := "http://scim.test" + BasePath + "/ns/" + name + path
 	var r *http.Request
 	if body != "" {
 		r = httptest.NewRequest(method, target, strings.NewReader(body))
@@ -133,17 +133,15 @@ func serveAt(s *Server, namespace, name, method, path, token, body, remoteAddr s
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
-	if remoteAddr != "" {
-		r.RemoteAddr = remoteAddr
-	}
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, r)
 	return w
 }
 
-// serveWith sends a GET-like request for ns/ic with extra headers (pairs).
-func serveWith(s *Server, method, path, token, remoteAddr string, headers ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, "http://scim.test"+BasePath+"/ns/ic"+path, nil)
+// serveWith sends GET /Users/none for ns/ic from remoteAddr with extra
+// headers (pairs).
+func serveWith(s *Server, token, remoteAddr string, headers ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "http://scim.test"+BasePath+"/ns/ic/Users/none", nil)
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -168,8 +166,8 @@ func postUserOp(bulkID, ref string) string {
 }
 
 func TestFakeServerServesAUser(t *testing.T) {
-	s, st := newFakeServer(Options{}, testToken)
-	if w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(postUserOp("a", "x")), ""); w.Code != http.StatusOK {
+	s, st := newFakeServer(Options{})
+	if w := serve(s, http.MethodPost, "/Bulk", bulkBody(postUserOp("a", "x"))); w.Code != http.StatusOK {
 		t.Fatalf("bulk: %d %s", w.Code, w.Body)
 	}
 	if st.userCount() != 1 {

@@ -30,7 +30,7 @@ import (
 // operation; when the bucket cannot cover them all, nothing runs.
 func TestBulkIsChargedPerOperation(t *testing.T) {
 	// No refill to speak of: the bucket holds what the burst gives.
-	s, st := newFakeServer(Options{RateLimit: 0.0001, RateBurst: 5}, testToken)
+	s, st := newFakeServer(Options{RateLimit: 0.0001, RateBurst: 5})
 	ops := func(n, from int) []string {
 		out := make([]string, n)
 		for i := range out {
@@ -38,11 +38,11 @@ func TestBulkIsChargedPerOperation(t *testing.T) {
 		}
 		return out
 	}
-	if w := serve(s, http.MethodGet, "/Users/none", testToken, "", ""); w.Code != http.StatusNotFound {
+	if w := serve(s, http.MethodGet, "/Users/none", ""); w.Code != http.StatusNotFound {
 		t.Fatalf("GET: %d %s", w.Code, w.Body)
 	}
 	// 4 tokens left: a Bulk of 5 operations is refused whole.
-	w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(ops(5, 0)...), "")
+	w := serve(s, http.MethodPost, "/Bulk", bulkBody(ops(5, 0)...))
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("a Bulk of 5 with 4 tokens left: %d (Retry-After %q) %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
@@ -50,13 +50,13 @@ func TestBulkIsChargedPerOperation(t *testing.T) {
 		t.Fatalf("a refused Bulk wrote %d users", n)
 	}
 	// The refused Bulk took nothing: 4 operations fit, then nothing is left.
-	if w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(ops(4, 10)...), ""); w.Code != http.StatusOK {
+	if w := serve(s, http.MethodPost, "/Bulk", bulkBody(ops(4, 10)...)); w.Code != http.StatusOK {
 		t.Fatalf("a Bulk of 4 with 4 tokens left: %d %s", w.Code, w.Body)
 	}
 	if n := st.userCount(); n != 4 {
 		t.Fatalf("%d users written, want 4", n)
 	}
-	if w := serve(s, http.MethodGet, "/Users/none", testToken, "", ""); w.Code != http.StatusTooManyRequests {
+	if w := serve(s, http.MethodGet, "/Users/none", ""); w.Code != http.StatusTooManyRequests {
 		t.Fatalf("GET after the bucket was spent: %d %s", w.Code, w.Body)
 	}
 }
@@ -64,18 +64,18 @@ func TestBulkIsChargedPerOperation(t *testing.T) {
 // A Bulk of more operations than the burst costs a full bucket: it could
 // never be covered otherwise.
 func TestBulkLargerThanTheBurstCostsAFullBucket(t *testing.T) {
-	s, st := newFakeServer(Options{RateLimit: 0.0001, RateBurst: 3}, testToken)
+	s, st := newFakeServer(Options{RateLimit: 0.0001, RateBurst: 3})
 	ops := make([]string, 6)
 	for i := range ops {
 		ops[i] = postUserOp(fmt.Sprintf("big%d", i), "x")
 	}
-	if w := serve(s, http.MethodPost, "/Bulk", testToken, bulkBody(ops...), ""); w.Code != http.StatusOK {
+	if w := serve(s, http.MethodPost, "/Bulk", bulkBody(ops...)); w.Code != http.StatusOK {
 		t.Fatalf("a Bulk of 6 with a full bucket of 3: %d %s", w.Code, w.Body)
 	}
 	if st.userCount() != 6 {
 		t.Fatalf("%d users written, want 6", st.userCount())
 	}
-	if w := serve(s, http.MethodGet, "/Users/none", testToken, "", ""); w.Code != http.StatusTooManyRequests {
+	if w := serve(s, http.MethodGet, "/Users/none", ""); w.Code != http.StatusTooManyRequests {
 		t.Fatalf("GET after a full-bucket Bulk: %d", w.Code)
 	}
 }
@@ -85,7 +85,7 @@ func TestBulkLargerThanTheBurstCostsAFullBucket(t *testing.T) {
 // IdentityConfigs are served meanwhile.
 func TestInFlightRequestsAreCappedPerIdentityConfig(t *testing.T) {
 	const maxInFlight = 2
-	s, st := newFakeServer(Options{MaxInFlight: maxInFlight}, testToken)
+	s, st := newFakeServer(Options{MaxInFlight: maxInFlight})
 	st.addTenant("ns", "other", testToken)
 	entered, release := make(chan struct{}), make(chan struct{})
 	st.onGet = func(t store.Tenant) {
@@ -96,11 +96,11 @@ func TestInFlightRequestsAreCappedPerIdentityConfig(t *testing.T) {
 	}
 	done := make(chan int, maxInFlight)
 	for range maxInFlight {
-		go func() { done <- serve(s, http.MethodGet, "/Users/held", testToken, "", "").Code }()
+		go func() { done <- serve(s, http.MethodGet, "/Users/held", "").Code }()
 		<-entered // held inside the store
 	}
 	for i := range 3 {
-		w := serve(s, http.MethodGet, "/ServiceProviderConfig", testToken, "", "")
+		w := serve(s, http.MethodGet, "/ServiceProviderConfig", "")
 		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
 			t.Fatalf("request %d beyond the cap: %d (Retry-After %q) %s", maxInFlight+1+i, w.Code, w.Header().Get("Retry-After"), w.Body)
 		}
@@ -108,7 +108,7 @@ func TestInFlightRequestsAreCappedPerIdentityConfig(t *testing.T) {
 			t.Fatalf("not a SCIM error: %s", w.Body)
 		}
 	}
-	if w := serveAt(s, "ns", "other", http.MethodGet, "/ServiceProviderConfig", testToken, "", ""); w.Code != http.StatusOK {
+	if w := serveAt(s, "other", http.MethodGet, "/ServiceProviderConfig", testToken, ""); w.Code != http.StatusOK {
 		t.Fatalf("another IdentityConfig while ic is at its cap: %d", w.Code)
 	}
 	close(release)
@@ -117,7 +117,7 @@ func TestInFlightRequestsAreCappedPerIdentityConfig(t *testing.T) {
 			t.Fatalf("a held request ended with %d", code)
 		}
 	}
-	if w := serve(s, http.MethodGet, "/ServiceProviderConfig", testToken, "", ""); w.Code != http.StatusOK {
+	if w := serve(s, http.MethodGet, "/ServiceProviderConfig", ""); w.Code != http.StatusOK {
 		t.Fatalf("after the held requests ended: %d", w.Code)
 	}
 	if n := s.inFlightTenants(); n != 0 {

@@ -28,6 +28,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -482,7 +483,7 @@ var onTokenCompare func()
 func tokenAccepted(accepted [][32]byte, digest [32]byte) bool {
 	ok := 0
 	if len(accepted) < comparedDigests {
-		accepted = append(accepted[:len(accepted):len(accepted)], dummyDigests[len(accepted):]...)
+		accepted = append(slices.Clip(accepted), dummyDigests[len(accepted):]...)
 	}
 	for _, d := range accepted {
 		if onTokenCompare != nil {
