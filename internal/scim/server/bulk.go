@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
@@ -104,15 +105,13 @@ func parseBulkRequest(data []byte, maxOperations int) (bulkRequest, error) {
 }
 
 func (s *Server) bulk(w http.ResponseWriter, r *request) error {
-	data, err := readAll(r)
-	if maxBytes, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return scim.ErrTooLarge("the request body exceeds maxPayloadSize, %d bytes", maxBytes.Limit)
-	}
+	req, err := s.readBulk(r)
 	if err != nil {
-		return err
-	}
-	req, err := parseBulkRequest(data, s.opts.MaxBulkOperations)
-	if err != nil {
+		// Refused before its operations are counted, it costs what any
+		// request does.
+		if r.limiter != nil {
+			r.limiter.AllowN(time.Now(), 1)
+		}
 		return err
 	}
 	// Each operation costs a token of the rate limit, as the same request
@@ -133,6 +132,18 @@ func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{scim.BulkResponseURN}, "Operations": out})
 	return nil
+}
+
+// readBulk reads and checks a BulkRequest body.
+func (s *Server) readBulk(r *request) (bulkRequest, error) {
+	data, err := readAll(r)
+	if maxBytes, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return bulkRequest{}, scim.ErrTooLarge("the request body exceeds maxPayloadSize, %d bytes", maxBytes.Limit)
+	}
+	if err != nil {
+		return bulkRequest{}, err
+	}
+	return parseBulkRequest(data, s.opts.MaxBulkOperations)
 }
 
 // bulkPlan is a Bulk request read once: each operation's references and

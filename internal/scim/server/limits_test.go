@@ -124,3 +124,17 @@ func TestInFlightRequestsAreCappedPerIdentityConfig(t *testing.T) {
 		t.Fatalf("%d IdentityConfigs still counted with nothing in flight", n)
 	}
 }
+
+// A Bulk request refused before its operations are counted (too large, not
+// a BulkRequest) still costs one token, as any request does.
+func TestRefusedBulkCostsOneToken(t *testing.T) {
+	s, _ := newFakeServer(Options{RateLimit: 0.0001, RateBurst: 2, MaxBodyBytes: 256})
+	for _, body := range []string{`{"schemas":[`, bulkBody(postUserOp("x", strings.Repeat("y", 300)))} {
+		if w := serve(s, http.MethodPost, "/Bulk", body); w.Code != http.StatusBadRequest && w.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("a bad Bulk: %d %s", w.Code, w.Body)
+		}
+	}
+	if w := serve(s, http.MethodGet, "/Users/none", ""); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("after two refused Bulk requests with a burst of 2: %d", w.Code)
+	}
+}
