@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -443,7 +442,7 @@ func (s *Server) authenticate(r *http.Request, ns, name string) (*store.TenantCo
 	// ones for an IdentityConfig that does not exist), so nobody learns
 	// which IdentityConfigs exist without a token for one.
 	digest := sha256.Sum256([]byte(token))
-	accepted := dummyDigests[:]
+	var accepted [][32]byte // none: only dummies are compared
 	if tenant != nil {
 		accepted = tenant.TokenDigests
 	}
@@ -482,8 +481,12 @@ var onTokenCompare func()
 // without stopping at the first match, so timing reveals nothing.
 func tokenAccepted(accepted [][32]byte, digest [32]byte) bool {
 	ok := 0
-	if len(accepted) < comparedDigests {
-		accepted = append(slices.Clip(accepted), dummyDigests[len(accepted):]...)
+	if len(accepted) <= comparedDigests {
+		// The same fixed-size array either way: dummies, overwritten by
+		// the digests there are.
+		padded := dummyDigests
+		copy(padded[:], accepted)
+		accepted = padded[:]
 	}
 	for _, d := range accepted {
 		if onTokenCompare != nil {
