@@ -204,6 +204,35 @@ var _ = Describe("rendering with values", func() {
 		Expect(volumes).To(ContainElement(HaveKeyWithValue("secret", map[string]any{"secretName": "scim-tls"})))
 	})
 
+	It("names the SCIM Service port for the protocol the pods speak, and points the Ingress at it", func() {
+		port := func(set ...string) (map[string]any, any) {
+			GinkgoHelper()
+			objs, err := render(append(set, "scim.ingress.enabled=true", "scim.ingress.hosts={scim.example.com}")...)
+			Expect(err).NotTo(HaveOccurred())
+			var svc map[string]any
+			for _, s := range ofKind(objs, "Service") {
+				if strings.HasSuffix(s.GetName(), "-scim") {
+					ports, _, _ := unstructured.NestedSlice(s.Object, "spec", "ports")
+					Expect(ports).To(HaveLen(1))
+					svc = ports[0].(map[string]any)
+				}
+			}
+			Expect(svc).NotTo(BeNil())
+			rules, _, _ := unstructured.NestedSlice(ofKind(objs, "Ingress")[0].Object, "spec", "rules")
+			paths, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "http", "paths")
+			name, _, _ := unstructured.NestedString(paths[0].(map[string]any), "backend", "service", "port", "name")
+			return svc, name
+		}
+		svc, backend := port()
+		Expect(svc).To(And(HaveKeyWithValue("name", "http"), HaveKeyWithValue("appProtocol", "http"),
+			HaveKeyWithValue("targetPort", "scim")))
+		Expect(backend).To(Equal("http"))
+		svc, backend = port("scim.tlsSecretName=scim-tls")
+		Expect(svc).To(And(HaveKeyWithValue("name", "https"), HaveKeyWithValue("appProtocol", "https"),
+			HaveKeyWithValue("targetPort", "scim")))
+		Expect(backend).To(Equal("https"))
+	})
+
 	It("passes the SCIM rate limit to the manager and refuses a non-positive one", func() {
 		objs, err := render()
 		Expect(err).NotTo(HaveOccurred())
@@ -235,6 +264,20 @@ var _ = Describe("rendering with values", func() {
 		_, c = managerPod(objs)
 		Expect(c["env"]).To(HaveLen(2))
 		Expect(c["env"]).To(ContainElement(HaveKeyWithValue("name", "FOO")))
+	})
+
+	It("passes the SCIM in-flight cap and X-Forwarded-For trust to the manager and refuses a cap below 1", func() {
+		objs, err := render()
+		Expect(err).NotTo(HaveOccurred())
+		_, c := managerPod(objs)
+		Expect(c["args"]).To(ContainElement("--scim-max-in-flight=64"))
+		Expect(c["args"]).NotTo(ContainElement("--scim-trust-forwarded-for"))
+		objs, err = render("scim.maxInFlight=16", "scim.trustForwardedFor=true")
+		Expect(err).NotTo(HaveOccurred())
+		_, c = managerPod(objs)
+		Expect(c["args"]).To(ContainElements("--scim-max-in-flight=16", "--scim-trust-forwarded-for"))
+		_, err = render("scim.maxInFlight=0")
+		Expect(err).To(MatchError(ContainSubstring("maxInFlight")))
 	})
 
 	It("drops the PodDisruptionBudget for a single replica", func() {

@@ -94,7 +94,7 @@ rules:
           backend:
             service:
               name: lio-lightrun-identity-operator-scim
-              port: {name: scim}
+              port: {name: https}
 `)))
 		_, c := managerPod(objs)
 		Expect(c["args"]).To(ContainElement("--scim-public-url=https://scim.example.com"))

@@ -69,6 +69,11 @@ func main() {
 		"Sustained SCIM requests per second allowed per bearer token; beyond it the endpoint answers 429 with Retry-After.")
 	flag.IntVar(&opts.SCIMRateBurst, "scim-rate-burst", 200,
 		"SCIM requests per bearer token allowed in a burst above --scim-rate-limit.")
+	flag.IntVar(&opts.SCIMMaxInFlight, "scim-max-in-flight", 64,
+		"SCIM requests of one IdentityConfig served at once; more are answered 429 with Retry-After.")
+	flag.BoolVar(&opts.SCIMTrustForwardedFor, "scim-trust-forwarded-for", false,
+		"Count failed SCIM authentications against the last X-Forwarded-For entry instead of the connecting address; "+
+			"set only when every request comes through a proxy that appends it (an ingress controller).")
 	flag.BoolVar(&opts.EnableHTTP2, "enable-http2", false,
 		"Allow HTTP/2 on the metrics endpoint (off because of CVE-2023-44487).")
 	flag.DurationVar(&opts.GracefulShutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,

@@ -122,6 +122,31 @@ type ScimEndpointSpec struct {
 	// bearerTokenSecretRef selects the token the IdP must present.
 	// +optional
 	BearerTokenSecretRef *BearerTokenSecretReference `json:"bearerTokenSecretRef,omitempty"`
+
+	// rateLimit overrides, for this IdentityConfig's bearer tokens, the
+	// requests per second and burst the manager allows every token
+	// (--scim-rate-limit, --scim-rate-burst). Beyond it the endpoint answers
+	// 429 with Retry-After. A change applies at the token's next request.
+	// +optional
+	RateLimit *ScimRateLimit `json:"rateLimit,omitempty"`
+}
+
+// ScimRateLimit is how many SCIM requests a bearer token may make. A field
+// left out keeps the manager's default.
+// +kubebuilder:validation:MinProperties=1
+type ScimRateLimit struct {
+	// requestsPerSecond is the sustained rate.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	RequestsPerSecond *int32 `json:"requestsPerSecond,omitempty"`
+
+	// burst is how many requests may come at once above the sustained
+	// rate. A Bulk request costs one per operation.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	Burst *int32 `json:"burst,omitempty"`
 }
 
 // BuiltInSCIMPolicy says what to do while Lightrun's built-in SCIM is on.

@@ -90,6 +90,7 @@ func (e *env) startManager(binary string) error {
 		"--scim-public-url=http://" + scimAddr,
 		"--scim-rate-limit=1000000",
 		"--scim-rate-burst=1000000",
+		"--scim-max-in-flight=1000000",
 		"--leader-elect",
 		"--leader-election-namespace=" + Namespace,
 		"--lightrun-qps=" + strconv.FormatFloat(e.cfg.LightrunQPS, 'f', -1, 64),

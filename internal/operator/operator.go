@@ -92,6 +92,13 @@ type Options struct {
 	// defaults (100 and 200).
 	SCIMRateLimit float64
 	SCIMRateBurst int
+	// SCIMMaxInFlight caps the SCIM requests of one IdentityConfig served
+	// at once; zero means the endpoint's default (64).
+	SCIMMaxInFlight int
+	// SCIMTrustForwardedFor counts failed SCIM authentications against the
+	// last X-Forwarded-For entry rather than the TCP peer; only for an
+	// endpoint every request reaches through a proxy that sets it.
+	SCIMTrustForwardedFor bool
 	// EnableHTTP2 allows HTTP/2 on the metrics endpoint; off by default
 	// because of the HTTP/2 rapid-reset CVEs (CVE-2023-44487).
 	EnableHTTP2 bool
@@ -206,11 +213,13 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 			return nil, fmt.Errorf("setting up the SCIM store: %w", err)
 		}
 		server := scimserver.NewServer(scimserver.Options{
-			Addr:      opts.SCIMBindAddress,
-			CertDir:   opts.SCIMCertDir,
-			PublicURL: opts.SCIMPublicURL,
-			RateLimit: opts.SCIMRateLimit,
-			RateBurst: opts.SCIMRateBurst,
+			Addr:              opts.SCIMBindAddress,
+			CertDir:           opts.SCIMCertDir,
+			PublicURL:         opts.SCIMPublicURL,
+			RateLimit:         opts.SCIMRateLimit,
+			RateBurst:         opts.SCIMRateBurst,
+			MaxInFlight:       opts.SCIMMaxInFlight,
+			TrustForwardedFor: opts.SCIMTrustForwardedFor,
 		}, store, store, kubestore.NewTenants(mgr.GetClient(), mgr.GetAPIReader(), 0), ctrl.Log.WithName("scim"))
 		if err := mgr.Add(server); err != nil {
 			return nil, fmt.Errorf("adding the SCIM server: %w", err)

@@ -62,3 +62,11 @@ host (https when the Ingress has TLS), else empty.
 {{- printf "%s://%s" (ternary "https" "http" (not (empty $ing.tls))) (first $ing.hosts) }}
 {{- end }}
 {{- end }}
+
+{{/*
+The protocol the SCIM port speaks: https when the pods serve TLS from
+scim.tlsSecretName, else http (for a TLS-terminating ingress in front).
+*/}}
+{{- define "lio.scimProtocol" -}}
+{{- if .Values.scim.tlsSecretName }}https{{ else }}http{{ end }}
+{{- end }}

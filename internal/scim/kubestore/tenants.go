@@ -72,6 +72,14 @@ func (t *Tenants) Tenant(ctx context.Context, namespace, name string) (*store.Te
 		Tenant:  store.Tenant{Namespace: namespace, IdentityConfig: name},
 		Enabled: ic.Spec.SCIM.Enabled && ic.DeletionTimestamp == nil,
 	}
+	if rl := ic.Spec.SCIM.RateLimit; rl != nil {
+		if rl.RequestsPerSecond != nil {
+			cfg.RateLimit = float64(*rl.RequestsPerSecond)
+		}
+		if rl.Burst != nil {
+			cfg.RateBurst = int(*rl.Burst)
+		}
+	}
 	if c := meta.FindStatusCondition(ic.Status.Conditions, v1.ConditionReady); c != nil && c.Reason == v1.ReasonDuplicateIdentityProvider {
 		cfg.Refusal = c.Message
 	}

@@ -18,12 +18,14 @@ package server
 
 import (
 	"bytes"
+	"container/heap"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 )
@@ -103,92 +105,25 @@ func parseBulkRequest(data []byte, maxOperations int) (bulkRequest, error) {
 }
 
 func (s *Server) bulk(w http.ResponseWriter, r *request) error {
-	data, err := readAll(r)
-	if maxBytes, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return scim.ErrTooLarge("the request body exceeds maxPayloadSize, %d bytes", maxBytes.Limit)
-	}
+	req, err := s.readBulk(r)
 	if err != nil {
+		// Refused before its operations are counted, it costs what any
+		// request does.
+		if r.limiter != nil {
+			r.limiter.AllowN(time.Now(), 1)
+		}
 		return err
 	}
-	req, err := parseBulkRequest(data, s.opts.MaxBulkOperations)
-	if err != nil {
-		return err
-	}
-
-	results := make([]*bulkResult, len(req.Operations))
-	created := map[string]string{} // bulkId -> SCIM id
-	failedIDs := map[string]bool{} // bulkIds whose POST failed
-	declared := map[string]bool{}  // bulkIds some POST of the request defines
-	for _, op := range req.Operations {
-		if op.BulkID != "" {
-			declared[op.BulkID] = true
+	// Each operation costs a token of the rate limit, as the same request
+	// sent alone would, all before any runs. A Bulk of more operations than
+	// the burst costs a full bucket: it could never be covered otherwise.
+	if r.limiter != nil {
+		if err := charge(w, r.limiter, min(len(req.Operations), r.limiter.Burst()), true); err != nil {
+			return err
 		}
 	}
-	errorsSeen := 0
-	stopAt := 0
-	if req.FailOnErrors != nil {
-		stopAt = *req.FailOnErrors
-	}
 
-	pending := make([]int, len(req.Operations))
-	for i := range pending {
-		pending[i] = i
-	}
-	for len(pending) > 0 && (stopAt == 0 || errorsSeen < stopAt) {
-		var waiting []int
-		progressed := false
-		for _, i := range pending {
-			if stopAt > 0 && errorsSeen >= stopAt {
-				break
-			}
-			op := req.Operations[i]
-			refs := bulkRefs(op)
-			ready, unknown, failedRef := true, "", ""
-			for _, ref := range refs {
-				switch {
-				case created[ref] != "":
-				case failedIDs[ref]:
-					failedRef = ref
-				case !declared[ref]:
-					unknown = ref
-				default:
-					ready = false
-				}
-			}
-			var res *bulkResult
-			switch {
-			case unknown != "":
-				res = bulkError(op, scim.ErrInvalidValue("bulkId %q is not defined by any POST of this request", unknown))
-			case failedRef != "":
-				res = bulkError(op, scim.ErrConflict("bulkId %q refers to an operation that failed", failedRef))
-			case !ready:
-				waiting = append(waiting, i)
-				continue
-			default:
-				res = s.runBulkOperation(r, op, created)
-			}
-			progressed = true
-			results[i] = res
-			if status, _ := strconv.Atoi(res.Status); status >= 400 {
-				errorsSeen++
-				if op.BulkID != "" {
-					failedIDs[op.BulkID] = true
-				}
-			} else if op.Method == http.MethodPost {
-				created[op.BulkID] = res.Location[strings.LastIndex(res.Location, "/")+1:]
-			}
-		}
-		if !progressed {
-			// RFC 7644 §3.7.1: what cannot be resolved is a circular reference.
-			for _, i := range waiting {
-				results[i] = bulkError(req.Operations[i], scim.ErrConflict("circular bulkId reference"))
-				errorsSeen++
-			}
-			break
-		}
-		pending = waiting
-	}
-
+	results := s.runBulk(r, req)
 	out := make([]*bulkResult, 0, len(results))
 	for _, res := range results {
 		if res != nil {
@@ -199,34 +134,192 @@ func (s *Server) bulk(w http.ResponseWriter, r *request) error {
 	return nil
 }
 
-// bulkRefs lists the bulkIds an operation's path and data refer to.
-func bulkRefs(op bulkOperation) []string {
-	var refs []string
-	for _, part := range append(strings.Split(op.Path, "/"), scanBulkRefs(op.Data)...) {
-		if id, ok := strings.CutPrefix(part, bulkIDPrefix); ok && id != "" {
-			refs = append(refs, id)
+// readBulk reads and checks a BulkRequest body.
+func (s *Server) readBulk(r *request) (bulkRequest, error) {
+	data, err := readAll(r)
+	if maxBytes, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return bulkRequest{}, scim.ErrTooLarge("the request body exceeds maxPayloadSize, %d bytes", maxBytes.Limit)
+	}
+	if err != nil {
+		return bulkRequest{}, err
+	}
+	return parseBulkRequest(data, s.opts.MaxBulkOperations)
+}
+
+// bulkPlan is a Bulk request read once: each operation's references and
+// parsed data, and which operations wait for which POST.
+type bulkPlan struct {
+	ops []plannedOperation
+	// dependents[j] are the operations that refer to POST j's bulkId.
+	dependents [][]int
+	// waitingFor[i] counts the POSTs operation i still waits for.
+	waitingFor []int
+}
+
+type plannedOperation struct {
+	bulkOperation
+	// refs are the bulkIds the path and data refer to, each once.
+	refs []string
+	// data is the parsed data when it holds references (resolved in place
+	// before the operation runs); nil sends Data as it came.
+	data any
+	// unknown is a reference no POST of the request defines.
+	unknown string
+}
+
+// planBulk scans every operation once and builds the bulkId dependency
+// graph: linear in the size of the request.
+func planBulk(req bulkRequest) bulkPlan {
+	p := bulkPlan{
+		ops:        make([]plannedOperation, len(req.Operations)),
+		dependents: make([][]int, len(req.Operations)),
+		waitingFor: make([]int, len(req.Operations)),
+	}
+	posts := map[string]int{} // bulkId -> the POST that defines it
+	for i, op := range req.Operations {
+		if op.Method == http.MethodPost {
+			posts[op.BulkID] = i
 		}
 	}
+	for i, op := range req.Operations {
+		refs, data := scanOperation(op)
+		p.ops[i] = plannedOperation{bulkOperation: op, refs: refs, data: data}
+		for _, ref := range refs {
+			j, ok := posts[ref]
+			if !ok {
+				p.ops[i].unknown = ref
+				continue
+			}
+			p.dependents[j] = append(p.dependents[j], i)
+			p.waitingFor[i]++
+		}
+	}
+	return p
+}
+
+// runBulk runs a Bulk request's operations, each once its references are
+// resolved: in request order among those that are ready (a topological
+// order of the bulkId graph). It returns one result per operation, nil for
+// those failOnErrors left unattempted.
+func (s *Server) runBulk(r *request, req bulkRequest) []*bulkResult {
+	p := planBulk(req)
+	results := make([]*bulkResult, len(p.ops))
+	created := map[string]string{} // bulkId -> SCIM id
+	failed := map[string]bool{}    // bulkIds whose POST failed
+	errorsSeen := 0
+	stopAt := 0
+	if req.FailOnErrors != nil {
+		stopAt = *req.FailOnErrors
+	}
+
+	ready := &intHeap{}
+	for i := range p.ops {
+		// An operation with an unknown reference fails at once.
+		if p.waitingFor[i] == 0 || p.ops[i].unknown != "" {
+			heap.Push(ready, i)
+		}
+	}
+	for ready.Len() > 0 && (stopAt == 0 || errorsSeen < stopAt) {
+		i := heap.Pop(ready).(int)
+		op := &p.ops[i]
+		var res *bulkResult
+		failedRef := ""
+		for _, ref := range op.refs {
+			if failed[ref] {
+				failedRef = ref
+			}
+		}
+		switch {
+		case op.unknown != "":
+			res = bulkError(op.bulkOperation, scim.ErrInvalidValue("bulkId %q is not defined by any POST of this request", op.unknown))
+		case failedRef != "":
+			res = bulkError(op.bulkOperation, scim.ErrConflict("bulkId %q refers to an operation that failed", failedRef))
+		default:
+			res = s.runBulkOperation(r, op, created)
+		}
+		results[i] = res
+		if status, _ := strconv.Atoi(res.Status); status >= 400 {
+			errorsSeen++
+			if op.Method == http.MethodPost {
+				failed[op.BulkID] = true
+			}
+		} else if op.Method == http.MethodPost {
+			created[op.BulkID] = res.Location[strings.LastIndex(res.Location, "/")+1:]
+		}
+		if op.Method != http.MethodPost {
+			continue
+		}
+		for _, d := range p.dependents[i] {
+			if p.waitingFor[d]--; p.waitingFor[d] == 0 && p.ops[d].unknown == "" {
+				heap.Push(ready, d)
+			}
+		}
+	}
+	if stopAt == 0 || errorsSeen < stopAt {
+		// RFC 7644 §3.7.1: what never became ready waits on a circular
+		// reference.
+		for i := range p.ops {
+			if results[i] == nil {
+				results[i] = bulkError(p.ops[i].bulkOperation, scim.ErrConflict("circular bulkId reference"))
+			}
+		}
+	}
+	return results
+}
+
+// intHeap is a min-heap of operation indexes.
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// bulkRefs lists the bulkIds an operation's path and data refer to.
+func bulkRefs(op bulkOperation) []string {
+	refs, _ := scanOperation(op)
 	return refs
 }
 
-// scanBulkRefs finds "bulkId:..." string values anywhere in data.
-func scanBulkRefs(data json.RawMessage) []string {
-	if !bytes.Contains(data, []byte(bulkIDPrefix)) {
-		return nil
+// onBulkScan, when set (by tests), is called each time an operation is
+// scanned for bulkId references.
+var onBulkScan func()
+
+// scanOperation finds the bulkIds an operation's path and data refer to,
+// each once, and returns the data parsed when it holds any.
+func scanOperation(op bulkOperation) ([]string, any) {
+	if onBulkScan != nil {
+		onBulkScan()
+	}
+	var refs []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if id, ok := strings.CutPrefix(s, bulkIDPrefix); ok && id != "" && !seen[id] {
+			seen[id] = true
+			refs = append(refs, id)
+		}
+	}
+	for part := range strings.SplitSeq(op.Path, "/") {
+		add(part)
+	}
+	if !bytes.Contains(op.Data, []byte(bulkIDPrefix)) {
+		return refs, nil
 	}
 	var v any
-	if json.Unmarshal(data, &v) != nil {
-		return nil
+	if json.Unmarshal(op.Data, &v) != nil {
+		return refs, nil
 	}
-	var out []string
 	walkStrings(v, func(s string) string {
-		if strings.HasPrefix(s, bulkIDPrefix) {
-			out = append(out, s)
-		}
+		add(s)
 		return s
 	})
-	return out
+	return refs, v
 }
 
 // walkStrings replaces every string in v by f(string), in place.
@@ -253,7 +346,7 @@ func bulkError(op bulkOperation, e *scim.Error) *bulkResult {
 
 // runBulkOperation runs one operation through the single-request handler,
 // with bulkId references replaced by the ids they resolved to.
-func (s *Server) runBulkOperation(r *request, op bulkOperation, created map[string]string) *bulkResult {
+func (s *Server) runBulkOperation(r *request, op *plannedOperation, created map[string]string) *bulkResult {
 	resolve := func(str string) string {
 		if id, ok := strings.CutPrefix(str, bulkIDPrefix); ok && created[id] != "" {
 			return created[id]
@@ -282,15 +375,12 @@ func (s *Server) runBulkOperation(r *request, op bulkOperation, created map[stri
 		id, handler = parts[1], map[string]handlerFunc{http.MethodPut: s.replaceGroup, http.MethodPatch: s.patchGroup, http.MethodDelete: s.deleteGroup}[op.Method]
 	}
 	if handler == nil {
-		return bulkError(op, scim.ErrInvalidPath("%s %s is not a bulk operation this server supports", op.Method, op.Path))
+		return bulkError(op.bulkOperation, scim.ErrInvalidPath("%s %s is not a bulk operation this server supports", op.Method, op.Path))
 	}
 
 	body := []byte(op.Data)
-	if bytes.Contains(body, []byte(bulkIDPrefix)) {
-		var v any
-		if err := json.Unmarshal(body, &v); err == nil {
-			body, _ = json.Marshal(walkStrings(v, resolve))
-		}
+	if op.data != nil {
+		body, _ = json.Marshal(walkStrings(op.data, resolve))
 	}
 	escaped := make([]string, len(parts))
 	for i, p := range parts {
@@ -298,7 +388,7 @@ func (s *Server) runBulkOperation(r *request, op bulkOperation, created map[stri
 	}
 	inner, err := http.NewRequestWithContext(r.Context(), op.Method, r.baseURL+"/"+strings.Join(escaped, "/"), bytes.NewReader(body))
 	if err != nil {
-		return bulkError(op, scim.ErrInvalidPath("%s: %v", op.Path, err))
+		return bulkError(op.bulkOperation, scim.ErrInvalidPath("%s: %v", op.Path, err))
 	}
 	inner.Header.Set("Content-Type", "application/scim+json")
 	if op.Version != "" {

@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +48,9 @@ type Options struct {
 	Addr string
 	// CertDir holds tls.crt and tls.key; empty serves plain HTTP.
 	CertDir string
+	// CertReloadInterval is how often the files in CertDir are checked for
+	// a new key pair (default 10s).
+	CertReloadInterval time.Duration
 	// PublicURL is the scheme://host[:port] prefix IdPs reach the endpoint
 	// at; empty derives it from each request's Host.
 	PublicURL string
@@ -65,6 +67,23 @@ type Options struct {
 	// token (default 100); RateBurst is the burst (default 200).
 	RateLimit float64
 	RateBurst int
+	// AuthFailureBurst is how many failed authentications (401) one client
+	// address may make before its requests are answered 429 without looking
+	// at the token (default 10); AuthFailureRate is how many more it earns
+	// per second (default 1).
+	AuthFailureBurst int
+	AuthFailureRate  float64
+	// MaxAuthFailureClients bounds how many client addresses the failed
+	// authentication limiter remembers (default 10,000).
+	MaxAuthFailureClients int
+	// TrustForwardedFor counts failed authentications against the last
+	// X-Forwarded-For entry instead of the TCP peer: set it only when every
+	// request comes through a proxy that appends that header (an ingress
+	// controller), or anyone can pick the address they are counted as.
+	TrustForwardedFor bool
+	// MaxInFlight caps the requests of one IdentityConfig served at once
+	// (default 64); more are answered 429 with Retry-After.
+	MaxInFlight int
 	// RetryAfter is what 503 answers advertise (default 5s).
 	RetryAfter time.Duration
 	// ShutdownTimeout bounds how long in-flight requests get on stop (default 25s).
@@ -93,6 +112,21 @@ func (o *Options) defaults() {
 	if o.RateBurst == 0 {
 		o.RateBurst = 200
 	}
+	if o.AuthFailureBurst == 0 {
+		o.AuthFailureBurst = 10
+	}
+	if o.AuthFailureRate == 0 {
+		o.AuthFailureRate = 1
+	}
+	if o.MaxAuthFailureClients == 0 {
+		o.MaxAuthFailureClients = 10_000
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 64
+	}
+	if o.CertReloadInterval == 0 {
+		o.CertReloadInterval = 10 * time.Second
+	}
 	if o.RetryAfter == 0 {
 		o.RetryAfter = 5 * time.Second
 	}
@@ -119,7 +153,17 @@ type Server struct {
 	metrics *metrics
 
 	limitersMu sync.Mutex
-	limiters   map[[32]byte]*rate.Limiter
+	limiters   map[[32]byte]*tokenLimiter
+	// authFailures limits failed authentications per client address.
+	authFailures *authFailures
+
+	// inFlight counts each IdentityConfig's requests being served; an
+	// IdentityConfig with none has no entry.
+	inFlightMu sync.Mutex
+	inFlight   map[store.Tenant]int
+
+	// certs serves the TLS key pair when CertDir is set.
+	certs *certLoader
 
 	listening chan string // receives the bound address once listening
 	// serving is true from the moment the listener accepts connections
@@ -137,9 +181,11 @@ func NewServer(opts Options, users store.Users, groups store.Groups, tenants sto
 		tenants:   tenants,
 		log:       log,
 		metrics:   defaultMetrics,
-		limiters:  map[[32]byte]*rate.Limiter{},
+		limiters:  map[[32]byte]*tokenLimiter{},
+		inFlight:  map[store.Tenant]int{},
 		listening: make(chan string, 1),
 	}
+	s.authFailures = newAuthFailures(opts.AuthFailureRate, opts.AuthFailureBurst, opts.MaxAuthFailureClients)
 	s.routes()
 	return s
 }
@@ -179,18 +225,18 @@ func (s *Server) Start(ctx context.Context) error {
 		ErrorLog:          nil,
 	}
 	if s.opts.CertDir != "" {
-		// Read the key pair on every handshake, so a renewed certificate
-		// (cert-manager rotates the Secret) is used without a restart.
-		certFile, keyFile := filepath.Join(s.opts.CertDir, "tls.crt"), filepath.Join(s.opts.CertDir, "tls.key")
-		if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		// The key pair is parsed once per change of the mounted Secret
+		// and swapped in without a restart (cert-manager renews it); see
+		// certLoader.
+		s.certs = newCertLoader(s.opts.CertDir, s.log)
+		if err := s.certs.load(); err != nil {
+			_ = ln.Close()
 			return fmt.Errorf("loading the SCIM TLS certificate: %w", err)
 		}
+		go s.certs.watch(ctx, s.opts.CertReloadInterval)
 		srv.TLSConfig = &tls.Config{
-			MinVersion: tls.VersionTLS12,
-			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-				cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-				return &cert, err
-			},
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: s.certs.GetCertificate,
 		}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
@@ -298,6 +344,8 @@ type request struct {
 	*http.Request
 	tenant  *store.TenantConfig
 	baseURL string
+	// limiter is the bearer token's rate limiter.
+	limiter *rate.Limiter
 }
 
 type handlerFunc func(w http.ResponseWriter, r *request) error
@@ -305,10 +353,12 @@ type handlerFunc func(w http.ResponseWriter, r *request) error
 // resourceLabel names the resource in metrics without unbounded ids.
 func (s *Server) handle(pattern, resource string, h handlerFunc) {
 	method, _, _ := strings.Cut(pattern, " ")
+	// Bulk pays the rate limit per operation, once it knows how many.
+	selfCharged := resource == "Bulk"
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		err := s.serveTenant(rec, r, h)
+		err := s.serveTenant(rec, r, h, selfCharged)
 		if err != nil {
 			s.writeError(rec, r, err)
 		}
@@ -316,28 +366,21 @@ func (s *Server) handle(pattern, resource string, h handlerFunc) {
 	})
 }
 
-func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFunc) error {
+func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFunc, selfCharged bool) error {
 	ns, name := r.PathValue("ns"), r.PathValue("ic")
-	token, ok := bearerToken(r)
-	if !ok {
-		return scim.ErrUnauthorized("a bearer token is required")
+	client := s.clientAddress(r)
+	if wait, blocked := s.authFailures.blocked(client); blocked {
+		// Too many failed authentications from this address: its token
+		// is not even looked at until the bucket refills.
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return scim.ErrTooManyRequests("too many failed authentications from this address")
 	}
-	if len(token) < v1.MinBearerTokenLength {
-		// No configured token is this short (the store drops those).
-		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
-	}
-	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
-	if errors.Is(err, store.ErrNotFound) {
-		// Unknown and unauthorised look the same: nobody learns which
-		// IdentityConfigs exist without a token for one.
-		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
-	}
+	tenant, digest, err := s.authenticate(r, ns, name)
 	if err != nil {
+		if scimErr, ok := errors.AsType[*scim.Error](err); ok && scimErr.Status == http.StatusUnauthorized {
+			s.authFailures.failed(client)
+		}
 		return err
-	}
-	digest := sha256.Sum256([]byte(token))
-	if !tokenAccepted(tenant.TokenDigests, digest) {
-		return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
 	}
 	if !tenant.Enabled {
 		return scim.ErrForbidden("the SCIM endpoint of IdentityConfig %s/%s is disabled (spec.scim.enabled is false)", ns, name)
@@ -345,22 +388,110 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request, h handlerFu
 	if tenant.Refusal != "" {
 		return scim.ErrForbidden("IdentityConfig %s/%s is refused: %s", ns, name, tenant.Refusal)
 	}
-	if wait, ok := s.allow(digest); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return scim.ErrTooManyRequests("rate limit of %.0f requests per second exceeded", s.opts.RateLimit)
+	if !s.enter(tenant.Tenant) {
+		// RFC 6585 §4 (429), as the rate limit answers: it is this
+		// IdentityConfig's client that asks too much at once, and the
+		// endpoint keeps serving the others (503 would say it is down).
+		w.Header().Set("Retry-After", "1")
+		return scim.ErrTooManyRequests("IdentityConfig %s/%s already has %d requests in flight; retry later", ns, name, s.opts.MaxInFlight)
+	}
+	defer s.leave(tenant.Tenant)
+	limiter := s.limiter(digest, tenant)
+	// A handler that charges by its own measure (Bulk, per operation) is
+	// only let in while the bucket holds a token; the others pay one here.
+	if err := charge(w, limiter, 1, !selfCharged); err != nil {
+		return err
 	}
 	if err := checkContentType(r); err != nil {
 		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	return h(w, &request{Request: r, tenant: tenant, baseURL: s.baseURL(r, ns, name)})
+	return h(w, &request{Request: r, tenant: tenant, baseURL: s.baseURL(r, ns, name), limiter: limiter})
 }
+
+// charge takes n tokens from a rate limiter (only checks that they are
+// there unless take), all or none. When the bucket cannot cover them it
+// answers 429 with Retry-After, in whole seconds rounded up.
+func charge(w http.ResponseWriter, l *rate.Limiter, n int, take bool) error {
+	now := time.Now()
+	if take && l.AllowN(now, n) || !take && l.TokensAt(now) >= float64(n) {
+		return nil
+	}
+	wait := time.Duration((float64(n) - l.TokensAt(now)) / float64(l.Limit()) * float64(time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	return scim.ErrTooManyRequests("rate limit of %g requests per second (burst %d) exceeded", float64(l.Limit()), l.Burst())
+}
+
+// authenticate finds the IdentityConfig a request names and checks its
+// bearer token.
+func (s *Server) authenticate(r *http.Request, ns, name string) (*store.TenantConfig, [32]byte, error) {
+	token, ok := bearerToken(r)
+	if !ok {
+		return nil, [32]byte{}, scim.ErrUnauthorized("a bearer token is required")
+	}
+	if len(token) < v1.MinBearerTokenLength {
+		// No configured token is this short (the store drops those).
+		return nil, [32]byte{}, errBadToken()
+	}
+	tenant, err := s.tenants.Tenant(r.Context(), ns, name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, [32]byte{}, err
+	}
+	// Unknown and unauthorised look the same, and cost the same: the token
+	// is hashed and compared against as many digests either way (dummy
+	// ones for an IdentityConfig that does not exist), so nobody learns
+	// which IdentityConfigs exist without a token for one.
+	digest := sha256.Sum256([]byte(token))
+	var accepted [][32]byte // none: only dummies are compared
+	if tenant != nil {
+		accepted = tenant.TokenDigests
+	}
+	if !tokenAccepted(accepted, digest) || tenant == nil {
+		return nil, [32]byte{}, errBadToken()
+	}
+	return tenant, digest, nil
+}
+
+// errBadToken is the one answer to a token that opens nothing, whether the
+// IdentityConfig exists or not.
+func errBadToken() *scim.Error {
+	return scim.ErrUnauthorized("the bearer token is not valid for this endpoint")
+}
+
+// comparedDigests is how many digests every authentication compares
+// against: an IdentityConfig accepts its current token and, during a
+// rotation, the previous one; fewer are padded with dummies.
+const comparedDigests = 2
+
+// dummyDigests stand in for the digests of an IdentityConfig that does not
+// exist, and pad those of one with a single token. They are digests of no
+// token anyone can present (a SHA-256 preimage).
+var dummyDigests = func() (d [comparedDigests][32]byte) {
+	for i := range d {
+		d[i] = sha256.Sum256([]byte(fmt.Sprintf("lightrun-identity-operator: no token %d", i)))
+	}
+	return d
+}()
+
+// onTokenCompare, when set (by tests), is called on every constant-time
+// digest compare.
+var onTokenCompare func()
 
 // tokenAccepted compares in constant time against every accepted digest,
 // without stopping at the first match, so timing reveals nothing.
 func tokenAccepted(accepted [][32]byte, digest [32]byte) bool {
 	ok := 0
+	if len(accepted) <= comparedDigests {
+		// The same fixed-size array either way: dummies, overwritten by
+		// the digests there are.
+		padded := dummyDigests
+		copy(padded[:], accepted)
+		accepted = padded[:]
+	}
 	for _, d := range accepted {
+		if onTokenCompare != nil {
+			onTokenCompare()
+		}
 		ok |= subtle.ConstantTimeCompare(d[:], digest[:])
 	}
 	return ok == 1
@@ -375,21 +506,61 @@ func bearerToken(r *http.Request) (string, bool) {
 	return token, token != ""
 }
 
-// allow applies the per-token rate limit; when refused it says how long to wait.
-func (s *Server) allow(digest [32]byte) (time.Duration, bool) {
+// enter counts a request of tenant in, unless it already has MaxInFlight.
+func (s *Server) enter(tenant store.Tenant) bool {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[tenant] >= s.opts.MaxInFlight {
+		return false
+	}
+	s.inFlight[tenant]++
+	return true
+}
+
+// leave counts a request of tenant out.
+func (s *Server) leave(tenant store.Tenant) {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[tenant]--; s.inFlight[tenant] <= 0 {
+		delete(s.inFlight, tenant)
+	}
+}
+
+// inFlightTenants is how many IdentityConfigs have requests in flight.
+func (s *Server) inFlightTenants() int {
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	return len(s.inFlight)
+}
+
+// tokenLimiter is one bearer token's bucket and the settings it was made
+// with.
+type tokenLimiter struct {
+	limiter *rate.Limiter
+	limit   rate.Limit
+	burst   int
+}
+
+// limiter returns the rate limiter of a bearer token: the IdentityConfig's
+// spec.scim.rateLimit where set, else the endpoint's defaults. A bucket
+// whose settings changed is made anew, so a changed rateLimit applies at
+// the token's next request, without a restart.
+func (s *Server) limiter(digest [32]byte, tenant *store.TenantConfig) *rate.Limiter {
+	limit, burst := rate.Limit(s.opts.RateLimit), s.opts.RateBurst
+	if tenant.RateLimit > 0 {
+		limit = rate.Limit(tenant.RateLimit)
+	}
+	if tenant.RateBurst > 0 {
+		burst = tenant.RateBurst
+	}
 	s.limitersMu.Lock()
+	defer s.limitersMu.Unlock()
 	l, ok := s.limiters[digest]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(s.opts.RateLimit), s.opts.RateBurst)
+	if !ok || l.limit != limit || l.burst != burst {
+		l = &tokenLimiter{limiter: rate.NewLimiter(limit, burst), limit: limit, burst: burst}
 		s.limiters[digest] = l
 	}
-	s.limitersMu.Unlock()
-	res := l.Reserve()
-	if delay := res.Delay(); delay > 0 {
-		res.Cancel()
-		return delay, false
-	}
-	return 0, true
+	return l.limiter
 }
 
 // checkContentType accepts application/scim+json (RFC 7644 §3.1) and

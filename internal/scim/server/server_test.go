@@ -31,8 +31,10 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
 )
@@ -153,6 +155,49 @@ var _ = Describe("rate limiting", func() {
 		Expect(last.status).To(Equal(http.StatusTooManyRequests))
 		Expect(last.header.Get("Retry-After")).To(MatchRegexp(`^[1-9][0-9]*$`))
 		Expect(last.body["schemas"]).To(ConsistOf(scim.ErrorURN))
+	})
+
+	It("applies an IdentityConfig's spec.scim.rateLimit over the manager's default, and its changes without a restart", func() {
+		t := startServer(cfg, server.Options{}).newTenant("own-limit", "own-limit-token") // default: 100/s, burst 200
+		setRateLimit := func(rl *v1.ScimRateLimit) {
+			GinkgoHelper()
+			Eventually(func() error {
+				ic := &v1.IdentityConfig{}
+				if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: t.namespace, Name: t.name}, ic); err != nil {
+					return err
+				}
+				ic.Spec.SCIM.RateLimit = rl
+				return k8sClient.Update(ctx, ic)
+			}).Should(Succeed())
+		}
+		burstOf := func() int {
+			n := 0
+			for n < 50 && t.do("GET", "/ServiceProviderConfig", nil).status == http.StatusOK {
+				n++
+			}
+			return n
+		}
+		setRateLimit(&v1.ScimRateLimit{RequestsPerSecond: ptr.To[int32](1), Burst: ptr.To[int32](3)})
+		// Once the cache has it, a fresh bucket of 3 at 1/s: far fewer than
+		// the default's 200 pass in a row.
+		Eventually(burstOf).WithTimeout(10 * time.Second).Should(BeNumerically("<=", 5))
+		r := t.do("GET", "/ServiceProviderConfig", nil)
+		Expect(r.status).To(Equal(http.StatusTooManyRequests))
+		Expect(r.header.Get("Retry-After")).To(MatchRegexp(`^[1-9][0-9]*$`))
+
+		// A larger burst takes effect at once: the bucket is made anew.
+		setRateLimit(&v1.ScimRateLimit{Burst: ptr.To[int32](40)})
+		Eventually(burstOf).WithTimeout(10 * time.Second).Should(BeNumerically(">=", 30))
+	})
+
+	It("refuses a spec.scim.rateLimit below 1", func() {
+		ic := &v1.IdentityConfig{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: endpoint.namespace, Name: endpoint.name}, ic)).To(Succeed())
+		for _, rl := range []*v1.ScimRateLimit{{RequestsPerSecond: ptr.To[int32](0)}, {Burst: ptr.To[int32](0)}, {}} {
+			bad := ic.DeepCopy()
+			bad.Spec.SCIM.RateLimit = rl
+			Expect(k8sClient.Update(ctx, bad)).NotTo(Succeed())
+		}
 	})
 })
 

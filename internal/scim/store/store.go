@@ -146,6 +146,11 @@ type TenantConfig struct {
 	// Refusal, when set, is why the endpoint refuses to serve this
 	// IdentityConfig (for example a second IdP for one Lightrun company).
 	Refusal string
+	// RateLimit and RateBurst mirror spec.scim.rateLimit: the sustained
+	// requests per second and the burst each of the IdentityConfig's bearer
+	// tokens is allowed. Zero means the endpoint's defaults.
+	RateLimit float64
+	RateBurst int
 }
 
 // Tenants resolves the IdentityConfig a request names.
