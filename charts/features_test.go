@@ -135,6 +135,7 @@ egress:
 `)))
 		Expect(c["args"]).To(ContainElements("--lightrun-qps=5", "--max-concurrent-reconciles=8"))
 		Expect(c["env"]).To(Equal(fromYAML(`
+- {name: MEMORY_LIMIT, valueFrom: {resourceFieldRef: {containerName: manager, resource: limits.memory}}}
 - {name: HTTPS_PROXY, value: "http://proxy.example.com:3128"}
 - {name: NO_PROXY, value: ".svc,.cluster.local"}
 `)))
