@@ -485,6 +485,9 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 	listing := r.directory.newListing()
 	tombs := newTombstoneCheck(ic, users.Items)
 	err := backend.EachUser(ctx, func(lu *connect.User) error {
+		if listed == r.opts.MaxResyncUsers {
+			return errResyncCapped
+		}
 		listed++
 		listing.add(lu.Email)
 		tombs.see(lu)
@@ -494,17 +497,27 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 		}
 		return nil
 	})
+	// A listing cut off at the cap proves nothing about the users it did
+	// not reach: none is taken as gone from Lightrun.
+	complete := true
+	if errors.Is(err, errResyncCapped) || errors.Is(err, connect.ErrListingCutOff) {
+		complete, err = false, nil
+		eventf(r.recorder, ic, true, EventResyncIncomplete, "Resync",
+			"Lightrun listed more than %d users; the resync stopped there: users past them were not compared with their ScimUsers, and none was taken as deleted in Lightrun.", listed)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("listing Lightrun users: %w", err)
 	}
-	r.directory.replace(client.ObjectKeyFromObject(ic), listing)
-	if err := r.revertReenabled(ctx, ic, backend, tombs); err != nil {
+	if complete {
+		r.directory.replace(client.ObjectKeyFromObject(ic), listing)
+	}
+	if err := r.revertReenabled(ctx, ic, backend, tombs, complete); err != nil {
 		return 0, err
 	}
 	drifted := 0
 	for i := range users.Items {
 		u := &users.Items[i]
-		if !revisit[i] && (found[i] || !needsResync(u, nil)) {
+		if !revisit[i] && (found[i] || !complete || !needsResync(u, nil)) {
 			continue
 		}
 		drifted++
@@ -525,11 +538,14 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 			return 0, ctx.Err()
 		}
 	}
-	logf.FromContext(ctx).Info("Resynced with Lightrun", "lightrunUsers", listed, "usersToRevisit", drifted, "agentPools", len(pools.Items))
+	logf.FromContext(ctx).Info("Resynced with Lightrun", "lightrunUsers", listed, "complete", complete, "usersToRevisit", drifted, "agentPools", len(pools.Items))
 	ic.Status.LastResyncTime = &metav1.Time{Time: now}
 	ic.Status.LastHandledResyncRequest = ic.Annotations[v1.AnnotationResyncRequestedAt]
 	return resyncPeriod(ic), nil
 }
+
+// errResyncCapped stops a resync's listing at Options.MaxResyncUsers.
+var errResyncCapped = errors.New("the resync listed MaxResyncUsers Lightrun users")
 
 // tombstoneCheck sorts the listed Lightrun users against the IdentityConfig's
 // deprovisionedUsers: the ones re-enabled in Lightrun, and the entries whose
@@ -575,8 +591,8 @@ func (t *tombstoneCheck) see(lu *connect.User) {
 // revertReenabled disables again the users the IdP deleted that someone
 // re-enabled in Lightrun (Lightrun rule 3), each with a Warning Event, and
 // forgets the entries whose Lightrun user the complete listing did not show
-// (deleted, or made again by hand under another id).
-func (r *IdentityConfigReconciler) revertReenabled(ctx context.Context, ic *v1.IdentityConfig, backend connect.Lightrun, t *tombstoneCheck) error {
+// (deleted, or made again by hand under another id) when the listing is complete.
+func (r *IdentityConfigReconciler) revertReenabled(ctx context.Context, ic *v1.IdentityConfig, backend connect.Lightrun, t *tombstoneCheck, complete bool) error {
 	for _, email := range t.reenabled {
 		err := backend.SetUserEnabled(ctx, email, false)
 		if lightrun.IsNotFound(err) {
@@ -590,6 +606,9 @@ func (r *IdentityConfigReconciler) revertReenabled(ctx context.Context, ic *v1.I
 		eventf(r.recorder, ic, true, EventDriftReverted, "RevertUserState",
 			"Lightrun user %s, which the IdP deleted and the operator disabled at %s, was re-enabled in Lightrun; disabled it again (Lightrun rule 3).",
 			email, e.DisabledAt.UTC().Format(time.RFC3339))
+	}
+	if !complete {
+		return nil
 	}
 	var gone []string
 	for _, e := range ic.Status.DeprovisionedUsers {
