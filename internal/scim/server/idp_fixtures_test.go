@@ -78,10 +78,15 @@ func readDocumentedRequest(name string) documentedRequest {
 	d.method = fields[0]
 	target := strings.TrimSpace(strings.TrimPrefix(lines[0], d.method))
 	target = strings.TrimSpace(strings.TrimSuffix(target, "HTTP/1.1"))
-	d.path = strings.TrimPrefix(target, server.BasePath)
+	for _, base := range documentedBases {
+		target = strings.TrimPrefix(target, base)
+	}
+	d.path = target
 	rest := lines[1:]
 	i := 0
-	for ; i < len(rest) && strings.TrimSpace(rest[i]) != "" && !isResponseMarker(rest[i]); i++ {
+	// A body may follow the headers without a blank line, as the tutorial's
+	// sample-code examples print it.
+	for ; i < len(rest) && strings.TrimSpace(rest[i]) != "" && !isResponseMarker(rest[i]) && !strings.HasPrefix(rest[i], "{"); i++ {
 		k, v, ok := strings.Cut(rest[i], ":")
 		Expect(ok).To(BeTrue(), "%s: bad header line %q", name, rest[i])
 		d.headers = append(d.headers, strings.TrimSpace(k), strings.TrimSpace(v))
@@ -99,6 +104,10 @@ func readDocumentedRequest(name string) documentedRequest {
 	}
 	return d
 }
+
+// documentedBases are the base URLs the pages print before a resource path:
+// ours (/scim/v2), and the tutorial's placeholders (https://.../scim, ~/scim).
+var documentedBases = []string{server.BasePath, "https://.../scim", "~/scim"}
 
 func isResponseMarker(line string) bool { return strings.HasPrefix(line, "### Response") }
 
@@ -348,9 +357,16 @@ func lookup(v any, path string) []any {
 	if path == "" {
 		return []any{v}
 	}
+	m, _ := v.(map[string]any)
+	// A key may hold dots (an extension URN such as …:2.0:User): the
+	// longest key of m the path starts with is the first step.
+	for k := range m {
+		if after, ok := strings.CutPrefix(path, k+"."); ok && strings.Contains(k, ".") {
+			return lookup(m[k], after)
+		}
+	}
 	head, rest, _ := strings.Cut(path, ".")
 	name, index, hasIndex := strings.Cut(head, "[")
-	m, _ := v.(map[string]any)
 	child := m[name]
 	if !hasIndex {
 		return lookup(child, rest)
