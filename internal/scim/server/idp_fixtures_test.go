@@ -453,8 +453,9 @@ func corpusFlows() map[string][]string {
 
 var _ = Describe("the documented requests of Entra ID and Okta, replayed in order", func() {
 	flows := corpusFlows()
-	It("has the three flows", func() {
+	It("has the four flows", func() {
 		Expect(flows).To(HaveKey("entra-tutorial"))
+		Expect(flows).To(HaveKey("entra-sample"))
 		Expect(flows).To(HaveKey("entra-compat"))
 		Expect(flows).To(HaveKey("okta"))
 	})
