@@ -296,6 +296,39 @@ type IdentityConfigStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	LastHandledResyncRequest string `json:"lastHandledResyncRequest,omitempty"`
+
+	// deprovisionedUsers are the Lightrun users the operator disabled because
+	// the identity provider deleted them (deprovisionPolicy Disable), newest
+	// last, at most MaxDeprovisionedUsers. A resync disables again any of
+	// them re-enabled in Lightrun by hand (Lightrun rule 3); an entry goes
+	// when the identity provider provisions the email again, or when the
+	// Lightrun user is gone.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=1000
+	DeprovisionedUsers []DeprovisionedUser `json:"deprovisionedUsers,omitempty"`
+}
+
+// MaxDeprovisionedUsers bounds status.deprovisionedUsers: 1,000 entries of
+// about 150 bytes keep the IdentityConfig far below the API server's object
+// size limit; past it the oldest entry is dropped.
+const MaxDeprovisionedUsers = 1000
+
+// DeprovisionedUser is a Lightrun user the operator disabled because the
+// identity provider deleted its ScimUser.
+type DeprovisionedUser struct {
+	// email is the Lightrun user's email (lower-cased).
+	// +kubebuilder:validation:MaxLength=254
+	Email string `json:"email"`
+
+	// lightrunUserId is the Lightrun user's id when it was disabled: a user
+	// made again by hand under the same email is another user, left alone.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	LightrunUserID string `json:"lightrunUserId,omitempty"`
+
+	// disabledAt is when the operator disabled it.
+	DisabledAt metav1.Time `json:"disabledAt"`
 }
 
 // +kubebuilder:object:root=true

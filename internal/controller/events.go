@@ -44,6 +44,9 @@ const (
 	EventGroupDeleted   = "GroupDeleted"
 	EventMembersChanged = "MembersChanged"
 	EventLeftInLightrun = "LeftInLightrun"
+	// EventResyncIncomplete: a resync listed MaxResyncUsers Lightrun users
+	// and stopped there.
+	EventResyncIncomplete = "ResyncIncomplete"
 )
 
 // eventf records an Event about obj through the events.k8s.io API. action

@@ -486,23 +486,41 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 	revisit := make([]bool, len(users.Items))
 	listed := 0
 	listing := r.directory.newListing()
+	tombs := newTombstoneCheck(ic, users.Items)
 	err := backend.EachUser(ctx, func(lu *connect.User) error {
+		if listed == r.opts.MaxResyncUsers {
+			return errResyncCapped
+		}
 		listed++
 		listing.add(lu.Email)
+		tombs.see(lu)
 		for _, i := range byEmail[lu.Email] {
 			found[i] = true
 			revisit[i] = needsResync(&users.Items[i], lu)
 		}
 		return nil
 	})
+	// A listing cut off at the cap proves nothing about the users it did
+	// not reach: none is taken as gone from Lightrun.
+	complete := true
+	if errors.Is(err, errResyncCapped) || errors.Is(err, connect.ErrListingCutOff) {
+		complete, err = false, nil
+		eventf(r.recorder, ic, true, EventResyncIncomplete, "Resync",
+			"Lightrun listed more than %d users; the resync stopped there: users past them were not compared with their ScimUsers, and none was taken as deleted in Lightrun.", listed)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("listing Lightrun users: %w", err)
 	}
-	r.directory.replace(client.ObjectKeyFromObject(ic), listing)
+	if complete {
+		r.directory.replace(client.ObjectKeyFromObject(ic), listing)
+	}
+	if err := r.revertReenabled(ctx, ic, backend, tombs, complete); err != nil {
+		return 0, err
+	}
 	drifted := 0
 	for i := range users.Items {
 		u := &users.Items[i]
-		if !revisit[i] && (found[i] || !needsResync(u, nil)) {
+		if !revisit[i] && (found[i] || !complete || !needsResync(u, nil)) {
 			continue
 		}
 		drifted++
@@ -523,10 +541,85 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 			return 0, ctx.Err()
 		}
 	}
-	logf.FromContext(ctx).Info("Resynced with Lightrun", "lightrunUsers", listed, "usersToRevisit", drifted, "agentPools", len(pools.Items))
+	logf.FromContext(ctx).Info("Resynced with Lightrun", "lightrunUsers", listed, "complete", complete, "usersToRevisit", drifted, "agentPools", len(pools.Items))
 	ic.Status.LastResyncTime = &metav1.Time{Time: now}
 	ic.Status.LastHandledResyncRequest = ic.Annotations[v1.AnnotationResyncRequestedAt]
 	return resyncPeriod(ic), nil
+}
+
+// errResyncCapped stops a resync's listing at Options.MaxResyncUsers.
+var errResyncCapped = errors.New("the resync listed MaxResyncUsers Lightrun users")
+
+// tombstoneCheck sorts the listed Lightrun users against the IdentityConfig's
+// deprovisionedUsers: the ones re-enabled in Lightrun, and the entries whose
+// user is gone or was made again by hand (another id).
+type tombstoneCheck struct {
+	ic        *v1.IdentityConfig
+	live      map[string]bool // emails a live ScimUser of ic uses or asks for
+	reenabled []string
+	seen      map[string]bool // entries whose Lightrun user is listed with the recorded id
+}
+
+func newTombstoneCheck(ic *v1.IdentityConfig, users []v1.ScimUser) *tombstoneCheck {
+	t := &tombstoneCheck{ic: ic, live: map[string]bool{}, seen: map[string]bool{}}
+	if len(ic.Status.DeprovisionedUsers) == 0 {
+		return t
+	}
+	for i := range users {
+		if users[i].DeletionTimestamp != nil {
+			continue
+		}
+		if key, _ := emailKey(users[i].Spec); key != "" {
+			t.live[key] = true
+		}
+		if e := users[i].Status.Email; e != "" {
+			t.live[e] = true
+		}
+	}
+	return t
+}
+
+func (t *tombstoneCheck) see(lu *connect.User) {
+	if len(t.ic.Status.DeprovisionedUsers) == 0 || !isDeprovisioned(t.ic, lu) {
+		return
+	}
+	e := deprovisioned(t.ic, lu.Email)
+	t.seen[e.Email] = true
+	// A user the IdP provisions again is the ScimUser controller's.
+	if lu.Enabled && !t.live[e.Email] {
+		t.reenabled = append(t.reenabled, lu.Email)
+	}
+}
+
+// revertReenabled disables again the users the IdP deleted that someone
+// re-enabled in Lightrun (Lightrun rule 3), each with a Warning Event, and
+// forgets the entries whose Lightrun user the complete listing did not show
+// (deleted, or made again by hand under another id) when the listing is complete.
+func (r *IdentityConfigReconciler) revertReenabled(ctx context.Context, ic *v1.IdentityConfig, backend connect.Lightrun, t *tombstoneCheck, complete bool) error {
+	for _, email := range t.reenabled {
+		err := backend.SetUserEnabled(ctx, email, false)
+		if lightrun.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("disabling again Lightrun user %s, deleted by the IdP: %w", email, err)
+		}
+		e := deprovisioned(ic, email)
+		metricDriftReverted.WithLabelValues(driftUserDisabled).Inc()
+		eventf(r.recorder, ic, true, EventDriftReverted, "RevertUserState",
+			"Lightrun user %s, which the IdP deleted and the operator disabled at %s, was re-enabled in Lightrun; disabled it again (Lightrun rule 3).",
+			email, e.DisabledAt.UTC().Format(time.RFC3339))
+	}
+	if !complete {
+		return nil
+	}
+	var gone []string
+	for _, e := range ic.Status.DeprovisionedUsers {
+		if !t.seen[e.Email] {
+			gone = append(gone, e.Email)
+		}
+	}
+	return forgetDeprovisioned(ctx, r.Client, client.ObjectKeyFromObject(ic), gone...)
 }
 
 // needsResync compares a ScimUser with what Lightrun holds under its email

@@ -63,6 +63,7 @@ type ScimUserReconciler struct {
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=scimusers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=scimusers/finalizers,verbs=update
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs;agentpools;scimgroups,verbs=get;list;watch
+// +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs/status,verbs=get;update;patch
 
 // Reconcile implements reconcile.Reconciler.
 func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
@@ -408,6 +409,11 @@ func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic 
 	if err == nil && (res.found == foundCreated || res.found == foundRecreated) {
 		r.directory.created(client.ObjectKeyFromObject(ic), want.Email)
 	}
+	if err == nil && res.found != foundRefused && deprovisioned(ic, want.Email) != nil {
+		// The IdP provisions the email again: the resync must not disable
+		// it (status.deprovisionedUsers, rule 3).
+		err = forgetDeprovisioned(ctx, r.Client, client.ObjectKeyFromObject(ic), want.Email)
+	}
 	if refused(err) || res.found == foundRefused {
 		// No user of the operator's exists under this email: the marker
 		// must not make one found later look like the operator's.
@@ -430,6 +436,10 @@ func (r *ScimUserReconciler) ensureLightrunUser(ctx context.Context, u *v1.ScimU
 		claim: func(existing *connect.User) found {
 			switch {
 			case owns(u, want.Email) || (!absent && createdByUs(u, existing)):
+				return foundKept
+			case isDeprovisioned(ic, existing):
+				// The operator's own user, disabled when the IdP deleted it
+				// (status.deprovisionedUsers): the IdP provisions it again.
 				return foundKept
 			case managedElsewhere(existing):
 				u.Status.Email = want.Email
@@ -586,6 +596,13 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser
 	done, err := r.deprovision(ctx, backend, ic, email)
 	if err != nil {
 		return r.fail(u, ic, "Deprovisioning Lightrun user "+email, err)
+	}
+	if policyOf(ic) == v1.DeprovisionDisable && done == stateWord(false) {
+		// Rule 3 outlives the ScimUser: the resync disables the user again
+		// if someone re-enables it in Lightrun.
+		if err := rememberDeprovisioned(ctx, r.Client, client.ObjectKeyFromObject(ic), email, u.Status.LightrunUserID, r.now()); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	reason := EventUserDisabled
 	if policyOf(ic) == v1.DeprovisionDelete {

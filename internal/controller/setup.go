@@ -73,6 +73,10 @@ type Options struct {
 	// one recount of the IdentityConfig and one membership pass of each
 	// AgentPool; default 1s.
 	StatusDelay time.Duration
+	// MaxResyncUsers bounds the Lightrun users one resync lists; past it the
+	// resync stops with a Warning ResyncIncomplete Event. Default
+	// connect.MaxListedUsers.
+	MaxResyncUsers int
 
 	// SecretWatchNamespaces are the namespaces whose Secrets labelled
 	// identity.lightrun.com/watch=true the manager's cache holds (metadata
@@ -115,6 +119,9 @@ func (o *Options) defaults() {
 	}
 	if o.MemberBatchSize <= 0 {
 		o.MemberBatchSize = 100
+	}
+	if o.MaxResyncUsers <= 0 {
+		o.MaxResyncUsers = connect.MaxListedUsers
 	}
 	if o.StatusDelay <= 0 {
 		o.StatusDelay = time.Second

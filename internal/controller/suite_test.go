@@ -109,6 +109,11 @@ func freeAddr() string {
 	return addr
 }
 
+// maxResyncUsers is the suite's cap on the users one resync lists: above
+// the largest company of the other specs (500 users), low enough for a spec
+// to reach it.
+const maxResyncUsers = 1000
+
 // managerOptions are the operator's options scaled down to test time: fast
 // retries and checks, a generous client rate limit (the emulator's faults are
 // what limits the rate in the specs that need it).
@@ -136,6 +141,7 @@ func managerOptions() operator.Options {
 			RetryBurst:              200,
 			BackendCheckInterval:    time.Second,
 			StatusDelay:             200 * time.Millisecond,
+			MaxResyncUsers:          maxResyncUsers,
 		},
 	}
 }

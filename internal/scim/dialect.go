@@ -133,8 +133,19 @@ func expandPathless(rt ResourceType, res map[string]any, op PatchOperation) ([]P
 //     replace). RFC 7643 §4.3 makes manager complex; a string given for a
 //     single-valued complex attribute with a "value" sub-attribute is taken
 //     as {"value": <string>}.
+//   - Listed manager: the tutorial's "Example 5. Request from Microsoft
+//     Entra ID to an SCIM endpoint to update a user" sends
+//     {"op":"Add","path":"manager","value":[{"$ref":"…","value":"<id>"}]}:
+//     a list of one value given for a single-valued complex attribute is
+//     taken as that value (and the path "manager" is the enterprise
+//     extension's, extensionOfUnqualified).
 func coerceDialectValue(t target, v any) any {
 	def := t.definition()
+	if list, ok := v.([]any); ok && len(list) == 1 && def.Type == TypeComplex && !def.MultiValued && t.filter == nil && t.fsub == nil && t.r.Sub == nil {
+		// The same tutorial example gives the single-valued manager as a
+		// list of one reference: the reference is the value.
+		v = list[0]
+	}
 	if s, ok := v.(string); ok && def.Type == TypeComplex && !def.MultiValued && t.filter == nil {
 		if def.SubAttribute("value") != nil {
 			return map[string]any{"value": s}
@@ -343,4 +354,26 @@ func filterTemplate(e boundExpr) (map[string]any, bool) {
 		return nil, false
 	}
 	return out, true
+}
+
+// extensionOfUnqualified returns the URN of the one schema extension of rt
+// that has an attribute of this name, or "" when none or several have. Entra
+// ID names the enterprise manager in a PATCH path without its URN
+// ("path":"manager", the SCIM tutorial's "Example 5. Request from Microsoft
+// Entra ID to an SCIM endpoint to update a user"). Only PATCH paths take
+// this reading, after the core schema has no such attribute: filters and
+// attribute lists keep RFC 7644 §3.10's fully qualified names.
+func extensionOfUnqualified(rt ResourceType, name string) string {
+	found := ""
+	for _, e := range rt.SchemaExtensions {
+		ext := LookupSchema(e.Schema)
+		if ext == nil || ext.Attribute(name) == nil {
+			continue
+		}
+		if found != "" {
+			return ""
+		}
+		found = ext.ID
+	}
+	return found
 }

@@ -108,6 +108,12 @@ func TestDialect(t *testing.T) {
 			func(t *testing.T, out map[string]any) {
 				eqJSON(t, out[EnterpriseUserSchemaURN], map[string]any{"manager": map[string]any{"value": "8a3f2b1c-6d7e-4f90-a1b2-c3d4e5f60718"}})
 			}},
+		{"Entra manager without its URN, as a list of one reference", UserResourceType, entraUser, "entra_patch_add_manager_listed.json",
+			func(t *testing.T, out map[string]any) {
+				ext, _ := out[EnterpriseUserSchemaURN].(map[string]any)
+				manager, _ := ext["manager"].(map[string]any)
+				eqJSON(t, manager["value"], "00aa00aa-bb11-cc22-dd33-44ee44ee44ee")
+			}},
 		{"Entra bare-string manager as a URN-qualified key", UserResourceType, entraUser, "entra_patch_pathless_manager_urn_key.json",
 			func(t *testing.T, out map[string]any) {
 				eqJSON(t, out[EnterpriseUserSchemaURN], map[string]any{"department": "Engineering", "manager": map[string]any{"value": "8a3f2b1c-6d7e-4f90-a1b2-c3d4e5f60718"}})

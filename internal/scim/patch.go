@@ -265,6 +265,11 @@ func resolveTarget(rt ResourceType, path string) (target, error) {
 		return target{}, err
 	}
 	r, err := rt.resolveParts(p.attr.uri, p.attr.name, p.attr.sub)
+	if err != nil && p.attr.uri == "" {
+		if uri := extensionOfUnqualified(rt, p.attr.name); uri != "" {
+			r, err = rt.resolveParts(uri, p.attr.name, p.attr.sub)
+		}
+	}
 	if err != nil {
 		return target{}, ErrInvalidPath("path %q: %v", path, err)
 	}

@@ -18,6 +18,7 @@ package connect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -100,15 +101,23 @@ func (b *clientBackend) User(ctx context.Context, email string) (_ *User, err er
 // off within minutes.
 const MaxListedUsers = 5_000_000
 
+// ErrListingCutOff is the error of a listing cut off at MaxListedUsers.
+var ErrListingCutOff = errors.New("the listing is cut off")
+
 func (b *clientBackend) EachUser(ctx context.Context, fn func(*User) error) (err error) {
 	defer func(start time.Time) { observe("listUsers", start, err) }(time.Now())
 	n := 0
-	for u, err := range b.c.AllUsers(ctx, lightrun.ListUsersOptions{PageOptions: lightrun.PageOptions{Size: listPageSize}}) {
+	for u, err := range b.c.AllUsers(ctx, lightrun.ListUsersOptions{
+		// Group memberships and agent pool permissions (with RBAC; absent
+		// without it), for the resync.
+		IncludeAccessAndPermissions: true,
+		PageOptions:                 lightrun.PageOptions{Size: listPageSize},
+	}) {
 		if err != nil {
 			return err
 		}
 		if n++; n > b.maxUsers {
-			return fmt.Errorf("listing users: more than %d, the listing is cut off (a Lightrun that keeps saying hasMore?)", b.maxUsers)
+			return fmt.Errorf("listing users: more than %d (a Lightrun that keeps saying hasMore?): %w", b.maxUsers, ErrListingCutOff)
 		}
 		if err := fn(userFrom(&u)); err != nil {
 			return err
