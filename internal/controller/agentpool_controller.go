@@ -500,7 +500,7 @@ func (r *AgentPoolReconciler) deletePool(ctx context.Context, p *v1.AgentPool, i
 
 // SetupWithManager registers the controller and its watches.
 func (r *AgentPoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.Client = mgr.GetClient()
+	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
 	r.recorder = mgr.GetEventRecorder("agentpool-controller")
 	r.versions = newVersions(mgr.GetAPIReader())
 	return ctrl.NewControllerManagedBy(mgr).

@@ -61,6 +61,9 @@ type IdentityConfigReconciler struct {
 	client.Client
 	recorder recorder.EventRecorder
 	now      func() time.Time
+	// userCounts are status.users of every IdentityConfig, kept from the
+	// ScimUser events.
+	userCounts *userCounts
 }
 
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=identityconfigs,verbs=get;list;watch
@@ -398,25 +401,7 @@ func (r *IdentityConfigReconciler) announce(ic *v1.IdentityConfig, before *v1.Id
 
 // count fills status.users and status.groups, and the users gauge.
 func (r *IdentityConfigReconciler) count(ctx context.Context, ic *v1.IdentityConfig) error {
-	// Read only: the cache's own objects, not a copy of each (at 100,000
-	// users a deep copy of every one per count was a third of the sync's CPU).
-	var users v1.ScimUserList
-	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name), client.UnsafeDisableDeepCopy); err != nil {
-		return fmt.Errorf("listing ScimUsers: %w", err)
-	}
-	var counts v1.UserCounts
-	for i := range users.Items {
-		counts.Total++
-		c := meta.FindStatusCondition(users.Items[i].Status.Conditions, v1.ConditionSynced)
-		switch {
-		case c != nil && c.Status == metav1.ConditionTrue:
-			counts.Synced++
-		case c != nil && failedReason(c.Reason):
-			counts.Failed++
-		default:
-			counts.Pending++
-		}
-	}
+	counts := r.userCounts.get(client.ObjectKeyFromObject(ic))
 	var groups v1.ScimGroupList
 	if err := r.List(ctx, &groups, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name), client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing ScimGroups: %w", err)
@@ -471,23 +456,24 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 	if !due && r.directory.listed(client.ObjectKeyFromObject(ic)) {
 		return wait, nil
 	}
-	// Read only (the resync events carry only each user's name).
-	var users v1.ScimUserList
-	if err := r.List(ctx, &users, client.InNamespace(ic.Namespace), index.ScimTenant.Is(ic.Name), client.UnsafeDisableDeepCopy); err != nil {
-		return 0, fmt.Errorf("listing ScimUsers: %w", err)
+	// Read only: the cache's own objects (the resync events carry only
+	// each user's name).
+	users, err := usersOfTenant(ctx, r.Client, ic.Namespace, ic.Name)
+	if err != nil {
+		return 0, err
 	}
-	byEmail := make(map[string][]int, len(users.Items))
-	for i := range users.Items {
-		if e := users.Items[i].Status.Email; e != "" {
+	byEmail := make(map[string][]int, len(users))
+	for i := range users {
+		if e := users[i].Status.Email; e != "" {
 			byEmail[e] = append(byEmail[e], i)
 		}
 	}
-	found := make([]bool, len(users.Items))
-	revisit := make([]bool, len(users.Items))
+	found := make([]bool, len(users))
+	revisit := make([]bool, len(users))
 	listed := 0
 	listing := r.directory.newListing()
-	tombs := newTombstoneCheck(ic, users.Items)
-	err := backend.EachUser(ctx, func(lu *connect.User) error {
+	tombs := newTombstoneCheck(ic, users)
+	err = backend.EachUser(ctx, func(lu *connect.User) error {
 		if listed == r.opts.MaxResyncUsers {
 			return errResyncCapped
 		}
@@ -496,7 +482,7 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 		tombs.see(lu)
 		for _, i := range byEmail[lu.Email] {
 			found[i] = true
-			revisit[i] = needsResync(&users.Items[i], lu)
+			revisit[i] = needsResync(users[i], lu)
 		}
 		return nil
 	})
@@ -518,8 +504,8 @@ func (r *IdentityConfigReconciler) maybeResync(ctx context.Context, ic *v1.Ident
 		return 0, err
 	}
 	drifted := 0
-	for i := range users.Items {
-		u := &users.Items[i]
+	for i := range users {
+		u := users[i]
 		if !revisit[i] && (found[i] || !complete || !needsResync(u, nil)) {
 			continue
 		}
@@ -560,7 +546,7 @@ type tombstoneCheck struct {
 	seen      map[string]bool // entries whose Lightrun user is listed with the recorded id
 }
 
-func newTombstoneCheck(ic *v1.IdentityConfig, users []v1.ScimUser) *tombstoneCheck {
+func newTombstoneCheck(ic *v1.IdentityConfig, users []*v1.ScimUser) *tombstoneCheck {
 	t := &tombstoneCheck{ic: ic, live: map[string]bool{}, seen: map[string]bool{}}
 	if len(ic.Status.DeprovisionedUsers) == 0 {
 		return t
@@ -651,9 +637,10 @@ func needsResync(u *v1.ScimUser, lu *connect.User) bool {
 
 // SetupWithManager registers the controller and its watches.
 func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.Client = mgr.GetClient()
+	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
 	r.recorder = mgr.GetEventRecorder("identityconfig-controller")
 	r.now = time.Now
+	r.userCounts = newUserCounts()
 
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("identityconfig").
@@ -663,9 +650,9 @@ func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&v1.IdentityConfig{}, handler.EnqueueRequestsFromMapFunc(r.sameCompany),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		// Counts follow the users' sync state, coalesced over StatusDelay.
-		Watches(&v1.ScimUser{}, r.delayedToConfig(func(o client.Object) string {
+		Watches(&v1.ScimUser{}, r.userCounts.counting(r.delayedToConfig(func(o client.Object) string {
 			return o.(*v1.ScimUser).Spec.IdentityConfigRef.Name
-		}, syncStateChanged)).
+		}, syncStateChanged))).
 		Watches(&v1.ScimGroup{}, r.delayedToConfig(func(o client.Object) string {
 			return o.(*v1.ScimGroup).Spec.IdentityConfigRef.Name
 		}, func(_, _ client.Object) bool { return false })).

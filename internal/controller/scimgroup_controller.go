@@ -88,7 +88,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 
 // SetupWithManager registers the controller and its watches.
 func (r *ScimGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.Client = mgr.GetClient()
+	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scimgroup").
 		For(&v1.ScimGroup{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

@@ -614,7 +614,7 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser
 
 // SetupWithManager registers the controller and its watches.
 func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.Client = mgr.GetClient()
+	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
 	r.recorder = mgr.GetEventRecorder("scimuser-controller")
 	r.now = time.Now
 	r.versions = newVersions(mgr.GetAPIReader())
@@ -635,20 +635,24 @@ func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // listUsers lists the cache's own ScimUsers, not copies: callers only read them.
-func (r *ScimUserReconciler) listUsers(ctx context.Context, ns string, match client.MatchingFields) []v1.ScimUser {
+func (r *ScimUserReconciler) listUsers(ctx context.Context, ns string, match client.MatchingFields) []*v1.ScimUser {
 	var l v1.ScimUserList
 	if err := r.List(ctx, &l, client.InNamespace(ns), match, client.UnsafeDisableDeepCopy); err != nil {
 		logf.FromContext(ctx).Error(err, "Listing ScimUsers", "match", match)
 		return nil
 	}
-	return l.Items
+	out := make([]*v1.ScimUser, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out
 }
 
-func requestsFor(users []v1.ScimUser, keep func(*v1.ScimUser) bool) []reconcile.Request {
+func requestsFor(users []*v1.ScimUser, keep func(*v1.ScimUser) bool) []reconcile.Request {
 	out := make([]reconcile.Request, 0, len(users))
-	for i := range users {
-		if keep == nil || keep(&users[i]) {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&users[i])})
+	for _, u := range users {
+		if keep == nil || keep(u) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(u)})
 		}
 	}
 	return out
@@ -659,7 +663,12 @@ func requestsFor(users []v1.ScimUser, keep func(*v1.ScimUser) bool) []reconcile.
 // (SSO turned on, Lightrun back after an outage, the duplicate removed).
 func (r *ScimUserReconciler) configChanges() handler.EventHandler {
 	all := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request], keep func(*v1.ScimUser) bool) {
-		for _, req := range requestsFor(r.listUsers(ctx, o.GetNamespace(), index.ScimTenant.Is(o.GetName())), keep) {
+		users, err := usersOfTenant(ctx, r.Client, o.GetNamespace(), o.GetName())
+		if err != nil {
+			logf.FromContext(ctx).Error(err, "Listing the users of an IdentityConfig", "identityConfig", o.GetName())
+			return
+		}
+		for _, req := range requestsFor(users, keep) {
 			q.Add(req)
 		}
 	}
@@ -690,7 +699,7 @@ func (r *ScimUserReconciler) usersOfPool(ctx context.Context, o client.Object) [
 	p := o.(*v1.AgentPool)
 	sel, err := selectionOf(ctx, r.Client, p.Namespace, p.Spec.IdentityConfigRef.Name)
 	if err == nil {
-		var users []v1.ScimUser
+		var users []*v1.ScimUser
 		if users, err = sel.usersOf(ctx, p); err == nil {
 			return requestsFor(users, nil)
 		}

@@ -284,18 +284,22 @@ func (s *selection) groupsOf(ctx context.Context, p *v1.AgentPool) ([]v1.ScimGro
 // of the IdentityConfig when p is its default pool, else the users p selects
 // explicitly (a user may appear twice). They are the cache's own objects,
 // not copies (every user, for the default pool): callers only read them.
-func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]v1.ScimUser, error) {
-	list := func(match client.MatchingFields) ([]v1.ScimUser, error) {
+func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]*v1.ScimUser, error) {
+	if isDefaultPool(p, s.ic) {
+		return usersOfTenant(ctx, s.c, s.ic.Namespace, s.ic.Name)
+	}
+	list := func(match client.MatchingFields) ([]*v1.ScimUser, error) {
 		var l v1.ScimUserList
 		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), match, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("listing ScimUsers: %w", err)
 		}
-		return l.Items, nil
+		out := make([]*v1.ScimUser, len(l.Items))
+		for i := range l.Items {
+			out[i] = &l.Items[i]
+		}
+		return out, nil
 	}
-	if isDefaultPool(p, s.ic) {
-		return list(index.ScimTenant.Is(s.ic.Name))
-	}
-	var out []v1.ScimUser
+	var out []*v1.ScimUser
 	for _, name := range p.Spec.Members.UserNames {
 		users, err := list(index.ScimUserName.Is(s.ic.Name, name))
 		if err != nil {
@@ -326,8 +330,7 @@ func (s *selection) members(ctx context.Context, p *v1.AgentPool) (map[string]bo
 		return nil, err
 	}
 	out := map[string]bool{}
-	for i := range users {
-		u := &users[i]
+	for _, u := range users {
 		e := memberEmail(u)
 		if e == "" {
 			continue
