@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +57,8 @@ func TestSecrets(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Secrets suite")
 }
+
+const patchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 // secret returns a recognisable random secret: hex, so that no JSON or log
 // encoding escapes any of its characters.
@@ -134,31 +137,42 @@ var _ = Describe("Secrets in the operator's output", Ordered, func() {
 	It("provisions users the way Okta does", func() {
 		// Okta's create (developer.okta.com, "Okta and SCIM Version 2.0",
 		// "Create the user") sends the password with the user.
-		r := scimDo(env, env.Token, "POST", "/Users", fmt.Sprintf(`{"schemas":["%s"],"userName":%q,
-			"name":{"givenName":"Okta","familyName":"User"},"emails":[{"primary":true,"value":%q,"type":"work"}],
-			"displayName":"Okta User","active":true,"password":%q,"groups":[]}`, scim.UserSchemaURN, userName, userName, secrets["a password sent on create"]))
+		oktaUser := func(name, given, family, password string) map[string]any {
+			return map[string]any{
+				"schemas": []string{scim.UserSchemaURN}, "userName": name,
+				"name":   map[string]any{"givenName": given, "familyName": family},
+				"emails": []any{map[string]any{"primary": true, "value": name, "type": "work"}},
+				"active": true, "password": password,
+			}
+		}
+		create := oktaUser(userName, "Okta", "User", secrets["a password sent on create"])
+		create["groups"] = []any{}
+		r := scimDo(env, env.Token, "POST", "/Users", mustJSON(create))
 		Expect(r.status).To(Equal(http.StatusCreated), r.raw)
 		userID = r.body["id"].(string)
 		Expect(r.raw).NotTo(ContainSubstring(secrets["a password sent on create"]))
 
 		// Okta changes a password with a PATCH replace without path.
-		r = scimDo(env, env.Token, "PATCH", "/Users/"+userID, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-			"Operations":[{"op":"replace","value":{"password":%q}}]}`, secrets["a password sent in a PATCH"]))
+		patch := func(op map[string]any) string {
+			return mustJSON(map[string]any{"schemas": []string{patchOpURN}, "Operations": []any{op}})
+		}
+		r = scimDo(env, env.Token, "PATCH", "/Users/"+userID,
+			patch(map[string]any{"op": "replace", "value": map[string]any{"password": secrets["a password sent in a PATCH"]}}))
 		Expect(r.status).To(Equal(http.StatusOK), r.raw)
-		r = scimDo(env, env.Token, "PATCH", "/Users/"+userID, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-			"Operations":[{"op":"replace","path":"password","value":%q}]}`, secrets["a password sent in a PATCH"]))
+		r = scimDo(env, env.Token, "PATCH", "/Users/"+userID,
+			patch(map[string]any{"op": "replace", "path": "password", "value": secrets["a password sent in a PATCH"]}))
 		Expect(r.status).To(BeNumerically("<", 500), r.raw)
 
 		// And a PUT of the whole user, password included.
-		r = scimDo(env, env.Token, "PUT", "/Users/"+userID, fmt.Sprintf(`{"schemas":["%s"],"userName":%q,
-			"name":{"givenName":"Okta","familyName":"Renamed"},"emails":[{"primary":true,"value":%q,"type":"work"}],
-			"active":true,"password":%q}`, scim.UserSchemaURN, userName, userName, secrets["a password sent in a PUT"]))
+		r = scimDo(env, env.Token, "PUT", "/Users/"+userID,
+			mustJSON(oktaUser(userName, "Okta", "Renamed", secrets["a password sent in a PUT"])))
 		Expect(r.status).To(Equal(http.StatusOK), r.raw)
 
-		r = scimDo(env, env.Token, "POST", "/Bulk", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-			"Operations":[{"method":"POST","path":"/Users","bulkId":"b1","data":{"schemas":["%s"],"userName":"bulk.user@example.com",
-			"name":{"givenName":"Bulk","familyName":"User"},"emails":[{"primary":true,"value":"bulk.user@example.com","type":"work"}],
-			"active":true,"password":%q}}]}`, scim.UserSchemaURN, secrets["a password sent in a Bulk create"]))
+		r = scimDo(env, env.Token, "POST", "/Bulk", mustJSON(map[string]any{
+			"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"},
+			"Operations": []any{map[string]any{"method": "POST", "path": "/Users", "bulkId": "b1",
+				"data": oktaUser("bulk.user@example.com", "Bulk", "User", secrets["a password sent in a Bulk create"])}},
+		}))
 		Expect(r.status).To(Equal(http.StatusOK), r.raw)
 
 		r = scimDo(env, env.Token, "POST", "/Groups", fmt.Sprintf(`{"schemas":["%s"],"displayName":"okta-engineers",
@@ -185,8 +199,8 @@ var _ = Describe("Secrets in the operator's output", Ordered, func() {
 		// one the calls below use is not asserted).
 		setAPIKey(env.Client, secrets["the rotated Lightrun API key"])
 		// A deactivation, so the deprovisioning path logs too.
-		r = scimDo(env, env.Token, "PATCH", "/Users/"+userID, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-			"Operations":[{"op":"replace","value":{"active":false}}]}`)
+		r = scimDo(env, env.Token, "PATCH", "/Users/"+userID,
+			patch(map[string]any{"op": "replace", "value": map[string]any{"active": false}}))
 		Expect(r.status).To(Equal(http.StatusOK), r.raw)
 		Eventually(func() bool {
 			state, err := env.Emulator.State()
@@ -213,7 +227,8 @@ var _ = Describe("Secrets in the operator's output", Ordered, func() {
 		for what, s := range secrets {
 			for form, needle := range encodings(s) {
 				for where, text := range outputs {
-					Expect(strings.Contains(text, needle)).To(BeFalse(), "%s (%s) is in %s:\n%s", what, form, where, around(text, needle))
+					Expect(strings.Contains(text, needle)).To(BeFalse(),
+						"%s (%s) is in %s:\n%s", what, form, where, around(text, needle))
 				}
 			}
 		}
@@ -238,15 +253,16 @@ func around(text, needle string) string {
 	return text[lo:hi]
 }
 
-func setAPIKey(c client.Client, key string) {
+func setAPIKey(c client.Client, apiKey string) {
 	GinkgoHelper()
 	s := &corev1.Secret{}
-	Expect(c.Get(context.Background(), client.ObjectKey{Namespace: devenv.Namespace, Name: "lightrun-api-key"}, s)).To(Succeed())
+	name := client.ObjectKey{Namespace: devenv.Namespace, Name: "lightrun-api-key"}
+	Expect(c.Get(context.Background(), name, s)).To(Succeed())
 	if s.Labels == nil {
 		s.Labels = map[string]string{}
 	}
 	s.Labels["identity.lightrun.com/watch"] = "true"
-	s.Data = map[string][]byte{"apiKey": []byte(key)}
+	s.Data = map[string][]byte{"apiKey": []byte(apiKey)}
 	Expect(c.Update(context.Background(), s)).To(Succeed())
 }
 
@@ -291,7 +307,9 @@ func events(c client.Client) string {
 func objects(c client.Client) string {
 	GinkgoHelper()
 	var b strings.Builder
-	for _, list := range []client.ObjectList{&v1.IdentityConfigList{}, &v1.AgentPoolList{}, &v1.ScimUserList{}, &v1.ScimGroupList{}, &coordinationv1.LeaseList{}} {
+	for _, list := range []client.ObjectList{
+		&v1.IdentityConfigList{}, &v1.AgentPoolList{}, &v1.ScimUserList{}, &v1.ScimGroupList{}, &coordinationv1.LeaseList{},
+	} {
 		Expect(c.List(context.Background(), list)).To(Succeed())
 		b.WriteString(mustJSON(list))
 	}
@@ -353,7 +371,7 @@ type captureSink struct {
 func (s *captureSink) Init(logr.RuntimeInfo) {}
 func (s *captureSink) Enabled(int) bool      { return true }
 func (s *captureSink) Info(_ int, msg string, kv ...any) {
-	s.c.add(append([]string{s.name, msg}, render(append(s.values[:len(s.values):len(s.values)], kv...))...)...)
+	s.c.add(append([]string{s.name, msg}, render(append(slices.Clip(s.values), kv...))...)...)
 }
 
 func (s *captureSink) Error(err error, msg string, kv ...any) {
@@ -361,12 +379,12 @@ func (s *captureSink) Error(err error, msg string, kv ...any) {
 	if err != nil {
 		parts = append(parts, err.Error(), fmt.Sprintf("%+v", err))
 	}
-	s.c.add(append(parts, render(append(s.values[:len(s.values):len(s.values)], kv...))...)...)
+	s.c.add(append(parts, render(append(slices.Clip(s.values), kv...))...)...)
 }
 
 func (s *captureSink) WithValues(kv ...any) logr.LogSink {
 	out := *s
-	out.values = append(s.values[:len(s.values):len(s.values)], kv...)
+	out.values = append(slices.Clip(s.values), kv...)
 	return &out
 }
 

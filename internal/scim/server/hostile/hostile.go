@@ -34,7 +34,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,7 +104,7 @@ func Load(dir string) ([]Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing the corpus: %w", err)
 	}
-	sort.Strings(files)
+	slices.Sort(files)
 	out := make([]Case, 0, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)
