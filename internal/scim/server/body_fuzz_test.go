@@ -34,11 +34,7 @@ import (
 // would be answered 500), and an accepted body must be valid UTF-8 whose
 // decoded form encodes to a body that is accepted again.
 func FuzzDecodeBody(f *testing.F) {
-	seeds, err := hostile.Seeds(filepath.Join("testdata", "hostile"), 16<<10)
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range seeds {
+	for _, s := range hostileSeeds(f) {
 		if s.Body != nil {
 			f.Add(s.Body)
 		}
@@ -85,6 +81,16 @@ func FuzzDecodeBody(f *testing.F) {
 			refused(t, err)
 		}
 	})
+}
+
+// hostileSeeds are the corpus cases small enough to mutate.
+func hostileSeeds(f *testing.F) []hostile.Seed {
+	f.Helper()
+	seeds, err := hostile.Seeds(filepath.Join("testdata", "hostile"), 16<<10)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return seeds
 }
 
 // refused fails unless err is what the endpoint answers with a 4xx.
