@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 )
@@ -157,6 +158,9 @@ func parseFilterExpr(s string) (expr, error) {
 	}
 	if strings.TrimSpace(s) == "" {
 		return nil, ErrInvalidFilter("filter is empty")
+	}
+	if !utf8.ValidString(s) {
+		return nil, ErrInvalidFilter("filter is not valid UTF-8")
 	}
 	text, lits, err := extractLiterals(s)
 	if err != nil {

@@ -68,6 +68,9 @@ func FuzzParseFilter(f *testing.F) {
 	for _, c := range idp {
 		f.Add(c.Filter)
 	}
+	for _, s := range hostileFilters(f) {
+		f.Add(s)
+	}
 	user := fixture(f, "rfc7643_user_full.json")
 	group := js(f, `{"id":"g","displayName":"a\"b","members":[{"value":"a"},{"value":"m2","display":"M"}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
@@ -165,7 +168,7 @@ func fuzzResources(t testing.TB) []struct {
 }
 
 func FuzzPatch(f *testing.F) {
-	for _, b := range seedPatchBodies(f) {
+	for _, b := range append(seedPatchBodies(f), hostilePatchBodies(f)...) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -85,10 +85,15 @@ func Normalize(rt ResourceType, in map[string]any) (map[string]any, error) {
 }
 
 // normalizeAttribute checks one attribute's value; keep is false for values
-// the server ignores (null, readOnly, writeOnly).
+// the server ignores (null, readOnly, writeOnly). An ignored value must still
+// be of its attribute's JSON kind: "id": 5 or "password": {} is a malformed
+// request, not one to accept while dropping what is wrong in it.
 func normalizeAttribute(attr *Attribute, v any, path string) (any, bool, error) {
-	if v == nil || attr.EffectiveMutability() == MutabilityReadOnly || attr.EffectiveReturned() == ReturnedNever {
+	if v == nil {
 		return nil, false, nil
+	}
+	if attr.EffectiveMutability() == MutabilityReadOnly || attr.EffectiveReturned() == ReturnedNever {
+		return nil, false, checkKind(attr, coerceBooleans(attr, v, false), path)
 	}
 	v = coerceBooleans(attr, v, false)
 	if !attr.MultiValued {
@@ -119,6 +124,43 @@ func normalizeAttribute(attr *Attribute, v any, path string) (any, bool, error) 
 		return nil, false, ErrInvalidValue("at most one value of %s may be primary", path)
 	}
 	return out, true, nil
+}
+
+// checkKind checks only the JSON kind of a value the server ignores: an
+// array for a multi-valued attribute, then an object for a complex one, a
+// boolean, a number or a string for the others. Formats are not checked, so
+// an IdP that echoes meta.created in its own dateTime form is not refused.
+func checkKind(attr *Attribute, v any, path string) error {
+	if attr.MultiValued {
+		list, ok := v.([]any)
+		if !ok {
+			return ErrInvalidValue("%s is multi-valued and must be an array, got %s", path, jsonKind(v))
+		}
+		single := *attr
+		single.MultiValued = false
+		for i, e := range list {
+			if e == nil {
+				continue
+			}
+			if err := checkKind(&single, coerceBooleans(attr, e, true), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	want := "a string"
+	switch attr.Type {
+	case TypeComplex:
+		want = "an object"
+	case TypeBoolean:
+		want = "a boolean"
+	case TypeDecimal, TypeInteger:
+		want = "a number"
+	}
+	if got := jsonKind(v); got != want {
+		return ErrInvalidValue("%s must be %s, got %s", path, want, got)
+	}
+	return nil
 }
 
 // CheckSchemas enforces RFC 7644 §3.3: the body lists the resource's core

@@ -24,6 +24,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // PatchRequest is a decoded PATCH body (RFC 7644 §3.5.2).
@@ -172,8 +173,15 @@ func parsePatchPath(s string) (patchPath, error) {
 	if len(s) > MaxFilterLength {
 		return patchPath{}, ErrInvalidPath("path is longer than %d bytes", MaxFilterLength)
 	}
+	if !utf8.ValidString(s) {
+		return patchPath{}, ErrInvalidPath("path is not valid UTF-8")
+	}
 	text, lits, err := extractLiterals(s)
 	if err != nil {
+		return patchPath{}, asInvalidPath(s, err)
+	}
+	if err := checkDepth(text); err != nil {
+		// The value filter obeys the limits of every filter.
 		return patchPath{}, asInvalidPath(s, err)
 	}
 	open := strings.IndexByte(text, '[')

@@ -200,8 +200,16 @@ func copyMap(m map[string]any) map[string]any {
 func checkValue(attr *Attribute, v any, path string) (any, error) {
 	switch attr.Type {
 	case TypeString, TypeReference:
-		if _, ok := v.(string); !ok {
+		s, ok := v.(string)
+		if !ok {
 			return nil, ErrInvalidValue("%s must be a string, got %s", path, jsonKind(v))
+		}
+		if !attr.CaseExact && strings.ContainsRune(s, 0) {
+			// No name, title or address holds U+0000, and C code
+			// downstream would cut the string short at it. Identifiers
+			// (caseExact: ids, member values, externalId) are opaque
+			// and compared as they are: one with U+0000 names nothing.
+			return nil, ErrInvalidValue("%s must not contain U+0000", path)
 		}
 	case TypeBinary:
 		s, ok := v.(string)

@@ -46,6 +46,11 @@ func FuzzParseBulkRequest(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	for _, s := range hostileSeeds(f) {
+		if strings.HasSuffix(s.Path, "/Bulk") {
+			f.Add(s.Body)
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		const maxOps = 5
 		req, err := parseBulkRequest(body, maxOps)

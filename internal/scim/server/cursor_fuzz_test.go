@@ -37,6 +37,11 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Add(encodeCursor(scim.Query{}, cursor{offset: 1}))
 	f.Add("")
 	f.Add("AQ")
+	for _, s := range hostileSeeds(f) {
+		for _, c := range s.Query["cursor"] {
+			f.Add(c)
+		}
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := decodeCursor(q, s)
 		if err != nil {

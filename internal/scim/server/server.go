@@ -88,6 +88,12 @@ type Options struct {
 	RetryAfter time.Duration
 	// ShutdownTimeout bounds how long in-flight requests get on stop (default 25s).
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included (default
+	// 60s): a client that sends its body too slowly is cut off.
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of its response (default 120s): a client that reads the response too
+	// slowly is cut off.
+	ReadTimeout, WriteTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -132,6 +138,12 @@ func (o *Options) defaults() {
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 25 * time.Second
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = 60 * time.Second
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 120 * time.Second
 	}
 	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
 }
@@ -218,8 +230,8 @@ func (s *Server) Start(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          nil,

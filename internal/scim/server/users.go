@@ -185,6 +185,9 @@ func readAll(r *request) ([]byte, error) {
 		}
 		return nil, scim.ErrInvalidSyntax("reading the request body: %v", err)
 	}
+	if err := checkBody(data); err != nil {
+		return nil, err
+	}
 	return data, nil
 }
 
