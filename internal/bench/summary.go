@@ -45,6 +45,9 @@ func WriteSummary(w io.Writer, results []*Result) error {
 	}
 	judged := func(r *Result, target, value string) string {
 		t := r.target(target)
+		if t != nil && t.Skipped == notMeasured {
+			return t.Skipped
+		}
 		if t == nil || t.Skipped != "" {
 			return value
 		}

@@ -104,7 +104,7 @@ func result(ratio, getP99, heapKiB float64) *Result {
 		Settings: Settings{Users: 1000},
 		Create:   []CreateLevel{{Concurrency: 8, Users: 450, SCIM: Throughput{PerSecond: 100 * ratio}, Bare: Throughput{PerSecond: 100}, Ratio: ratio}},
 		Reads:    Reads{GetByID: Latency{Count: 10, P50Ms: 1, P99Ms: getP99}},
-		Memory:   Memory{HeapPerUserBytes: heapKiB * 1024},
+		Memory:   Memory{HeapPerUserBytes: heapKiB * 1024, LiveHeapBytes: heapKiB * 1024 * 1000},
 	}
 }
 
@@ -178,7 +178,7 @@ func TestCompare(t *testing.T) {
 func TestTargets(t *testing.T) {
 	r := result(0.85, 6, 2.5)
 	r.Create = append(r.Create, CreateLevel{Concurrency: 32, Ratio: 0.7})
-	r.Sync = Sync{Fraction: 0.95, BoundSeconds: 20}
+	r.Sync = Sync{Fraction: 0.95, BoundSeconds: 20, Seconds: 21}
 	r.judge()
 	want := map[string]string{
 		"create c=8, SCIM/bare":                  "pass",
@@ -191,6 +191,26 @@ func TestTargets(t *testing.T) {
 	for _, tg := range r.Targets {
 		if w, ok := want[tg.Name]; ok && tg.Verdict() != w {
 			t.Errorf("%s: %s, want %s", tg.Name, tg.Verdict(), w)
+		}
+	}
+}
+
+// A run stopped early has zeros where it measured nothing; a zero heap
+// or latency must not pass a "≤" target.
+func TestTargetsOfAStoppedRun(t *testing.T) {
+	r := result(0.85, 6, 0)
+	r.Memory = Memory{}
+	r.judge()
+	for _, tg := range r.Targets {
+		switch tg.Name {
+		case "heap per user", "sync, fraction of the rate-limit bound", "list page p99", "userName eq p99":
+			if tg.Verdict() != "n/a" {
+				t.Errorf("%s: %s, want n/a (not measured)", tg.Name, tg.Verdict())
+			}
+		case "GET /Users/{id} p99":
+			if tg.Verdict() == "n/a" {
+				t.Errorf("%s was measured, but is n/a", tg.Name)
+			}
 		}
 	}
 }
