@@ -94,12 +94,7 @@ func checkMeasured(t *testing.T, res *bench.Result) {
 			t.Errorf("%s: %+v, want 20 samples", name, l)
 		}
 	}
-	if g := res.Group; g.Members != 50 || g.Batch != 20 || g.GrowPatches != 3 || g.Patch.Count != 4 {
-		t.Errorf("group %+v, want 50 members grown by 3 PATCHes, 4 timed", g)
-	}
-	if g := res.Group; g.BarePatch.Count != 4 || g.BareWorkers < 1 || g.PatchRatio <= 0 {
-		t.Errorf("group %+v, want 4 timed bare membership patches and their ratio", g)
-	}
+	checkGroup(t, res.Group)
 	// Each user costs a create in Lightrun (the resync's listing spares
 	// the lookup), so 50 users take at least 50 calls.
 	if s := res.Sync; s.Seconds <= 0 || s.RequestsPerUser < 1 || s.Requests < 50 || s.StatusSeconds < s.Seconds {
@@ -113,5 +108,16 @@ func checkMeasured(t *testing.T, res *bench.Result) {
 	}
 	if len(res.Targets) == 0 || res.Machine.Cores == 0 || res.Machine.Commit == "" {
 		t.Errorf("targets %d, machine %+v", len(res.Targets), res.Machine)
+	}
+}
+
+// checkGroup checks the group phase of the 50-user run.
+func checkGroup(t *testing.T, g bench.Group) {
+	t.Helper()
+	if g.Members != 50 || g.Batch != 20 || g.GrowPatches != 3 || g.Patch.Count != 4 {
+		t.Errorf("group %+v, want 50 members grown by 3 PATCHes, 4 timed", g)
+	}
+	if g.BarePatch.Count != 4 || g.BareWorkers < 1 || g.PatchRatio <= 0 {
+		t.Errorf("group %+v, want 4 timed bare membership patches and their ratio", g)
 	}
 }

@@ -268,6 +268,14 @@ func newTarget(name string, value float64, unit, op string, threshold float64, a
 	return Target{Name: name, Value: value, Unit: unit, Op: op, Threshold: threshold, Pass: pass, AtScale: atScale}
 }
 
+// The names of the lookup targets (also the table's and the comparison's).
+const (
+	targetGetByID    = "GET /Users/{id} p99"
+	targetUserNameEq = "userName eq p99"
+	targetExternalID = "externalId eq p99"
+	targetEmailEq    = `emails[type eq "work"].value eq p99`
+)
+
 // notMeasured is the Skipped of a target a run stopped early never reached.
 const notMeasured = "not measured: the run stopped before"
 
@@ -284,10 +292,10 @@ func (r *Result) judge() {
 		name string
 		l    Latency
 	}{
-		{"GET /Users/{id} p99", r.Reads.GetByID},
-		{"userName eq p99", r.Reads.UserNameEq},
-		{"externalId eq p99", r.Reads.ExternalIDEq},
-		{`emails[type eq "work"].value eq p99`, r.Reads.EmailEq},
+		{targetGetByID, r.Reads.GetByID},
+		{targetUserNameEq, r.Reads.UserNameEq},
+		{targetExternalID, r.Reads.ExternalIDEq},
+		{targetEmailEq, r.Reads.EmailEq},
 	} {
 		ts = append(ts, newTarget(x.name, x.l.P99Ms, "ms", "≤", 5, atScale))
 	}

@@ -75,10 +75,10 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		name, target string
 		l            Latency
 	}{
-		{"`GET /Users/{id}`", "GET /Users/{id} p99", rd.GetByID},
-		{"`filter=userName eq \"…\"`", "userName eq p99", rd.UserNameEq},
-		{"`filter=externalId eq \"…\"`", "externalId eq p99", rd.ExternalIDEq},
-		{"`filter=emails[type eq \"work\"].value eq \"…\"`", `emails[type eq "work"].value eq p99`, rd.EmailEq},
+		{"`GET /Users/{id}`", targetGetByID, rd.GetByID},
+		{"`filter=userName eq \"…\"`", targetUserNameEq, rd.UserNameEq},
+		{"`filter=externalId eq \"…\"`", targetExternalID, rd.ExternalIDEq},
+		{"`filter=emails[type eq \"work\"].value eq \"…\"`", targetEmailEq, rd.EmailEq},
 		{fmt.Sprintf("list page, random `startIndex`, `count=%d`", rd.PageSize), "list page p99", rd.ListPage},
 	} {
 		p.f("| %s | %d | %s | %s | %s |\n", x.name, x.l.Count, msec(x.l.P50Ms), msec(x.l.P99Ms), verdict(r.target(x.target)))

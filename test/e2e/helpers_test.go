@@ -203,7 +203,9 @@ func podOf(dep *appsv1.Deployment) (pod, error) {
 			if e.ValueFrom != nil {
 				ref := e.ValueFrom.ResourceFieldRef
 				limit, ok := c.Resources.Limits[corev1.ResourceMemory]
-				if ref == nil || ref.Resource != "limits.memory" || (ref.ContainerName != "" && ref.ContainerName != c.Name) || !ok {
+				ownLimit := ref != nil && ref.Resource == "limits.memory" &&
+					(ref.ContainerName == "" || ref.ContainerName == c.Name)
+				if !ownLimit || !ok {
 					return pod{}, fmt.Errorf("the manager container's env %s has a valueFrom the test cannot reproduce", e.Name)
 				}
 				value = strconv.FormatInt(limit.Value(), 10)
