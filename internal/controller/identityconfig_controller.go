@@ -657,7 +657,10 @@ func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return o.(*v1.ScimGroup).Spec.IdentityConfigRef.Name
 		}, func(_, _ client.Object) bool { return false })).
 		WatchesRawSource(source.Channel(r.connections.Wakeups(), &handler.EnqueueRequestForObject{})).
-		WithOptions(r.controllerOptions(1))
+		// Several IdentityConfigs at once: one whose Lightrun is slow to
+		// answer must not hold up the others (the workqueue never hands
+		// one IdentityConfig to two workers).
+		WithOptions(r.controllerOptions(r.opts.MaxConcurrentReconciles))
 	if !r.opts.SecretWatchDisabled {
 		// A rotated API key or bearer token in a Secret labelled
 		// identity.lightrun.com/watch=true takes effect at once; the manager's

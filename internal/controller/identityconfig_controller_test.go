@@ -17,7 +17,9 @@ limitations under the License.
 package controller_test
 
 import (
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -49,6 +51,42 @@ var _ = Describe("IdentityConfig", func() {
 		for _, cond := range ic.Status.Conditions {
 			Expect(cond.ObservedGeneration).To(Equal(ic.Generation), cond.Type)
 		}
+	})
+
+	It("keeps reconciling other IdentityConfigs while one's Lightrun never answers", func() {
+		// A Lightrun that accepts connections and never answers: each call
+		// of its IdentityConfig's reconcile waits out the client's timeout.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		var held []net.Conn
+		var mu sync.Mutex
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				held = append(held, conn)
+				mu.Unlock()
+			}
+		}()
+		DeferCleanup(func() {
+			_ = ln.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			for _, conn := range held {
+				_ = conn.Close()
+			}
+		})
+		silent := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.Lightrun.URL = "http://" + ln.Addr().String() }))
+		// Its reconcile is under way, waiting on the silent Lightrun.
+		Eventually(func() int { mu.Lock(); defer mu.Unlock(); return len(held) }).Should(BeNumerically(">", 0))
+		Expect(conditionOf(silent.config(), v1.ConditionReady).Status).NotTo(Equal(metav1.ConditionTrue))
+
+		c := newCompany()
+		Eventually(func() metav1.Condition { return conditionOf(c.config(), v1.ConditionReady) }).WithTimeout(4 * time.Second).
+			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
 	})
 
 	It("holds provisioning while SSO is not Lightrun's login method (Lightrun rule 2)", func() {

@@ -77,6 +77,11 @@ type Options struct {
 	// resync stops with a Warning ResyncIncomplete Event. Default
 	// connect.MaxListedUsers.
 	MaxResyncUsers int
+	// ReconcileTimeout is the deadline of every reconcile of every
+	// controller (its context ends then, and the object is retried with
+	// backoff); default 10m, long enough for a resync that lists a large
+	// company at a low --lightrun-qps.
+	ReconcileTimeout time.Duration
 
 	// SecretWatchNamespaces are the namespaces whose Secrets labelled
 	// identity.lightrun.com/watch=true the manager's cache holds (metadata
@@ -126,6 +131,9 @@ func (o *Options) defaults() {
 	if o.StatusDelay <= 0 {
 		o.StatusDelay = time.Second
 	}
+	if o.ReconcileTimeout <= 0 {
+		o.ReconcileTimeout = 10 * time.Minute
+	}
 }
 
 // shared is what the controllers of one manager share.
@@ -155,7 +163,11 @@ func (s *shared) rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
 }
 
 func (s *shared) controllerOptions(workers int) ctrlcontroller.Options {
-	return ctrlcontroller.Options{MaxConcurrentReconciles: workers, RateLimiter: s.rateLimiter()}
+	return ctrlcontroller.Options{
+		MaxConcurrentReconciles: workers,
+		RateLimiter:             s.rateLimiter(),
+		ReconciliationTimeout:   s.opts.ReconcileTimeout,
+	}
 }
 
 // Setup registers the four controllers with mgr. The field indexes they look
