@@ -641,11 +641,7 @@ func (r *ScimUserReconciler) listUsers(ctx context.Context, ns string, match cli
 		logf.FromContext(ctx).Error(err, "Listing ScimUsers", "match", match)
 		return nil
 	}
-	out := make([]*v1.ScimUser, len(l.Items))
-	for i := range l.Items {
-		out[i] = &l.Items[i]
-	}
-	return out
+	return userPointers(l.Items)
 }
 
 func requestsFor(users []*v1.ScimUser, keep func(*v1.ScimUser) bool) []reconcile.Request {

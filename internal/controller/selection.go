@@ -293,11 +293,7 @@ func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]*v1.ScimUse
 		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), match, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("listing ScimUsers: %w", err)
 		}
-		out := make([]*v1.ScimUser, len(l.Items))
-		for i := range l.Items {
-			out[i] = &l.Items[i]
-		}
-		return out, nil
+		return userPointers(l.Items), nil
 	}
 	var out []*v1.ScimUser
 	for _, name := range p.Spec.Members.UserNames {

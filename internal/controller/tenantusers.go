@@ -87,9 +87,14 @@ func listTenantUsers(ctx context.Context, r client.Reader, namespace, identityCo
 	if err := r.List(ctx, &l, client.InNamespace(namespace), index.ScimTenant.Is(identityConfig), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing ScimUsers: %w", err)
 	}
-	out := make([]*v1.ScimUser, len(l.Items))
-	for i := range l.Items {
-		out[i] = &l.Items[i]
+	return userPointers(l.Items), nil
+}
+
+// userPointers points at each user of a list, without copying them.
+func userPointers(items []v1.ScimUser) []*v1.ScimUser {
+	out := make([]*v1.ScimUser, len(items))
+	for i := range items {
+		out[i] = &items[i]
 	}
-	return out, nil
+	return out
 }
