@@ -19,7 +19,6 @@ package controller
 import (
 	"context"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -92,25 +91,5 @@ func TestUserCountsFollowEvents(t *testing.T) {
 		if seen[i] != want[i] {
 			t.Errorf("event %d: the wrapped handler saw %+v, want %+v", i, seen[i], want[i])
 		}
-	}
-}
-
-// Every controller's reconciles have a deadline, and the IdentityConfig
-// controller runs as many workers as the others, so one company whose
-// Lightrun is slow cannot hold up the rest.
-func TestControllerOptionsBoundEveryReconcile(t *testing.T) {
-	o := Options{}
-	o.defaults()
-	s := &shared{opts: o}
-	got := s.controllerOptions(o.MaxConcurrentReconciles)
-	if got.ReconciliationTimeout != 10*time.Minute {
-		t.Errorf("ReconciliationTimeout = %v, want the 10m default", got.ReconciliationTimeout)
-	}
-	if got.MaxConcurrentReconciles < 2 {
-		t.Errorf("MaxConcurrentReconciles = %d by default, want several", got.MaxConcurrentReconciles)
-	}
-	o.ReconcileTimeout = time.Minute
-	if got := (&shared{opts: o}).controllerOptions(1); got.ReconciliationTimeout != time.Minute {
-		t.Errorf("ReconciliationTimeout = %v, want the option's 1m", got.ReconciliationTimeout)
 	}
 }

@@ -77,17 +77,14 @@ func (in *interner) internAll(ss []string) {
 	}
 }
 
-// internMap rebuilds m with interned keys (and values, when values is true).
-func (in *interner) internMap(m map[string]string, values bool) map[string]string {
+// internMap rebuilds m with interned keys and each value passed through value.
+func (in *interner) internMap(m map[string]string, value func(string) string) map[string]string {
 	if len(m) == 0 {
 		return m
 	}
 	out := make(map[string]string, len(m))
 	for k, v := range m {
-		if values {
-			v = in.intern(v)
-		}
-		out[in.intern(k)] = v
+		out[in.intern(k)] = value(v)
 	}
 	return out
 }
@@ -96,24 +93,25 @@ func (in *interner) internMap(m map[string]string, values bool) map[string]strin
 type local map[string]string
 
 func (l local) share(s *string) {
-	if *s == "" {
-		return
+	*s = l.shared(*s)
+}
+
+// shared returns the object's first copy of s.
+func (l local) shared(s string) string {
+	if s == "" {
+		return s
 	}
-	if v, ok := l[*s]; ok {
-		*s = v
-		return
+	if v, ok := l[s]; ok {
+		return v
 	}
-	l[*s] = *s
+	l[s] = s
+	return s
 }
 
 func (in *interner) meta(m *metav1.ObjectMeta, l local) {
 	m.Namespace = in.intern(m.Namespace)
-	m.Labels = in.internMap(m.Labels, true)
-	m.Annotations = in.internMap(m.Annotations, false)
-	for k, v := range m.Annotations {
-		l.share(&v)
-		m.Annotations[k] = v
-	}
+	m.Labels = in.internMap(m.Labels, in.intern)
+	m.Annotations = in.internMap(m.Annotations, l.shared)
 	in.internAll(m.Finalizers)
 }
 

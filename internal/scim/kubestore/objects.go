@@ -290,27 +290,32 @@ func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 }
 
 func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, sel store.Selector) ([]T, error) {
-	match := index.ScimTenant.Is(t.IdentityConfig)
+	matches := []client.MatchingFields{index.ScimTenant.Is(t.IdentityConfig)}
 	if sel.Index != store.IndexNone {
 		field, ok := k.indexes[sel.Index]
 		if !ok {
 			return nil, fmt.Errorf("%s has no index %q", k.kind, sel.Index)
 		}
-		match = field.Is(t.IdentityConfig, sel.Value)
+		matches = []client.MatchingFields{field.Is(t.IdentityConfig, sel.Value)}
+		if sel.Index == store.IndexEmail {
+			// The email index leaves out emails equal to the userName:
+			// index.EmailFields together find every holder of an email.
+			matches = matches[:0]
+			for _, f := range index.EmailFields {
+				matches = append(matches, f.Is(t.IdentityConfig, sel.Value))
+			}
+		}
 	}
-	items, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), match, client.UnsafeDisableDeepCopy)
-	if err != nil {
-		return nil, classify(err, "listing "+k.kind)
-	}
-	if sel.Index == store.IndexEmail && k.hasEmail != nil {
-		// The email index leaves out emails equal to the userName
-		// (index.EmailFields): those users are found by userName.
-		more, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace),
-			index.ScimUserName.Is(t.IdentityConfig, sel.Value), client.UnsafeDisableDeepCopy)
+	var items []T
+	for _, match := range matches {
+		found, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), match, client.UnsafeDisableDeepCopy)
 		if err != nil {
 			return nil, classify(err, "listing "+k.kind)
 		}
-		items = slices.DeleteFunc(append(items, more...), func(obj T) bool { return !k.hasEmail(obj, sel.Value) })
+		items = append(items, found...)
+	}
+	if len(matches) > 1 {
+		items = slices.DeleteFunc(items, func(obj T) bool { return !k.hasEmail(obj, sel.Value) })
 		slices.SortFunc(items, func(a, b T) int { return strings.Compare(a.GetName(), b.GetName()) })
 		items = slices.CompactFunc(items, func(a, b T) bool { return a.GetName() == b.GetName() })
 	}
