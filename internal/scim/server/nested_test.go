@@ -109,6 +109,13 @@ var _ = Describe("nested groups (RFC 7643 §4.2 members of type Group)", Ordered
 		r := t.do("GET", "/Users/"+alice, nil)
 		Expect(userGroupTypes(r)).To(Equal(map[string]string{leaf: "direct", mid: "indirect", top: "indirect"}))
 		Expect(r.body["groups"]).To(ContainElement(And(HaveKeyWithValue("value", top), HaveKeyWithValue("display", "Top"), HaveKeyWithValue("$ref", t.base+"/Groups/"+top))))
+		// A filter on groups sees the representation: indirect members match,
+		// and type eq "direct" narrows to direct ones.
+		r = t.do("GET", "/Users"+filterQuery(`groups.value eq "`+mid+`"`), nil)
+		Expect(r.body["totalResults"]).To(BeEquivalentTo(1), r.String())
+		Expect(r.resources()[0]["id"]).To(Equal(alice))
+		r = t.do("GET", "/Users"+filterQuery(`groups[value eq "`+mid+`" and type eq "direct"]`), nil)
+		Expect(r.body["totalResults"]).To(BeEquivalentTo(0), r.String())
 		// Direct wins over indirect: alice directly in Top too.
 		Expect(t.do("PATCH", "/Groups/"+top, patchMembers(`{"op": "add", "path": "members", "value": [{"value": "`+alice+`"}]}`)).status).To(Equal(http.StatusNoContent))
 		Expect(userGroupTypes(t.do("GET", "/Users/"+alice, nil))).To(Equal(map[string]string{leaf: "direct", mid: "indirect", top: "direct"}))
