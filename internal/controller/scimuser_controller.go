@@ -719,7 +719,7 @@ func (r *ScimUserReconciler) membersOfGroup(ctx context.Context, o client.Object
 		logf.FromContext(ctx).Error(err, "Finding the groups nested in a ScimGroup", "scimGroup", g.Name)
 		groups = []v1.ScimGroup{*g}
 	}
-	var users []*v1.ScimUser
+	users := make([]*v1.ScimUser, 0, len(groups))
 	for i := range groups {
 		users = append(users, r.listUsers(ctx, g.Namespace, index.ScimUserGroup.Is(ic, groups[i].Name))...)
 	}

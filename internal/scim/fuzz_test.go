@@ -274,6 +274,16 @@ func memberSet(ids []string) []string {
 	return slices.Compact(out)
 }
 
+// checkMemberTypes fails unless every type a delta records is canonical.
+func checkMemberTypes(t *testing.T, delta MemberDelta) {
+	t.Helper()
+	for id, typ := range delta.Types {
+		if typ != UserResourceTypeName && typ != GroupResourceTypeName {
+			t.Fatalf("member %q has type %q, neither User nor Group: %+v", id, typ, delta)
+		}
+	}
+}
+
 func FuzzSplitMemberOps(f *testing.F) {
 	for _, b := range seedPatchBodies(f) {
 		f.Add(b)
@@ -320,11 +330,7 @@ func FuzzSplitMemberOps(f *testing.F) {
 				t.Fatalf("duplicate ids in %+v", delta)
 			}
 		}
-		for id, typ := range delta.Types {
-			if typ != UserResourceTypeName && typ != GroupResourceTypeName {
-				t.Fatalf("member %q has type %q, neither User nor Group: %+v", id, typ, delta)
-			}
-		}
+		checkMemberTypes(t, delta)
 		for _, op := range rest {
 			if p := strings.ToLower(op.Path); strings.HasPrefix(p, "members") || strings.HasSuffix(p, ":members") {
 				t.Fatalf("member operation left in rest: %+v", op)
