@@ -21,9 +21,10 @@ import (
 )
 
 // ScimGroupSpec is a SCIM Group (RFC 7643 §4.2) without its members: members
-// are stored on the member side (ScimUser.spec.groups) so that a group of
-// 100,000 users never hits etcd's object size limit. The SCIM id is the
-// object's metadata.name.
+// are stored on the member side (ScimUser.spec.groups for users,
+// ScimGroup.spec.groups for nested groups) so that a group of 100,000 users
+// never hits etcd's object size limit. The SCIM id is the object's
+// metadata.name.
 type ScimGroupSpec struct {
 	// identityConfigRef names the IdentityConfig (same namespace) whose SCIM
 	// endpoint received the group. Immutable.
@@ -42,6 +43,18 @@ type ScimGroupSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	ExternalID string `json:"externalId,omitempty"`
+
+	// groups are the SCIM ids of the ScimGroups this group is a direct
+	// member of (nested groups, RFC 7643 §4.2 members of type "Group").
+	// Membership is stored here, on the member side, as for ScimUsers; a
+	// group's group members are derived from an index over this field. The
+	// SCIM endpoint refuses a change that would make a group its own
+	// member, directly or through other groups.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=4096
+	// +kubebuilder:validation:items:MaxLength=253
+	Groups []string `json:"groups,omitempty"`
 }
 
 // ScimGroupStatus is the observed state of a ScimGroup.
@@ -57,7 +70,9 @@ type ScimGroupStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// memberCount is the number of ScimUsers that list this group.
+	// memberCount is the number of ScimUsers that list this group directly
+	// (spec.groups). Users of nested groups and the nested groups themselves
+	// are not counted, so that it stays one index lookup.
 	// +optional
 	MemberCount int32 `json:"memberCount,omitempty"`
 

@@ -508,8 +508,7 @@ func (r *AgentPoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1.AgentPool{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1.IdentityConfig{}, r.configChanges()).
 		Watches(&v1.ScimUser{}, r.userChanges()).
-		Watches(&v1.ScimGroup{}, handler.EnqueueRequestsFromMapFunc(r.poolsOfGroup),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1.ScimGroup{}, r.groupChanges()).
 		WatchesRawSource(source.Channel(r.poolResync, &handler.EnqueueRequestForObject{})).
 		WithOptions(r.controllerOptions(r.opts.MaxConcurrentReconciles)).
 		Complete(r)
@@ -604,13 +603,44 @@ func (r *AgentPoolReconciler) userChanges() handler.EventHandler {
 	}
 }
 
-// poolsOfGroup maps a ScimGroup to the AgentPools that select it by name.
-func (r *AgentPoolReconciler) poolsOfGroup(ctx context.Context, o client.Object) []reconcile.Request {
-	g := o.(*v1.ScimGroup)
+// poolsOfGroup maps a ScimGroup to the AgentPools that select it by name or
+// select a group it is nested in, to any depth: those whose members its
+// users (and the users of the groups nested in it) may be.
+func (r *AgentPoolReconciler) poolsOfGroup(ctx context.Context, g *v1.ScimGroup) []reconcile.Request {
 	sel, err := selectionOf(ctx, r.Client, g.Namespace, g.Spec.IdentityConfigRef.Name)
+	var pools []*v1.AgentPool
+	if err == nil {
+		pools, err = sel.poolsThrough(ctx, g)
+	}
 	if err != nil {
 		logf.FromContext(ctx).Error(err, "Finding the AgentPools of a ScimGroup", "scimGroup", g.Name)
 		return nil
 	}
-	return poolRequests(sel.poolsOfGroup(g))
+	return poolRequests(pools)
+}
+
+// groupChanges requeues the pools of a ScimGroup created, deleted, renamed
+// or moved in the nesting (spec.groups): on an update both the pools through
+// the old parents and those through the new ones, since a link removed
+// takes users out of the pools above it.
+func (r *AgentPoolReconciler) groupChanges() handler.EventHandler {
+	add := func(ctx context.Context, g *v1.ScimGroup, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		for _, req := range r.poolsOfGroup(ctx, g) {
+			q.Add(req)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object.(*v1.ScimGroup), q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
+				add(ctx, e.ObjectOld.(*v1.ScimGroup), q)
+				add(ctx, e.ObjectNew.(*v1.ScimGroup), q)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(ctx, e.Object.(*v1.ScimGroup), q)
+		},
+	}
 }

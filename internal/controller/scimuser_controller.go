@@ -704,10 +704,26 @@ func (r *ScimUserReconciler) usersOfPool(ctx context.Context, o client.Object) [
 	return nil
 }
 
-// membersOfGroup maps a ScimGroup (renamed, created, deleted) to its members.
+// membersOfGroup maps a ScimGroup (renamed, created, deleted, or moved in
+// the nesting) to its users and the users of every group nested in it, whose
+// pools may change with it.
 func (r *ScimUserReconciler) membersOfGroup(ctx context.Context, o client.Object) []reconcile.Request {
 	g := o.(*v1.ScimGroup)
-	return requestsFor(r.listUsers(ctx, g.Namespace, index.ScimUserGroup.Is(g.Spec.IdentityConfigRef.Name, g.Name)), nil)
+	ic := g.Spec.IdentityConfigRef.Name
+	sel, err := selectionOf(ctx, r.Client, g.Namespace, ic)
+	var groups []v1.ScimGroup
+	if err == nil {
+		groups, err = sel.descendants(ctx, []v1.ScimGroup{*g})
+	}
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Finding the groups nested in a ScimGroup", "scimGroup", g.Name)
+		groups = []v1.ScimGroup{*g}
+	}
+	users := make([]*v1.ScimUser, 0, len(groups))
+	for i := range groups {
+		users = append(users, r.listUsers(ctx, g.Namespace, index.ScimUserGroup.Is(ic, groups[i].Name))...)
+	}
+	return requestsFor(users, nil)
 }
 
 // sharingEmail maps a ScimUser to the other users with the same Lightrun key.

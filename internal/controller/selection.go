@@ -184,20 +184,66 @@ func (s *selection) defaultPool() *v1.AgentPool {
 }
 
 // groupsOfUser returns the live ScimGroups of the same IdentityConfig u is a
-// direct member of.
+// member of: its direct groups and, through nested groups (ScimGroup
+// spec.groups), every group those are members of, to any depth.
 func (s *selection) groupsOfUser(ctx context.Context, u *v1.ScimUser) ([]*v1.ScimGroup, error) {
-	out := make([]*v1.ScimGroup, 0, len(u.Spec.Groups))
-	for _, id := range u.Spec.Groups {
+	return s.ancestors(ctx, u.Namespace, u.Spec.IdentityConfigRef.Name, u.Spec.Groups)
+}
+
+// ancestors returns the live ScimGroups named by ids and every group they
+// are members of, through any depth, each once. The walk keeps a visited
+// set: the SCIM endpoint refuses cycles, but two concurrent requests can
+// still race into one, and a cycle must not hang a reconcile.
+func (s *selection) ancestors(ctx context.Context, namespace, identityConfig string, ids []string) ([]*v1.ScimGroup, error) {
+	var out []*v1.ScimGroup
+	seen := map[string]bool{}
+	queue := slices.Clone(ids)
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		g := &v1.ScimGroup{}
-		err := s.c.Get(ctx, client.ObjectKey{Namespace: u.Namespace, Name: id}, g)
+		err := s.c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: id}, g)
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading ScimGroup %s: %w", id, err)
 		}
-		if g.DeletionTimestamp == nil && g.Spec.IdentityConfigRef.Name == u.Spec.IdentityConfigRef.Name {
+		if g.DeletionTimestamp == nil && g.Spec.IdentityConfigRef.Name == identityConfig {
 			out = append(out, g)
+			queue = append(queue, g.Spec.Groups...)
+		}
+	}
+	return out, nil
+}
+
+// descendants returns groups and every live group nested in them (the
+// groups whose spec.groups names one of them), through any depth, each
+// once; the walk is cycle-safe like ancestors.
+func (s *selection) descendants(ctx context.Context, groups []v1.ScimGroup) ([]v1.ScimGroup, error) {
+	seen := map[string]bool{}
+	var out []v1.ScimGroup
+	queue := slices.Clone(groups)
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		if seen[g.Name] {
+			continue
+		}
+		seen[g.Name] = true
+		out = append(out, g)
+		var l v1.ScimGroupList
+		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), index.ScimGroupParent.Is(s.ic.Name, g.Name)); err != nil {
+			return nil, fmt.Errorf("listing the groups nested in ScimGroup %s: %w", g.Name, err)
+		}
+		for _, child := range l.Items {
+			if child.DeletionTimestamp == nil && !seen[child.Name] {
+				queue = append(queue, child)
+			}
 		}
 	}
 	return out, nil
@@ -222,6 +268,23 @@ func (s *selection) poolsOf(ctx context.Context, u *v1.ScimUser) ([]*v1.AgentPoo
 // poolsOfGroup returns the AgentPools that select ScimGroup g by name.
 func (s *selection) poolsOfGroup(g *v1.ScimGroup) []*v1.AgentPool {
 	return s.byGroup[fold.String(g.Spec.DisplayName)]
+}
+
+// poolsThrough returns the AgentPools whose members g's users may be
+// through g: the pools that select g by name or any group g is nested in,
+// to any depth.
+func (s *selection) poolsThrough(ctx context.Context, g *v1.ScimGroup) ([]*v1.AgentPool, error) {
+	out := slices.Clone(s.poolsOfGroup(g))
+	above, err := s.ancestors(ctx, g.Namespace, g.Spec.IdentityConfigRef.Name, g.Spec.Groups)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range above {
+		for _, p := range s.poolsOfGroup(a) {
+			out = appendPool(out, p)
+		}
+	}
+	return out, nil
 }
 
 // poolsAffectedBy returns the AgentPools whose members u may change: the
@@ -282,7 +345,8 @@ func (s *selection) groupsOf(ctx context.Context, p *v1.AgentPool) ([]v1.ScimGro
 
 // usersOf returns the ScimUsers whose pools or roles p decides: every user
 // of the IdentityConfig when p is its default pool, else the users p selects
-// explicitly (a user may appear twice). They are the cache's own objects,
+// explicitly, by userName or as members of a group p selects or of any group
+// nested in one (a user may appear twice). They are the cache's own objects,
 // not copies (every user, for the default pool): callers only read them.
 func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]*v1.ScimUser, error) {
 	if isDefaultPool(p, s.ic) {
@@ -303,7 +367,11 @@ func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]*v1.ScimUse
 		}
 		out = append(out, users...)
 	}
-	groups, err := s.groupsOf(ctx, p)
+	selected, err := s.groupsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.descendants(ctx, selected)
 	if err != nil {
 		return nil, err
 	}

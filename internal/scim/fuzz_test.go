@@ -143,6 +143,14 @@ func seedPatchBodies(f *testing.F) [][]byte {
 		`[{"op":"remove","path":"members[value eq \"a\" or value eq \"b\"]"},{"op":"add","path":"members","value":[{"value":"c"}]}]`,
 		`[{"op":"replace","value":{"members":[{"value":"a"}],"displayName":"n","id":"g"}}]`,
 		`[{"op":"remove","path":"members"}]`,
+		// Nested groups: members of type Group (RFC 7643 §4.2), in any case,
+		// a type that is neither, and a filter on type (refused as a path).
+		`[{"op":"add","path":"members","value":[{"value":"g2","type":"Group"},{"value":"u1","type":"User","display":"U"}]}]`,
+		`[{"op":"replace","path":"members","value":[{"value":"g2","type":"group","$ref":"../Groups/g2"}]}]`,
+		`[{"op":"remove","path":"members[value eq \"g2\"]"},{"op":"Add","value":{"members":[{"value":"g3","type":"Group"}],"displayName":"n"}}]`,
+		`[{"op":"add","path":"members","value":[{"value":"x","type":"Robot"}]}]`,
+		`[{"op":"remove","path":"members[type eq \"Group\"]"}]`,
+		`[{"op":"Remove","path":"urn:ietf:params:scim:schemas:core:2.0:Group:members","value":[{"value":"g2","type":"Group"}]}]`,
 		`[{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":null}]`,
 		`[{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"}]`,
 		`[{"op":"replace","path":"name","value":{"givenName":null,"familyName":"F"}}]`,
@@ -160,7 +168,7 @@ func fuzzResources(t testing.TB) []struct {
 } {
 	user := fixture(t, "rfc7643_user_full.json")
 	user["password"] = "stored"
-	group := js(t, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g","displayName":"G","members":[{"value":"a"},{"value":"b","display":"B"},{"value":"89bb1940-b905-4575-9e7f-6f887cfb368e"}]}`)
+	group := js(t, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g","displayName":"G","members":[{"value":"a"},{"value":"b","display":"B"},{"value":"89bb1940-b905-4575-9e7f-6f887cfb368e"},{"value":"g2","type":"Group","$ref":"../Groups/g2"}]}`)
 	return []struct {
 		rt  ResourceType
 		res map[string]any
@@ -234,6 +242,8 @@ func FuzzApplyPatchOps(f *testing.F) {
 	f.Add("replace", "addresses[type eq \"work\"]", `{"type":"work","primary":true}`, "remove", "emails[value ew \".org\"]", ``)
 	f.Add("add", "emails", `[{"value":"a","primary":true},{"value":"b"}]`, "replace", "emails[value eq \"b\"].primary", `true`)
 	f.Add("remove", "name.givenName", ``, "replace", "meta.version", `"v"`)
+	f.Add("add", "members", `[{"value":"g2","type":"Group"}]`, "remove", `members[value eq "g2"]`, ``)
+	f.Add("replace", "members", `[{"value":"g2","type":"GROUP"},{"value":"u1","type":"User"}]`, "add", "", `{"members":[{"value":"g3","type":"Group"}]}`)
 	// Member ids that are not ours: path tricks, encoded slashes, control characters.
 	f.Add("add", "members", `[{"value":".."},{"value":"a/b"},{"value":"%2F..%2Fx"}]`, "remove", `members[value eq "\u0000"]`, ``)
 	f.Add("remove", `members[value eq ".."]`, ``, "add", "members", `[{"value":"a\nb"},{"value":"`+strings.Repeat("a", 254)+`"}]`)
@@ -262,6 +272,16 @@ func memberSet(ids []string) []string {
 	out := slices.Clone(ids)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// checkMemberTypes fails unless every type a delta records is canonical.
+func checkMemberTypes(t *testing.T, delta MemberDelta) {
+	t.Helper()
+	for id, typ := range delta.Types {
+		if typ != UserResourceTypeName && typ != GroupResourceTypeName {
+			t.Fatalf("member %q has type %q, neither User nor Group: %+v", id, typ, delta)
+		}
+	}
 }
 
 func FuzzSplitMemberOps(f *testing.F) {
@@ -310,6 +330,7 @@ func FuzzSplitMemberOps(f *testing.F) {
 				t.Fatalf("duplicate ids in %+v", delta)
 			}
 		}
+		checkMemberTypes(t, delta)
 		for _, op := range rest {
 			if p := strings.ToLower(op.Path); strings.HasPrefix(p, "members") || strings.HasSuffix(p, ":members") {
 				t.Fatalf("member operation left in rest: %+v", op)

@@ -39,6 +39,10 @@ type MemberDelta struct {
 	// Replace is nil unless ReplaceSet.
 	Replace    []string
 	ReplaceSet bool
+	// Types are the member types ("User" or "Group", RFC 7643 §4.2) the
+	// request gave the ids it adds or replaces with; an id without a type
+	// is absent. Nil when no member carried a type.
+	Types map[string]string
 }
 
 // IsZero reports whether the delta changes nothing.
@@ -75,6 +79,16 @@ func (d MemberDelta) Apply(current []string) []string {
 	return out
 }
 
+// setTypes records the types a request gave members.
+func (d *MemberDelta) setTypes(types map[string]string) {
+	for id, t := range types {
+		if d.Types == nil {
+			d.Types = map[string]string{}
+		}
+		d.Types[id] = t
+	}
+}
+
 func (d *MemberDelta) add(ids []string) {
 	if d.ReplaceSet {
 		d.Replace = appendNew(d.Replace, ids)
@@ -82,7 +96,7 @@ func (d *MemberDelta) add(ids []string) {
 	}
 	if d.RemoveAll {
 		// Removing everything then adding ids leaves exactly ids.
-		*d = MemberDelta{ReplaceSet: true, Replace: appendNew([]string{}, ids)}
+		*d = MemberDelta{ReplaceSet: true, Replace: appendNew([]string{}, ids), Types: d.Types}
 		return
 	}
 	d.Add = appendNew(d.Add, ids)
@@ -106,11 +120,11 @@ func (d *MemberDelta) removeAll() {
 		d.Replace = []string{}
 		return
 	}
-	*d = MemberDelta{RemoveAll: true}
+	*d = MemberDelta{RemoveAll: true, Types: d.Types}
 }
 
 func (d *MemberDelta) replace(ids []string) {
-	*d = MemberDelta{ReplaceSet: true, Replace: appendNew([]string{}, ids)}
+	*d = MemberDelta{ReplaceSet: true, Replace: appendNew([]string{}, ids), Types: d.Types}
 }
 
 func appendNew(list, ids []string) []string {
@@ -260,28 +274,30 @@ func foldMemberOp(d *MemberDelta, t target, op PatchOperation) error {
 		if op.Value == nil {
 			return ErrInvalidValue("\"add\" needs a \"value\"")
 		}
-		ids, err := memberIDs(op.Value)
+		ids, types, err := memberIDs(op.Value)
 		if err != nil {
 			return err
 		}
 		d.add(ids)
+		d.setTypes(types)
 	case OpReplace:
 		if op.Value == nil {
 			d.removeAll() // RFC 7643 §2.5: null unassigns.
 			return nil
 		}
-		ids, err := memberIDs(op.Value)
+		ids, types, err := memberIDs(op.Value)
 		if err != nil {
 			return err
 		}
 		d.replace(ids)
+		d.setTypes(types)
 	case OpRemove:
 		if op.Value == nil {
 			d.removeAll()
 			return nil
 		}
 		// Entra: remove with a value array removes only those members.
-		ids, err := memberIDs(op.Value)
+		ids, _, err := memberIDs(op.Value)
 		if err != nil {
 			return err
 		}
@@ -290,29 +306,58 @@ func foldMemberOp(d *MemberDelta, t target, op PatchOperation) error {
 	return nil
 }
 
-// memberIDs reads the ids out of a members value array.
-func memberIDs(v any) ([]string, error) {
+// memberIDs reads the ids out of a members value array, and the types the
+// members that carry one give (canonical: "User" or "Group").
+func memberIDs(v any) ([]string, map[string]string, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return nil, ErrInvalidValue("members must be an array of {\"value\": id} objects, got %s", jsonKind(v))
+		return nil, nil, ErrInvalidValue("members must be an array of {\"value\": id} objects, got %s", jsonKind(v))
 	}
 	members := GroupSchema.Attribute("members")
 	ids := make([]string, 0, len(list))
+	var types map[string]string
 	for i, e := range list {
 		if e == nil {
 			continue
 		}
 		cv, err := checkValue(members, e, "members")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		id, _ := cv.(map[string]any)["value"].(string)
+		m, _ := cv.(map[string]any)
+		id, _ := m["value"].(string)
 		if id == "" {
-			return nil, ErrInvalidValue("members[%d] has no \"value\"", i)
+			return nil, nil, ErrInvalidValue("members[%d] has no \"value\"", i)
+		}
+		given, _ := m["type"].(string)
+		t, ok := MemberType(given)
+		if !ok {
+			return nil, nil, ErrInvalidValue("members[%d].type is %q: want %q or %q", i, given, UserResourceTypeName, GroupResourceTypeName)
+		}
+		if t != "" {
+			if types == nil {
+				types = map[string]string{}
+			}
+			types[id] = t
 		}
 		ids = append(ids, id)
 	}
-	return ids, nil
+	return ids, types, nil
+}
+
+// MemberType reads a Group member's "type" (RFC 7643 §4.2): "User" or
+// "Group" in any case, returned canonical; "" when absent. ok is false for
+// any other value.
+func MemberType(t string) (canonical string, ok bool) {
+	switch {
+	case t == "":
+		return "", true
+	case strings.EqualFold(t, UserResourceTypeName):
+		return UserResourceTypeName, true
+	case strings.EqualFold(t, GroupResourceTypeName):
+		return GroupResourceTypeName, true
+	}
+	return "", false
 }
 
 // memberFilterIDs reads ids from value eq "id" [or value eq "id"]...

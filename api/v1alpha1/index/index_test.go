@@ -67,7 +67,7 @@ func TestLookupKeysMatchIndexedKeys(t *testing.T) {
 			Groups: []string{"g-1"},
 		},
 	}
-	g := &v1.ScimGroup{Spec: v1.ScimGroupSpec{IdentityConfigRef: ref, DisplayName: "Ops Team", ExternalID: "00gX"}}
+	g := &v1.ScimGroup{Spec: v1.ScimGroupSpec{IdentityConfigRef: ref, DisplayName: "Ops Team", ExternalID: "00gX", Groups: []string{"g-parent"}}}
 	p := &v1.AgentPool{Spec: v1.AgentPoolSpec{
 		IdentityConfigRef: ref, PoolName: "Blue",
 		Members: v1.AgentPoolMembers{Groups: []string{"ops team"}, UserNames: []string{"ALICE@example.com"}},
@@ -86,6 +86,7 @@ func TestLookupKeysMatchIndexedKeys(t *testing.T) {
 		{"group membership", u, ScimUserGroup.Name, ScimUserGroup.Key("okta", "g-1")},
 		{"displayName, any case", g, ScimGroupDisplayName.Name, ScimGroupDisplayName.Key("okta", "OPS TEAM")},
 		{"group externalId", g, ScimGroupExternalID.Name, ScimGroupExternalID.Key("okta", "00gX")},
+		{"nested group membership", g, ScimGroupParent.Name, ScimGroupParent.Key("okta", "g-parent")},
 		{"pool by group name", p, AgentPoolGroup.Name, AgentPoolGroup.Key("okta", "Ops Team")},
 		{"pool by userName", p, AgentPoolUserName.Name, AgentPoolUserName.Key("okta", "alice@example.com")},
 		{"pool by pool name", p, AgentPoolName.Name, AgentPoolName.Key("okta", "BLUE")},

@@ -27,6 +27,11 @@ var (
 	ScimGroupDisplayName = TenantField{Name: "scim.displayName", Folded: true}
 	// ScimGroupExternalID indexes ScimGroups by externalId (caseExact).
 	ScimGroupExternalID = TenantField{Name: "scim.group.externalId"}
+	// ScimGroupParent indexes ScimGroups by every group id in spec.groups
+	// (the groups it is a direct member of): this derives a group's group
+	// members without storing them on the group, as ScimUserGroup does for
+	// its user members.
+	ScimGroupParent = TenantField{Name: "scim.group.parent"}
 )
 
 func scimGroupIndexes() []registration {
@@ -42,6 +47,9 @@ func scimGroupIndexes() []registration {
 		})},
 		{&v1.ScimGroup{}, ScimGroupExternalID.Name, group(func(g *v1.ScimGroup) []string {
 			return ScimGroupExternalID.keys(g.Spec.IdentityConfigRef.Name, g.Spec.ExternalID)
+		})},
+		{&v1.ScimGroup{}, ScimGroupParent.Name, group(func(g *v1.ScimGroup) []string {
+			return ScimGroupParent.keys(g.Spec.IdentityConfigRef.Name, g.Spec.Groups...)
 		})},
 	}
 }

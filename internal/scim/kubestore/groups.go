@@ -57,71 +57,198 @@ func (s *Store) ListGroups(ctx context.Context, t store.Tenant, sel store.Select
 }
 
 // DeleteGroup implements store.Groups: the group goes first, so it
-// disappears at once, then its members are released. Should releasing fail
-// half-way, the remaining references name a group that no longer exists;
-// readers ignore such ids and the next change of those users drops them.
+// disappears at once, then its members (users and groups) are released.
+// Should releasing fail half-way, the remaining references name a group that
+// no longer exists; readers ignore such ids and the next change of those
+// members drops them.
 func (s *Store) DeleteGroup(ctx context.Context, t store.Tenant, id, resourceVersion string) error {
 	if _, err := remove(ctx, s, groups, t, id, resourceVersion); err != nil {
 		return err
 	}
-	members, err := s.ListUsers(ctx, t, store.Selector{Index: store.IndexGroup, Value: id})
+	users, groupIDs, err := s.currentMembers(ctx, t, id)
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(members))
-	for i, u := range members {
-		ids[i] = u.Name
-	}
-	return s.setMembership(ctx, t, id, nil, ids)
+	return s.setMembership(ctx, t, id, nil, nil, users, groupIDs)
 }
 
-// ChangeMembers implements store.Groups. Every user to add is checked first,
-// so a request naming a user that does not exist changes nothing. The users
-// are then updated in parallel, each with optimistic concurrency; a failure
-// part-way leaves the group between the old and the new membership, and the
-// IdP's retry of the same request converges it (adds and removes are idempotent).
+// currentMembers returns the ids of a group's user members and group members,
+// from the two member indexes.
+func (s *Store) currentMembers(ctx context.Context, t store.Tenant, groupID string) (users, groupIDs []string, err error) {
+	us, err := s.ListUsers(ctx, t, store.Selector{Index: store.IndexGroup, Value: groupID})
+	if err != nil {
+		return nil, nil, err
+	}
+	gs, err := s.ListGroups(ctx, t, store.Selector{Index: store.IndexParent, Value: groupID})
+	if err != nil {
+		return nil, nil, err
+	}
+	users = make([]string, len(us))
+	for i, u := range us {
+		users[i] = u.Name
+	}
+	groupIDs = make([]string, len(gs))
+	for i, g := range gs {
+		groupIDs[i] = g.Name
+	}
+	return users, groupIDs, nil
+}
+
+// CheckMembers implements store.Groups.
+func (s *Store) CheckMembers(ctx context.Context, t store.Tenant, groupID string, change store.MemberChange) error {
+	_, _, err := s.resolveMembers(ctx, t, groupID, change)
+	return err
+}
+
+// resolveMembers sorts the ids to add into users and groups, refusing an id
+// that is neither, a type that does not match, and a group member that
+// would close a cycle. groupID may not exist yet (a group being created has
+// no members, so no cycle can go through it).
+func (s *Store) resolveMembers(ctx context.Context, t store.Tenant, groupID string, change store.MemberChange) (users, groupIDs []string, err error) {
+	var missing, wrongType []string
+	for _, id := range dedupe(change.Add) {
+		want := change.Types[id]
+		_, err := s.GetUser(ctx, t, id)
+		switch {
+		case err == nil:
+			if want != "" && want != store.MemberUser {
+				wrongType = append(wrongType, fmt.Sprintf("%s is a %s, not a %s", id, store.MemberUser, want))
+				continue
+			}
+			users = append(users, id)
+			continue
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, nil, err
+		}
+		_, err = s.GetGroup(ctx, t, id)
+		switch {
+		case err == nil:
+			if want != "" && want != store.MemberGroup {
+				wrongType = append(wrongType, fmt.Sprintf("%s is a %s, not a %s", id, store.MemberGroup, want))
+				continue
+			}
+			groupIDs = append(groupIDs, id)
+		case errors.Is(err, store.ErrNotFound):
+			missing = append(missing, id)
+		default:
+			return nil, nil, err
+		}
+	}
+	if len(missing) > 0 {
+		return nil, nil, fmt.Errorf("no such user or group in %s/%s: %s: %w", t.Namespace, t.IdentityConfig, strings.Join(missing, ", "), store.ErrInvalid)
+	}
+	if len(wrongType) > 0 {
+		return nil, nil, fmt.Errorf("member type mismatch: %s: %w", strings.Join(wrongType, "; "), store.ErrInvalid)
+	}
+	if len(groupIDs) > 0 {
+		if err := s.checkCycle(ctx, t, groupID, groupIDs); err != nil {
+			return nil, nil, err
+		}
+	}
+	return users, groupIDs, nil
+}
+
+// checkCycle refuses to make any of candidates a member of groupID when
+// candidate is groupID itself or one of its ancestors (a group groupID is a
+// member of, through any depth): the new link would close a loop. It walks
+// up from groupID once, breadth first, with a visited set, so a cycle that
+// two concurrent requests raced into still ends the walk. The walk reads the
+// cache; see docs/scim.md (Groups and membership) for the race it leaves.
+func (s *Store) checkCycle(ctx context.Context, t store.Tenant, groupID string, candidates []string) error {
+	names := map[string]string{}
+	via := map[string]string{groupID: ""} // ancestor -> the group below it on the path from groupID
+	queue := []string{groupID}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		g, err := s.GetGroup(ctx, t, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a dangling reference, or groupID being created
+		}
+		if err != nil {
+			return err
+		}
+		names[id] = g.Spec.DisplayName
+		for _, parent := range g.Spec.Groups {
+			if _, seen := via[parent]; !seen {
+				via[parent] = id
+				queue = append(queue, parent)
+			}
+		}
+	}
+	for _, c := range candidates {
+		if _, ancestor := via[c]; !ancestor {
+			continue
+		}
+		// The path c ∋ ... ∋ groupID, closed by the new link groupID ∋ c.
+		path := []string{}
+		for id := c; id != ""; id = via[id] {
+			path = append(path, describeGroup(id, names))
+		}
+		path = append(path, describeGroup(c, names))
+		return fmt.Errorf("adding group %s as a member of %s would make a cycle (each group contains the next): %s: %w",
+			describeGroup(c, names), describeGroup(groupID, names), strings.Join(path, " > "), store.ErrInvalid)
+	}
+	return nil
+}
+
+func describeGroup(id string, names map[string]string) string {
+	if n := names[id]; n != "" {
+		return fmt.Sprintf("%q (%s)", n, id)
+	}
+	return id
+}
+
+// ChangeMembers implements store.Groups. Every member to add is checked
+// first (CheckMembers), so a request naming a member that does not exist or
+// that would close a cycle changes nothing. The members are then updated in
+// parallel, each with optimistic concurrency; a failure part-way leaves the
+// group between the old and the new membership, and the IdP's retry of the
+// same request converges it (adds and removes are idempotent).
 func (s *Store) ChangeMembers(ctx context.Context, t store.Tenant, groupID string, change store.MemberChange) error {
 	if _, err := s.GetGroup(ctx, t, groupID); err != nil {
 		return err
 	}
-	add := dedupe(change.Add)
-	var missing []string
-	for _, id := range add {
-		if _, err := s.GetUser(ctx, t, id); errors.Is(err, store.ErrNotFound) {
-			missing = append(missing, id)
-		} else if err != nil {
-			return err
-		}
+	addUsers, addGroups, err := s.resolveMembers(ctx, t, groupID, change)
+	if err != nil {
+		return err
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("no such user in %s/%s: %s: %w", t.Namespace, t.IdentityConfig, strings.Join(missing, ", "), store.ErrInvalid)
-	}
-
-	remove := dedupe(change.Remove)
+	// An id to remove is tried as both kinds: setMember skips the kind it
+	// is not, without a write.
+	removeUsers := dedupe(change.Remove)
+	removeGroups := removeUsers
 	if change.Replace {
-		current, err := s.ListUsers(ctx, t, store.Selector{Index: store.IndexGroup, Value: groupID})
+		currentUsers, currentGroups, err := s.currentMembers(ctx, t, groupID)
 		if err != nil {
 			return err
 		}
-		keep := make(map[string]bool, len(add))
-		for _, id := range add {
-			keep[id] = true
-		}
-		remove = remove[:0]
-		for _, u := range current {
-			if !keep[u.Name] {
-				remove = append(remove, u.Name)
-			}
-		}
+		removeUsers = notIn(currentUsers, addUsers)
+		removeGroups = notIn(currentGroups, addGroups)
 	}
-	return s.setMembership(ctx, t, groupID, add, remove)
+	return s.setMembership(ctx, t, groupID, addUsers, addGroups, removeUsers, removeGroups)
 }
 
-// setMembership adds groupID to the users in add and removes it from those
-// in remove, MemberWorkers users at a time.
-func (s *Store) setMembership(ctx context.Context, t store.Tenant, groupID string, add, remove []string) error {
+// notIn returns the ids of list that keep does not hold.
+func notIn(list, keep []string) []string {
+	kept := make(map[string]bool, len(keep))
+	for _, id := range keep {
+		kept[id] = true
+	}
+	out := make([]string, 0, len(list))
+	for _, id := range list {
+		if !kept[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// setMembership adds groupID to the spec.groups of the users and groups to
+// add and removes it from those to remove, MemberWorkers members at a time.
+func (s *Store) setMembership(ctx context.Context, t store.Tenant, groupID string, addUsers, addGroups, removeUsers, removeGroups []string) error {
 	type job struct {
 		id     string
+		group  bool
 		member bool
 	}
 	jobs := make(chan job)
@@ -130,10 +257,16 @@ func (s *Store) setMembership(ctx context.Context, t store.Tenant, groupID strin
 		errs []error
 		wg   sync.WaitGroup
 	)
-	for range min(s.opts.MemberWorkers, len(add)+len(remove)) {
+	for range min(s.opts.MemberWorkers, len(addUsers)+len(addGroups)+len(removeUsers)+len(removeGroups)) {
 		wg.Go(func() {
 			for j := range jobs {
-				if err := s.setMember(ctx, t, j.id, groupID, j.member); err != nil {
+				var err error
+				if j.group {
+					err = setMember(ctx, s, groups, groupsOfGroup, t, j.id, groupID, j.member)
+				} else {
+					err = setMember(ctx, s, users, groupsOfUser, t, j.id, groupID, j.member)
+				}
+				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -141,25 +274,32 @@ func (s *Store) setMembership(ctx context.Context, t store.Tenant, groupID strin
 			}
 		})
 	}
-	removeSet := make(map[string]bool, len(remove))
-	for _, id := range remove {
+	removeSet := make(map[string]bool, len(removeUsers)+len(removeGroups))
+	for _, id := range slices.Concat(removeUsers, removeGroups) {
 		removeSet[id] = true
 	}
+	var all []job
+	for _, id := range addUsers {
+		all = append(all, job{id: id, member: true})
+	}
+	for _, id := range addGroups {
+		all = append(all, job{id: id, group: true, member: true})
+	}
+	for _, id := range removeUsers {
+		all = append(all, job{id: id})
+	}
+	for _, id := range removeGroups {
+		all = append(all, job{id: id, group: true})
+	}
 feed:
-	for _, id := range add {
-		if removeSet[id] {
+	for _, j := range all {
+		if j.member && removeSet[j.id] {
 			continue // RFC 7644 §3.5.2: operations apply in order; a later remove wins
 		}
 		select {
-		case jobs <- job{id: id, member: true}:
+		case jobs <- j:
 		case <-ctx.Done():
 			break feed
-		}
-	}
-	for _, id := range remove {
-		select {
-		case jobs <- job{id: id, member: false}:
-		case <-ctx.Done():
 		}
 	}
 	close(jobs)
@@ -170,54 +310,58 @@ feed:
 	return errors.Join(errs...)
 }
 
-// setMember makes one user a member of groupID or not, retrying on write
-// conflicts with a fresh read. A user that no longer exists has left every
-// group already.
-func (s *Store) setMember(ctx context.Context, t store.Tenant, userID, groupID string, member bool) error {
-	if !isOurs(userID) {
-		return nil // no such user: it is in no group
+func groupsOfUser(u *v1.ScimUser) *[]string { return &u.Spec.Groups }
+
+func groupsOfGroup(g *v1.ScimGroup) *[]string { return &g.Spec.Groups }
+
+// setMember makes one user or group a member of groupID or not, retrying on
+// write conflicts with a fresh read. A member that no longer exists (or is
+// of the other kind) has left every group already.
+func setMember[T client.Object](ctx context.Context, s *Store, k kindOf[T], groupsOf func(T) *[]string, t store.Tenant, memberID, groupID string, member bool) error {
+	if !isOurs(memberID) {
+		return nil // no such member: it is in no group
 	}
 	var lastErr error
 	for attempt := range 5 {
-		u := &v1.ScimUser{}
+		obj := k.newObj()
 		reader := client.Reader(s.cached)
 		if attempt > 0 {
 			reader = s.live
 		}
-		if err := reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: userID}, u); err != nil {
+		if err := reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: memberID}, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				if member && attempt == 0 {
 					continue // maybe just created on another replica; read the API server
 				}
 				return nil
 			}
-			return classify(err, "reading ScimUser "+userID)
+			return classify(err, "reading "+k.kind+" "+memberID)
 		}
-		if u.Spec.IdentityConfigRef.Name != t.IdentityConfig {
+		if k.tenant(obj).Name != t.IdentityConfig {
 			return nil
 		}
-		has := slices.Contains(u.Spec.Groups, groupID)
-		if has == member {
+		list := groupsOf(obj)
+		if slices.Contains(*list, groupID) == member {
 			return nil
 		}
-		patch := client.MergeFromWithOptions(u.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		patch := client.MergeFromWithOptions(obj.DeepCopyObject().(T), client.MergeFromWithOptimisticLock{})
 		if member {
-			u.Spec.Groups = append(u.Spec.Groups, groupID)
+			*list = append(*list, groupID)
 		} else {
-			u.Spec.Groups = slices.DeleteFunc(u.Spec.Groups, func(g string) bool { return g == groupID })
+			*list = slices.DeleteFunc(*list, func(g string) bool { return g == groupID })
 		}
-		s.stampModified(u)
-		err := s.cached.Patch(ctx, u, patch)
+		s.stampModified(obj)
+		err := s.cached.Patch(ctx, obj, patch)
 		if err == nil {
-			s.waitForCache(ctx, u, u.ResourceVersion)
+			s.waitForCache(ctx, obj, obj.GetResourceVersion())
 			return nil
 		}
 		if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-			return classify(err, "changing groups of ScimUser "+userID)
+			return classify(err, "changing groups of "+k.kind+" "+memberID)
 		}
 		lastErr = err
 	}
-	return classify(lastErr, "changing groups of ScimUser "+userID)
+	return classify(lastErr, "changing groups of "+k.kind+" "+memberID)
 }
 
 func dedupe(ids []string) []string {

@@ -113,7 +113,73 @@ var _ = Describe("groups", func() {
 		Expect(err).NotTo(HaveOccurred(), "the displayName is free again")
 	})
 
+	It("stores group members on the member group, refuses cycles, and releases nested groups of a deleted group", func() {
+		newGroup := func(name string) string {
+			GinkgoHelper()
+			g, err := s.CreateGroup(ctx, t, group(name))
+			Expect(err).NotTo(HaveOccurred())
+			return g.Name
+		}
+		parentsOf := func(id string) []string {
+			GinkgoHelper()
+			g, err := s.GetGroup(ctx, t, id)
+			Expect(err).NotTo(HaveOccurred())
+			return g.Spec.Groups
+		}
+		nestedIn := func(id string) []string {
+			GinkgoHelper()
+			found, err := s.ListGroups(ctx, t, store.Selector{Index: store.IndexParent, Value: id})
+			Expect(err).NotTo(HaveOccurred())
+			return groupIDs(found)
+		}
+		top, mid, leaf := newGroup("Top"), newGroup("Mid"), newGroup("Leaf")
+		Expect(s.ChangeMembers(ctx, t, top, store.MemberChange{Add: []string{mid, members[0]}})).To(Succeed())
+		Expect(s.ChangeMembers(ctx, t, mid, store.MemberChange{Add: []string{leaf}, Types: map[string]string{leaf: store.MemberGroup}})).To(Succeed())
+		Expect(parentsOf(mid)).To(ConsistOf(top))
+		Expect(nestedIn(top)).To(ConsistOf(mid))
+		Expect(membersOf(top)).To(ConsistOf(members[0]))
+
+		By("refusing a type that does not match")
+		Expect(s.CheckMembers(ctx, t, top, store.MemberChange{Add: []string{leaf}, Types: map[string]string{leaf: store.MemberUser}})).To(MatchError(store.ErrInvalid))
+		Expect(s.CheckMembers(ctx, t, top, store.MemberChange{Add: []string{members[1]}, Types: map[string]string{members[1]: store.MemberGroup}})).To(MatchError(store.ErrInvalid))
+
+		By("refusing self-membership and a three-level cycle, writing nothing")
+		err := s.ChangeMembers(ctx, t, top, store.MemberChange{Add: []string{members[1], top}})
+		Expect(err).To(MatchError(store.ErrInvalid))
+		Expect(err.Error()).To(ContainSubstring("cycle"))
+		err = s.ChangeMembers(ctx, t, leaf, store.MemberChange{Add: []string{members[1], top}})
+		Expect(err).To(MatchError(store.ErrInvalid))
+		Expect(err.Error()).To(And(ContainSubstring(`"Top"`), ContainSubstring(`"Mid"`), ContainSubstring(`"Leaf"`)))
+		Expect(parentsOf(top)).To(BeEmpty())
+		Expect(membersOf(leaf)).To(BeEmpty())
+
+		By("replacing members drops group members not kept")
+		Expect(s.ChangeMembers(ctx, t, mid, store.MemberChange{Replace: true, Add: []string{members[2]}})).To(Succeed())
+		Expect(parentsOf(leaf)).To(BeEmpty())
+		Expect(membersOf(mid)).To(ConsistOf(members[2]))
+		Expect(s.ChangeMembers(ctx, t, mid, store.MemberChange{Add: []string{leaf}})).To(Succeed())
+		Expect(s.ChangeMembers(ctx, t, mid, store.MemberChange{Remove: []string{leaf}})).To(Succeed())
+		Expect(parentsOf(leaf)).To(BeEmpty())
+		Expect(s.ChangeMembers(ctx, t, mid, store.MemberChange{Add: []string{leaf}})).To(Succeed())
+
+		By("deleting the middle group")
+		Expect(s.DeleteGroup(ctx, t, mid, "")).To(Succeed())
+		Expect(parentsOf(leaf)).To(BeEmpty(), "the deleted group is gone from its member groups' spec.groups")
+		Expect(nestedIn(top)).To(BeEmpty())
+		u, err := s.GetUser(ctx, t, members[2])
+		Expect(err).NotTo(HaveOccurred())
+		Expect(u.Spec.Groups).NotTo(ContainElement(mid))
+	})
+
 	It("refuses membership changes of a group that does not exist", func() {
 		Expect(s.ChangeMembers(ctx, t, "nope", store.MemberChange{Add: members[:1]})).To(MatchError(store.ErrNotFound))
 	})
 })
+
+func groupIDs(groups []*v1.ScimGroup) []string {
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = g.Name
+	}
+	return out
+}

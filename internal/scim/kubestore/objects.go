@@ -100,6 +100,7 @@ var groups = kindOf[*v1.ScimGroup]{
 	indexes: map[store.Index]index.TenantField{
 		store.IndexDisplayName: index.ScimGroupDisplayName,
 		store.IndexExternalID:  index.ScimGroupExternalID,
+		store.IndexParent:      index.ScimGroupParent,
 	},
 }
 

@@ -54,6 +54,8 @@ func FuzzDecodeBody(f *testing.F) {
 	}
 	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@example.com","name":{"givenName":"A"},"emails":[{"value":"a@example.com","primary":true}],"active":"True","password":"p"}`))
 	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g","members":[{"value":"u1"}]}`))
+	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g","members":[{"value":"g2","type":"Group","$ref":"../Groups/g2"},{"value":"u1","type":"user"}],"groups":["g3"]}`))
+	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g","members":[{"value":"x","type":"Robot"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := checkBody(data)
 		var body map[string]any

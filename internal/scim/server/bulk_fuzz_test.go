@@ -33,6 +33,7 @@ func FuzzParseBulkRequest(f *testing.F) {
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"POST","path":"/Users","bulkId":"q","data":{"userName":"a"}}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"failOnErrors":1,"Operations":[{"method":"post","path":"/Groups","bulkId":"g","data":{"members":[{"value":"bulkId:q"}]}},{"method":"DELETE","path":"/Users/bulkId:q"}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"PATCH","path":"/Users/1","version":"W/\"3\"","data":{"Operations":[]}}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"POST","path":"/Groups","bulkId":"outer","data":{"displayName":"o","members":[{"value":"bulkId:inner","type":"Group"}]}},{"method":"POST","path":"/Groups","bulkId":"inner","data":{"displayName":"i"}},{"method":"PATCH","path":"/Groups/bulkId:inner","data":{"Operations":[{"op":"add","path":"members","value":[{"value":"bulkId:outer","type":"Group"}]}]}}]}`,
 		`{"schemas":[],"Operations":[]}`,
 		`{"Operations":[{"method":"GET"}]}`,
 		`[]`,

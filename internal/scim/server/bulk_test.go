@@ -84,6 +84,37 @@ var _ = Describe("Bulk (RFC 7644 §3.7)", func() {
 		Expect(endpoint.do("GET", "/Users/"+u1, nil).body["title"]).To(Equal("Bulk Lead"))
 	})
 
+	It("creates a group whose member is a group created in the same request by bulkId", func() {
+		r := endpoint.do("POST", "/Bulk", map[string]any{
+			"schemas": []string{scim.BulkRequestURN},
+			"Operations": []any{
+				map[string]any{"method": "POST", "path": "/Groups", "bulkId": "outer", "data": map[string]any{
+					"schemas": []string{scim.GroupSchemaURN}, "displayName": "Bulk Outer",
+					"members": []any{map[string]any{"value": "bulkId:inner", "type": "Group"}},
+				}},
+				map[string]any{"method": "POST", "path": "/Groups", "bulkId": "inner", "data": map[string]any{
+					"schemas": []string{scim.GroupSchemaURN}, "displayName": "Bulk Inner",
+					"members": []any{map[string]any{"value": "bulkId:nu"}},
+				}},
+				bulkUser("nu", "bulk-nested@example.com"),
+			},
+		})
+		Expect(r.status).To(Equal(http.StatusOK), r.String())
+		ops := bulkOps(r)
+		Expect(ops).To(HaveLen(3))
+		for _, op := range ops {
+			Expect(op["status"]).To(Equal("201"), "%v", op)
+		}
+		idOf := func(op map[string]any) string {
+			loc := op["location"].(string)
+			return loc[strings.LastIndex(loc, "/")+1:]
+		}
+		outer, inner, user := idOf(ops[0]), idOf(ops[1]), idOf(ops[2])
+		g := endpoint.do("GET", "/Groups/"+outer, nil)
+		Expect(g.body["members"]).To(ConsistOf(And(HaveKeyWithValue("value", inner), HaveKeyWithValue("type", "Group"))))
+		Expect(userGroupTypes(endpoint.do("GET", "/Users/"+user, nil))).To(Equal(map[string]string{inner: "direct", outer: "indirect"}))
+	})
+
 	It("reports each failure in place and stops after failOnErrors", func() {
 		r := endpoint.do("POST", "/Bulk", map[string]any{
 			"schemas":      []string{scim.BulkRequestURN},

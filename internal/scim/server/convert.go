@@ -210,6 +210,7 @@ func groupSpecFromResource(res map[string]any) (v1.ScimGroupSpec, error) {
 	in := maps.Clone(res)
 	delete(in, specTenantKey)
 	delete(in, membersKey)
+	delete(in, specGroupsKey) // a group's own groups are derived, as a user's
 	var spec v1.ScimGroupSpec
 	if err := specFromResource(in, &spec); err != nil {
 		return spec, fmt.Errorf("reading a SCIM Group: %w", err)
@@ -225,7 +226,16 @@ func groupSpecFromResource(res map[string]any) (v1.ScimGroupSpec, error) {
 type groupRef struct {
 	ID          string
 	DisplayName string
+	// Type is groupDirect or groupIndirect (RFC 7643 §4.1.2).
+	Type string
 }
+
+// The types of a user's groups (RFC 7643 §4.1.2): a member of the group
+// itself, or of a group nested in it.
+const (
+	groupDirect   = "direct"
+	groupIndirect = "indirect"
+)
 
 // weakETag is meta.version and the ETag header: a weak entity tag from the
 // object's resourceVersion (RFC 7644 §3.14).
@@ -242,7 +252,7 @@ func meta(resourceType, location, resourceVersion string, created time.Time, ann
 }
 
 // userResource renders a ScimUser as a SCIM User (RFC 7643 §4.1). groups
-// are the user's direct groups that exist.
+// are the user's groups that exist, direct and indirect.
 func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string]any, error) {
 	res, err := resourceFromSpec(u.Spec)
 	if err != nil {
@@ -267,8 +277,8 @@ func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string
 	if len(groups) > 0 {
 		list := make([]any, len(groups))
 		for i, g := range groups {
-			// RFC 7643 §4.1.2: groups is readOnly; "direct" membership.
-			list[i] = map[string]any{"value": g.ID, scimRefKey: baseURL + "/Groups/" + g.ID, "display": g.DisplayName, typeKey: "direct"}
+			// RFC 7643 §4.1.2: groups is readOnly; "direct" or "indirect".
+			list[i] = map[string]any{"value": g.ID, scimRefKey: baseURL + "/Groups/" + g.ID, "display": g.DisplayName, typeKey: g.Type}
 		}
 		res[specGroupsKey] = list
 	}
@@ -279,6 +289,8 @@ func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string
 type memberRef struct {
 	ID      string
 	Display string
+	// Type is scim.UserResourceTypeName or scim.GroupResourceTypeName.
+	Type string
 }
 
 // groupResource renders a ScimGroup as a SCIM Group (RFC 7643 §4.2).
@@ -290,13 +302,18 @@ func groupResource(g *v1.ScimGroup, members []memberRef, baseURL string) (map[st
 		return nil, fmt.Errorf("rendering ScimGroup %s: %w", g.Name, err)
 	}
 	delete(res, specTenantKey)
+	delete(res, specGroupsKey) // stored on the member side; shown as the parent's members
 	res["schemas"] = []any{scim.GroupSchemaURN}
 	res["id"] = g.Name
 	res["meta"] = meta(scim.GroupResourceTypeName, baseURL+"/Groups/"+g.Name, g.ResourceVersion, g.CreationTimestamp.Time, g.Annotations)
 	if members != nil {
 		list := make([]any, len(members))
 		for i, m := range members {
-			entry := map[string]any{"value": m.ID, scimRefKey: baseURL + "/Users/" + m.ID, typeKey: scim.UserResourceTypeName}
+			endpoint := "/Users/"
+			if m.Type == scim.GroupResourceTypeName {
+				endpoint = "/Groups/"
+			}
+			entry := map[string]any{"value": m.ID, scimRefKey: baseURL + endpoint + m.ID, typeKey: m.Type}
 			if m.Display != "" {
 				entry["display"] = m.Display
 			}

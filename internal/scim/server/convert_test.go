@@ -114,7 +114,8 @@ func TestSpecTypesMatchSchemas(t *testing.T) {
 			exceptions: map[string]string{
 				"schemas": derived, "id": derived, "meta": derived,
 				specTenantKey: tenant,
-				membersKey:    "schema only: membership is stored on the users (ScimUser spec.groups)",
+				membersKey:    "schema only: membership is stored on the members (ScimUser and ScimGroup spec.groups)",
+				specGroupsKey: "spec only: the groups a group is a member of, shown as those groups' members (RFC 7643 §4.2)",
 			},
 		},
 	}
@@ -307,7 +308,7 @@ func TestUserResource(t *testing.T) {
 			Enterprise:        &v1.ScimEnterpriseUser{Manager: &v1.ScimManager{Value: "m", Ref: "../Users/m"}},
 		},
 	}
-	got, err := userResource(u, []groupRef{{ID: "g1", DisplayName: "Tour Guides"}}, "https://x/scim/v2/ns/okta")
+	got, err := userResource(u, []groupRef{{ID: "g1", DisplayName: "Tour Guides", Type: groupDirect}}, "https://x/scim/v2/ns/okta")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,23 +332,30 @@ func TestUserResource(t *testing.T) {
 }
 
 func TestGroupRoundTrip(t *testing.T) {
-	res := map[string]any{"displayName": "Tour Guides", "externalId": "e1", "members": []any{map[string]any{"value": "u1"}}}
+	// "groups" is not a Group attribute: a body cannot set the groups a
+	// group is a member of, which only its parents' members change.
+	res := map[string]any{"displayName": "Tour Guides", "externalId": "e1", "members": []any{map[string]any{"value": "u1"}}, "groups": []any{"p1"}}
 	spec, err := groupSpecFromResource(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (v1.ScimGroupSpec{DisplayName: "Tour Guides", ExternalID: "e1"}); spec != want {
+	if want := (v1.ScimGroupSpec{DisplayName: "Tour Guides", ExternalID: "e1"}); !reflect.DeepEqual(spec, want) {
 		t.Fatalf("got %+v, want %+v", spec, want)
 	}
 	spec.IdentityConfigRef = v1.IdentityConfigReference{Name: "okta"}
-	out, err := groupResource(&v1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Name: "g1"}, Spec: spec}, []memberRef{{ID: "u1"}}, "https://x")
+	spec.Groups = []string{"p1"}
+	members := []memberRef{{ID: "u1", Type: scim.UserResourceTypeName}, {ID: "g2", Display: "Guides", Type: scim.GroupResourceTypeName}}
+	out, err := groupResource(&v1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Name: "g1"}, Spec: spec}, members, "https://x")
 	if err != nil {
 		t.Fatal(err)
 	}
 	delete(out, "meta")
 	want := map[string]any{
 		"schemas": []any{scim.GroupSchemaURN}, "id": "g1", "displayName": "Tour Guides", "externalId": "e1",
-		"members": []any{map[string]any{"value": "u1", "$ref": "https://x/Users/u1", "type": "User"}},
+		"members": []any{
+			map[string]any{"value": "u1", "$ref": "https://x/Users/u1", "type": "User"},
+			map[string]any{"value": "g2", "$ref": "https://x/Groups/g2", "type": "Group", "display": "Guides"},
+		},
 	}
 	if !reflect.DeepEqual(out, want) {
 		t.Fatalf("got  %v\nwant %v", out, want)

@@ -31,56 +31,60 @@ import (
 // ScimUser lists its groups): a group's "members" is derived from the
 // store's group index and is only gathered when a response includes it.
 
-// groupFromBody reads a POST or PUT body: the spec, and the member ids
-// (nil when the body has no members attribute).
-func groupFromBody(body map[string]any) (v1.ScimGroupSpec, []string, error) {
+// groupFromBody reads a POST or PUT body: the spec, and the members (nil ids
+// when the body has no members attribute) with the types the body gives.
+func groupFromBody(body map[string]any) (v1.ScimGroupSpec, store.MemberChange, error) {
 	if err := scim.CheckSchemas(scim.GroupResourceType, body); err != nil {
-		return v1.ScimGroupSpec{}, nil, err
+		return v1.ScimGroupSpec{}, store.MemberChange{}, err
 	}
 	res, err := scim.Normalize(scim.GroupResourceType, body)
 	if err != nil {
-		return v1.ScimGroupSpec{}, nil, err
+		return v1.ScimGroupSpec{}, store.MemberChange{}, err
 	}
 	spec, err := groupSpecFromResource(res)
 	if err != nil {
-		return spec, nil, err
+		return spec, store.MemberChange{}, err
 	}
-	members, err := bodyMemberIDs(res)
+	members, err := bodyMembers(res)
 	return spec, members, err
 }
 
-func bodyMemberIDs(res map[string]any) ([]string, error) {
+func bodyMembers(res map[string]any) (store.MemberChange, error) {
 	list, ok := res["members"].([]any)
 	if !ok {
-		return nil, nil
+		return store.MemberChange{}, nil
 	}
-	ids := make([]string, 0, len(list))
+	change := store.MemberChange{Add: make([]string, 0, len(list))}
 	for i, e := range list {
 		m, _ := e.(map[string]any)
 		id, _ := m["value"].(string)
 		if id == "" {
-			return nil, scim.ErrInvalidValue("members[%d].value is required", i)
+			return change, scim.ErrInvalidValue("members[%d].value is required", i)
 		}
-		if t, _ := m[typeKey].(string); t != "" && t != scim.UserResourceTypeName {
-			// Nested groups are not supported: Lightrun has none to map them to.
-			return nil, scim.ErrInvalidValue("members[%d] is a %s; only User members are supported", i, t)
+		given, _ := m[typeKey].(string)
+		t, ok := scim.MemberType(given)
+		if !ok {
+			return change, scim.ErrInvalidValue("members[%d].type is %q: want %q or %q", i, given, scim.UserResourceTypeName, scim.GroupResourceTypeName)
 		}
-		ids = append(ids, id)
+		if t != "" {
+			if change.Types == nil {
+				change.Types = map[string]string{}
+			}
+			change.Types[id] = t
+		}
+		change.Add = append(change.Add, id)
 	}
-	return ids, nil
+	return change, nil
 }
 
-// checkMembers refuses a request naming a member that is not a user of the
-// tenant, before anything is written.
-func (s *Server) checkMembers(r *request, ids []string) error {
-	for _, id := range ids {
-		if _, err := s.users.GetUser(r.Context(), r.tenant.Tenant, id); errors.Is(err, store.ErrNotFound) {
-			return scim.ErrInvalidValue("member %q is not a user of this endpoint", id)
-		} else if err != nil {
-			return err
-		}
+// checkMembers refuses a request naming a member that is not a user or group
+// of the tenant, of another type than the request says, or that would make
+// a group its own member, before anything is written.
+func (s *Server) checkMembers(r *request, groupID string, change store.MemberChange) error {
+	if len(change.Add) == 0 {
+		return nil
 	}
-	return nil
+	return s.groups.CheckMembers(r.Context(), r.tenant.Tenant, groupID, change)
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *request) error {
@@ -92,15 +96,16 @@ func (s *Server) createGroup(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkMembers(r, members); err != nil {
+	// The group does not exist yet: no cycle can go through it.
+	if err := s.checkMembers(r, "", members); err != nil {
 		return err
 	}
 	created, err := s.groups.CreateGroup(r.Context(), r.tenant.Tenant, &v1.ScimGroup{Spec: spec})
 	if err != nil {
 		return err
 	}
-	if len(members) > 0 {
-		if err := s.groups.ChangeMembers(r.Context(), r.tenant.Tenant, created.Name, store.MemberChange{Add: members}); err != nil {
+	if len(members.Add) > 0 {
+		if err := s.groups.ChangeMembers(r.Context(), r.tenant.Tenant, created.Name, members); err != nil {
 			return err
 		}
 	}
@@ -116,18 +121,19 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	spec, members, err := groupFromBody(body)
+	spec, change, err := groupFromBody(body)
 	if err != nil {
 		return err
 	}
-	if err := s.checkMembers(r, members); err != nil {
+	if err := s.checkMembers(r, r.PathValue("id"), change); err != nil {
 		return err
 	}
 	// RFC 7644 §3.5.1: PUT replaces the resource, members included.
-	change := store.MemberChange{Replace: true, Add: members}
+	change.Replace = true
 	return s.updateGroup(w, r, change, false, func(current *v1.ScimGroup) (*v1.ScimGroup, error) {
 		next := current.DeepCopy()
 		spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		spec.Groups = current.Spec.Groups // the groups this one is in: not the group's to say
 		next.Spec = spec
 		return next, nil
 	})
@@ -147,7 +153,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	change := memberChange(delta)
-	if err := s.checkMembers(r, change.Add); err != nil {
+	if err := s.checkMembers(r, r.PathValue("id"), change); err != nil {
 		return err
 	}
 	// RFC 7644 §3.5.2: 200 with the resource, or 204 No Content. Entra
@@ -168,6 +174,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 		}
 		next := current.DeepCopy()
 		spec.IdentityConfigRef = current.Spec.IdentityConfigRef
+		spec.Groups = current.Spec.Groups
 		next.Spec = spec
 		return next, nil
 	})
@@ -176,11 +183,11 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *request) error {
 func memberChange(d scim.MemberDelta) store.MemberChange {
 	switch {
 	case d.ReplaceSet:
-		return store.MemberChange{Replace: true, Add: d.Replace}
+		return store.MemberChange{Replace: true, Add: d.Replace, Types: d.Types}
 	case d.RemoveAll:
 		return store.MemberChange{Replace: true}
 	default:
-		return store.MemberChange{Add: d.Add, Remove: d.Remove}
+		return store.MemberChange{Add: d.Add, Remove: d.Remove, Types: d.Types}
 	}
 }
 
@@ -221,7 +228,9 @@ func (s *Server) respondGroup(w http.ResponseWriter, r *request, status int, g *
 }
 
 // renderGroup gathers the members only when the response includes them:
-// GET /Groups/{id}?excludedAttributes=members never touches the member index.
+// GET /Groups/{id}?excludedAttributes=members never touches the member
+// indexes. Members are the users (ScimUser index) and the groups (ScimGroup
+// index) that list the group in their spec.groups.
 func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs scim.AttributeSet) (map[string]any, error) {
 	var members []memberRef
 	if attrs.Includes("members") {
@@ -229,13 +238,20 @@ func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs scim.AttributeSe
 		if err != nil {
 			return nil, err
 		}
-		members = make([]memberRef, len(users))
-		for i, u := range users {
+		nested, err := s.groups.ListGroups(r.Context(), r.tenant.Tenant, store.Selector{Index: store.IndexParent, Value: g.Name})
+		if err != nil {
+			return nil, err
+		}
+		members = make([]memberRef, 0, len(users)+len(nested))
+		for _, u := range users {
 			display := u.Spec.DisplayName
 			if display == "" {
 				display = u.Spec.UserName
 			}
-			members[i] = memberRef{ID: u.Name, Display: display}
+			members = append(members, memberRef{ID: u.Name, Display: display, Type: scim.UserResourceTypeName})
+		}
+		for _, n := range nested {
+			members = append(members, memberRef{ID: n.Name, Display: n.Spec.DisplayName, Type: scim.GroupResourceTypeName})
 		}
 		slices.SortFunc(members, func(a, b memberRef) int { return strings.Compare(a.ID, b.ID) })
 	}
@@ -267,15 +283,23 @@ func (s *Server) groupLister() lister[*v1.ScimGroup] {
 				case "externalId":
 					return s.groups.ListGroups(r.Context(), t, store.Selector{Index: store.IndexExternalID, Value: eq.Value})
 				case "members.value":
-					// Membership is on the user: the user's own list names its groups.
+					// Membership is on the member: the member's own list
+					// names its groups, be it a user or a group.
 					u, err := s.users.GetUser(r.Context(), t, eq.Value)
+					if err == nil {
+						return s.groupsByID(r, u.Spec.Groups)
+					}
+					if !errors.Is(err, store.ErrNotFound) {
+						return nil, err
+					}
+					g, err := s.groups.GetGroup(r.Context(), t, eq.Value)
 					if errors.Is(err, store.ErrNotFound) {
 						return nil, nil
 					}
 					if err != nil {
 						return nil, err
 					}
-					return s.groupsByID(r, u.Spec.Groups)
+					return s.groupsByID(r, g.Spec.Groups)
 				}
 			}
 			return s.groups.ListGroups(r.Context(), t, store.Selector{})

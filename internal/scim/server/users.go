@@ -148,18 +148,42 @@ func (s *Server) respondUser(w http.ResponseWriter, r *request, status int, u *v
 	return nil
 }
 
-// userGroups resolves the user's group ids to the groups that exist.
+// userGroups resolves the user's groups (RFC 7643 §4.1.2): the groups it is
+// a direct member of that exist ("direct"), then every group those are
+// members of, through any depth ("indirect"), each once; direct wins. The
+// walk keeps a visited set, so a cycle that concurrent requests raced into
+// (docs/scim.md, Groups and membership) still ends it.
 func (s *Server) userGroups(r *request, u *v1.ScimUser) ([]groupRef, error) {
 	refs := make([]groupRef, 0, len(u.Spec.Groups))
-	for _, id := range u.Spec.Groups {
-		g, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // a group deleted while its members were being released
+	seen := make(map[string]bool, len(u.Spec.Groups))
+	var queue []string
+	visit := func(ids []string, kind string) error {
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			g, err := s.groups.GetGroup(r.Context(), r.tenant.Tenant, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // a group deleted while its members were being released
+			}
+			if err != nil {
+				return err
+			}
+			refs = append(refs, groupRef{ID: g.Name, DisplayName: g.Spec.DisplayName, Type: kind})
+			queue = append(queue, g.Spec.Groups...)
 		}
-		if err != nil {
+		return nil
+	}
+	if err := visit(u.Spec.Groups, groupDirect); err != nil {
+		return nil, err
+	}
+	for len(queue) > 0 {
+		next := queue
+		queue = nil
+		if err := visit(next, groupIndirect); err != nil {
 			return nil, err
 		}
-		refs = append(refs, groupRef{ID: g.Name, DisplayName: g.Spec.DisplayName})
 	}
 	return refs, nil
 }

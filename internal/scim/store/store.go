@@ -66,6 +66,9 @@ const (
 	IndexEmail Index = "email"
 	// IndexGroup: users that list a group id in spec.groups.
 	IndexGroup Index = "group"
+	// IndexParent: groups that list a group id in spec.groups (the group
+	// members of a group).
+	IndexParent Index = "parent"
 	// IndexDisplayName: group displayName, case-insensitive.
 	IndexDisplayName Index = "displayName"
 	// IndexID: the SCIM id (the object's name).
@@ -105,10 +108,22 @@ type Groups interface {
 	ListGroups(ctx context.Context, t Tenant, sel Selector) ([]*v1.ScimGroup, error)
 	// GroupPage pages through the tenant's groups in list order.
 	GroupPage(ctx context.Context, t Tenant, req PageRequest) (Page[*v1.ScimGroup], error)
-	// ChangeMembers adds and removes group membership on the member side.
-	// Every id in add must be an existing user of the tenant.
+	// CheckMembers says, without writing, whether ChangeMembers would
+	// accept change: every id to add is an existing user or group of the
+	// tenant, of the type change.Types gives it if any, and no group would
+	// become its own member, directly or through other groups. A refusal
+	// wraps ErrInvalid with a detail for the client.
+	CheckMembers(ctx context.Context, t Tenant, groupID string, change MemberChange) error
+	// ChangeMembers adds and removes group membership on the member side
+	// (ScimUser or ScimGroup spec.groups), after CheckMembers.
 	ChangeMembers(ctx context.Context, t Tenant, groupID string, change MemberChange) error
 }
+
+// Member types, as SCIM Group members[].type names them (RFC 7643 §4.2).
+const (
+	MemberUser  = "User"
+	MemberGroup = "Group"
+)
 
 // MemberChange is the combined effect of a request on one group's members.
 type MemberChange struct {
@@ -116,6 +131,9 @@ type MemberChange struct {
 	Replace bool
 	Add     []string
 	Remove  []string
+	// Types are the types (MemberUser, MemberGroup) the client gave ids of
+	// Add; an id without one is whichever it is.
+	Types map[string]string
 }
 
 // LastModified returns a resource's SCIM meta.lastModified: the annotation
