@@ -70,7 +70,7 @@ func (s *Store) DeleteGroup(ctx context.Context, t store.Tenant, id, resourceVer
 	}
 	ids := make([]string, len(members))
 	for i, u := range members {
-		ids[i] = u.Name
+		ids[i] = u.SCIMID()
 	}
 	return s.setMembership(ctx, t, id, nil, ids)
 }
@@ -109,8 +109,8 @@ func (s *Store) ChangeMembers(ctx context.Context, t store.Tenant, groupID strin
 		}
 		remove = remove[:0]
 		for _, u := range current {
-			if !keep[u.Name] {
-				remove = append(remove, u.Name)
+			if id := u.SCIMID(); !keep[id] {
+				remove = append(remove, id)
 			}
 		}
 	}
@@ -184,7 +184,12 @@ func (s *Store) setMember(ctx context.Context, t store.Tenant, userID, groupID s
 		if attempt > 0 {
 			reader = s.live
 		}
-		if err := reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: userID}, u); err != nil {
+		err := reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: v1.ScimUserNameOf(userID)}, u)
+		if err == nil && u.SCIMID() != userID {
+			// The name's user now is another one than the id's.
+			err = apierrors.NewNotFound(v1.GroupVersion.WithResource("scimusers").GroupResource(), userID)
+		}
+		if err != nil {
 			if apierrors.IsNotFound(err) {
 				if member && attempt == 0 {
 					continue // maybe just created on another replica; read the API server
@@ -207,7 +212,7 @@ func (s *Store) setMember(ctx context.Context, t store.Tenant, userID, groupID s
 			u.Spec.Groups = slices.DeleteFunc(u.Spec.Groups, func(g string) bool { return g == groupID })
 		}
 		s.stampModified(u)
-		err := s.cached.Patch(ctx, u, patch)
+		err = s.cached.Patch(ctx, u, patch)
 		if err == nil {
 			s.waitForCache(ctx, u, u.ResourceVersion)
 			return nil

@@ -235,7 +235,7 @@ func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs scim.AttributeSe
 			if display == "" {
 				display = u.Spec.UserName
 			}
-			members[i] = memberRef{ID: u.Name, Display: display}
+			members[i] = memberRef{ID: u.SCIMID(), Display: display}
 		}
 		slices.SortFunc(members, func(a, b memberRef) int { return strings.Compare(a.ID, b.ID) })
 	}
