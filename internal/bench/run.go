@@ -361,7 +361,7 @@ func (r *runner) bareUser(i int) *v1.ScimUser {
 // objects; a difference is noted in the result.
 func (r *runner) checkEquivalent(ctx context.Context, i int) error {
 	var stored v1.ScimUser
-	if err := r.e.k8s.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: r.ids[i]}, &stored); err != nil {
+	if err := r.e.k8s.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: v1.ScimUserNameOf(r.ids[i])}, &stored); err != nil {
 		return fmt.Errorf("reading the ScimUser POST /Users stored: %w", err)
 	}
 	bare := r.bareUser(i)
