@@ -209,8 +209,18 @@ func createDerived[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 	if obj.GetUID() == "" {
 		return zero, fmt.Errorf("%s %q: name contended: %w", k.claim, name, store.ErrUniqueness)
 	}
+	// The claim is read while the cache catches up with the write: the
+	// create's latency is the write and the slower of the two.
+	wctx, stopWait := context.WithCancel(ctx)
+	waited := make(chan struct{})
+	go func() {
+		defer close(waited)
+		s.waitForCache(wctx, obj, obj.GetResourceVersion())
+	}()
 	held, err := s.claims.heldByOther(ctx, k.claim, t, name, k.id(obj))
 	if err != nil || held {
+		stopWait()
+		<-waited
 		// Give the name back: a claim holds it (or whether one does cannot
 		// be read now).
 		if derr := undoCreate(ctx, s, k, obj); derr != nil {
@@ -221,7 +231,8 @@ func createDerived[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 		}
 		return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
 	}
-	s.waitForCache(ctx, obj, obj.GetResourceVersion())
+	<-waited
+	stopWait()
 	return obj, nil
 }
 
