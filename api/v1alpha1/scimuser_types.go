@@ -153,7 +153,9 @@ type ScimEnterpriseUser struct {
 // ScimUserSpec is a SCIM User (RFC 7643 §4.1) with the enterprise extension
 // (§4.3), as the identity provider pushed it. It never holds a password: SCIM
 // "password" is accepted by the endpoint and dropped. The SCIM id is the
-// object's metadata.name; meta.created is its creationTimestamp.
+// object's metadata.name, followed, for a name derived from the userName, by
+// a dot and the first 12 hex digits of metadata.uid (ScimUser.SCIMID);
+// meta.created is its creationTimestamp.
 // +kubebuilder:validation:XValidation:rule="!has(self.emails) || self.emails.filter(e, has(e.primary) && e.primary).size() <= 1",message="at most one email may be primary (RFC 7643 §2.4)"
 // +kubebuilder:validation:XValidation:rule="!has(self.phoneNumbers) || self.phoneNumbers.filter(e, has(e.primary) && e.primary).size() <= 1",message="at most one phone number may be primary (RFC 7643 §2.4)"
 // +kubebuilder:validation:XValidation:rule="!has(self.addresses) || self.addresses.filter(e, has(e.primary) && e.primary).size() <= 1",message="at most one address may be primary (RFC 7643 §2.4)"

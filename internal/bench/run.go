@@ -361,7 +361,7 @@ func (r *runner) bareUser(i int) *v1.ScimUser {
 // objects; a difference is noted in the result.
 func (r *runner) checkEquivalent(ctx context.Context, i int) error {
 	var stored v1.ScimUser
-	if err := r.e.k8s.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: r.ids[i]}, &stored); err != nil {
+	if err := r.e.k8s.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: v1.ScimUserNameOf(r.ids[i])}, &stored); err != nil {
 		return fmt.Errorf("reading the ScimUser POST /Users stored: %w", err)
 	}
 	bare := r.bareUser(i)
@@ -636,7 +636,7 @@ func (r *runner) bareGroupPatches(ctx context.Context, ids []string) error {
 	users := make([]*v1.ScimUser, len(ids))
 	for i, id := range ids {
 		users[i] = &v1.ScimUser{}
-		if err := r.e.k8s.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: id}, users[i]); err != nil {
+		if err := r.e.k8s.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: v1.ScimUserNameOf(id)}, users[i]); err != nil {
 			return fmt.Errorf("reading ScimUser %s for the bare membership patches: %w", id, err)
 		}
 	}

@@ -58,7 +58,7 @@ var _ = Describe("From the IdP to Lightrun", func() {
 		Expect(patch.status).To(BeElementOf(http.StatusOK, http.StatusNoContent), patch.String())
 
 		u := &v1.ScimUser{}
-		u.Namespace, u.Name = c.ns, id
+		u.Namespace, u.Name = c.ns, v1.ScimUserNameOf(id)
 		Eventually(func() []v1.LightrunUserRole { return fresh(u).Status.EffectiveRoles }).
 			Should(Equal([]v1.LightrunUserRole{v1.RoleIncidentResponder}))
 		synced(u)

@@ -230,6 +230,21 @@ var _ = Describe("ScimUser", func() {
 		Expect(lu.Enabled).To(BeFalse())
 	})
 
+	It("lets go of a user the SCIM endpoint created with the finalizer and that was never provisioned", func() {
+		// The SCIM endpoint sets the finalizer in its create (one write), and
+		// undoes a create that lost a race for the userName by deleting it.
+		c := newCompany()
+		u := c.user("ivy", func(u *v1.ScimUser) {
+			u.Finalizers = []string{v1.FinalizerLightrun}
+			u.Spec.Emails = nil // never provisioned: Lightrun keys users by email
+		})
+		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
+			Should(haveCondition(metav1.ConditionFalse, v1.ReasonNoEmail))
+		Expect(k8sClient.Delete(ctx, u)).To(Succeed())
+		deleted(u)
+		Expect(c.requests(http.MethodPost, "/api/v1/users")).To(BeZero())
+	})
+
 	It("deletes the Lightrun user when the IdP deletes the user (deprovisionPolicy Delete)", func() {
 		c := newCompany(withConfig(func(ic *v1.IdentityConfig) { ic.Spec.DeprovisionPolicy = v1.DeprovisionDelete }))
 		u := synced(c.user("hank@example.com"))

@@ -38,22 +38,31 @@ import (
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;patch;delete
 
 // Uniqueness of userName and displayName per tenant is enforced by the
-// Kubernetes API server, not by a cache lookup: before an object takes a
-// name it creates a claim, a Lease whose object name is derived from the
-// tenant and the case-folded name. Create is atomic across every replica, so
-// of twenty concurrent POSTs of "Alice", "alice" and "ALICE" exactly one
-// gets the claim. The Lease's holderIdentity is the claiming object's SCIM
-// id, chosen before the object is created.
+// Kubernetes API server, not by a cache lookup.
 //
-// A create costs two API writes: the claim and the object. The claim is
-// not made owned by the object (a third write): it is released by the store
-// when it deletes the object, and otherwise judged when a later create
-// finds it: a claim whose holder is gone is abandoned once its holder was
-// seen deleting (the store marks the claim when a DELETE leaves the object
-// to its finalizers), or once it is older than the grace period (a create
-// that crashed between claim and object, or an object deleted outside SCIM).
-// Claims made by earlier versions are owned by their object; those count as
-// abandoned as soon as the owner is gone.
+// A new user is named after its tenant and its folded userName
+// (derivedName): the API server's name uniqueness is the claim, and the
+// create is one API write. A name is held either by the object named after
+// it whose userName still folds to it, or by a live claim: a Lease whose
+// object name is derived from the tenant and the folded name, and whose
+// holderIdentity is the holder's SCIM id. Claims are taken by renames (a
+// renamed user keeps its object name), by a create whose derived name a
+// renamed user occupies, by every group, and were by every user of earlier
+// versions. Whoever takes a name one way reads the other way after its
+// write (a create reads the claim, a rename or claimed create reads the
+// object), so of two that race for a name at least one sees the other and
+// gives way. Create is atomic across every replica, so of twenty concurrent
+// POSTs of "Alice", "alice" and "ALICE" exactly one gets the name.
+//
+// A claimed create costs two API writes: the claim and the object. The
+// claim is not made owned by the object (a third write): it is released by
+// the store when it deletes or renames the object, and otherwise judged when
+// a later create finds it: a claim whose holder is gone is abandoned once
+// its holder was seen deleting (the store marks the claim when a DELETE
+// leaves the object to its finalizers), or once it is older than the grace
+// period (a create that crashed between claim and object, or an object
+// deleted outside SCIM). Claims made by earlier versions are owned by their
+// object; those count as abandoned as soon as the owner is gone.
 
 // claimKind tells user claims from group claims.
 type claimKind string
@@ -144,11 +153,19 @@ func (c *claims) acquire(ctx context.Context, kind claimKind, t store.Tenant, na
 // grace period (a create that crashed between claim and object).
 func (c *claims) abandoned(ctx context.Context, kind claimKind, t store.Tenant, lease *coordinationv1.Lease) (bool, error) {
 	holder := ptr.Deref(lease.Spec.HolderIdentity, "")
-	var obj client.Object = &v1.ScimUser{}
-	if kind == claimGroup {
-		obj = &v1.ScimGroup{}
+	var (
+		obj  client.Object = &v1.ScimGroup{}
+		name               = holder
+	)
+	if kind == claimUser {
+		obj, name = &v1.ScimUser{}, v1.ScimUserNameOf(holder)
 	}
-	err := c.live.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: holder}, obj)
+	err := c.live.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: name}, obj)
+	if u, ok := obj.(*v1.ScimUser); ok && err == nil && u.SCIMID() != holder {
+		// Another user of the derived name (the holder was deleted and
+		// its name taken again): the holder is gone.
+		err = apierrors.NewNotFound(v1.GroupVersion.WithResource("scimusers").GroupResource(), name)
+	}
 	switch {
 	case err == nil:
 		return false, nil
@@ -159,6 +176,26 @@ func (c *claims) abandoned(ctx context.Context, kind claimKind, t store.Tenant, 
 	default:
 		return c.now().Sub(lease.CreationTimestamp.Time) > c.grace, nil
 	}
+}
+
+// heldByOther reports whether a live claim on name is held by another than
+// holder, reading the API server: a create under the derived name reads it
+// after its write, so that a rename to the name (which claims it, then
+// reads the object) and the create never both win.
+func (c *claims) heldByOther(ctx context.Context, kind claimKind, t store.Tenant, name, holder string) (bool, error) {
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: t.Namespace, Name: claimName(kind, t, name)}
+	if err := c.live.Get(ctx, key, lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, classify(err, "reading "+string(kind)+" name claim")
+	}
+	if ptr.Deref(lease.Spec.HolderIdentity, "") == holder {
+		return false, nil
+	}
+	abandoned, err := c.abandoned(ctx, kind, t, lease)
+	return !abandoned, err
 }
 
 // holderDeleting marks holder's claim on name as held by an object being
@@ -202,8 +239,20 @@ func (c *claims) release(ctx context.Context, kind claimKind, t store.Tenant, na
 
 // holderOf returns the SCIM id holding name, reading the API server directly:
 // this is how a replica whose cache has not yet seen another replica's write
-// still finds the user an IdP just created.
+// still finds the user an IdP just created. A user name is held by the user
+// named after it (derivedName) while its userName folds to it, otherwise by
+// a claim.
 func (c *claims) holderOf(ctx context.Context, kind claimKind, t store.Tenant, name string) (string, error) {
+	if kind == claimUser {
+		u := &v1.ScimUser{}
+		err := c.live.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: derivedName(t, name)}, u)
+		switch {
+		case err == nil && u.Spec.IdentityConfigRef.Name == t.IdentityConfig && fold.Equal(u.Spec.UserName, name):
+			return u.SCIMID(), nil
+		case err != nil && !apierrors.IsNotFound(err):
+			return "", classify(err, "reading "+string(kind)+" "+derivedName(t, name))
+		}
+	}
 	lease := &coordinationv1.Lease{}
 	key := client.ObjectKey{Namespace: t.Namespace, Name: claimName(kind, t, name)}
 	if err := c.live.Get(ctx, key, lease); err != nil {

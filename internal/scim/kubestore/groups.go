@@ -85,7 +85,7 @@ func (s *Store) currentMembers(ctx context.Context, t store.Tenant, groupID stri
 	}
 	users = make([]string, len(us))
 	for i, u := range us {
-		users[i] = u.Name
+		users[i] = u.SCIMID()
 	}
 	groupIDs = make([]string, len(gs))
 	for i, g := range gs {
@@ -328,7 +328,12 @@ func setMember[T client.Object](ctx context.Context, s *Store, k kindOf[T], grou
 		if attempt > 0 {
 			reader = s.live
 		}
-		if err := reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: memberID}, obj); err != nil {
+		err := reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: k.nameOf(memberID)}, obj)
+		if err == nil && k.id(obj) != memberID {
+			// The name's object now is another one than the id's.
+			err = apierrors.NewNotFound(v1.GroupVersion.WithResource(strings.ToLower(k.kind)+"s").GroupResource(), memberID)
+		}
+		if err != nil {
 			if apierrors.IsNotFound(err) {
 				if member && attempt == 0 {
 					continue // maybe just created on another replica; read the API server
@@ -351,7 +356,7 @@ func setMember[T client.Object](ctx context.Context, s *Store, k kindOf[T], grou
 			*list = slices.DeleteFunc(*list, func(g string) bool { return g == groupID })
 		}
 		s.stampModified(obj)
-		err := s.cached.Patch(ctx, obj, patch)
+		err = s.cached.Patch(ctx, obj, patch)
 		if err == nil {
 			s.waitForCache(ctx, obj, obj.GetResourceVersion())
 			return nil

@@ -44,7 +44,7 @@ var _ = Describe("groups", func() {
 		for i := range 5 {
 			u, err := s.CreateUser(ctx, t, user(fmt.Sprintf("member-%d@example.com", i)))
 			Expect(err).NotTo(HaveOccurred())
-			members = append(members, u.Name)
+			members = append(members, u.SCIMID())
 		}
 	})
 

@@ -55,9 +55,30 @@ func user(userName string) *v1.ScimUser {
 func ids(users []*v1.ScimUser) []string {
 	out := make([]string, len(users))
 	for i, u := range users {
-		out[i] = u.Name
+		out[i] = u.SCIMID()
 	}
 	return out
+}
+
+// finalize does what the controllers do for a user never provisioned in
+// Lightrun: it lets the object go.
+func finalize(c client.Client, u *v1.ScimUser) {
+	GinkgoHelper()
+	Eventually(func() error {
+		live := &v1.ScimUser{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(u), live); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		live.Finalizers = nil
+		return c.Update(ctx, live)
+	}).WithTimeout(10 * time.Second).Should(Succeed())
+}
+
+func directClient() client.Client {
+	GinkgoHelper()
+	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
+	Expect(err).NotTo(HaveOccurred())
+	return c
 }
 
 var _ = Describe("users", func() {
@@ -75,14 +96,20 @@ var _ = Describe("users", func() {
 		in.Spec.ExternalID = "00u1esetHERCEMUWYIWU"
 		u, err := s.CreateUser(ctx, t, in)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(u.Name).To(MatchRegexp("^[0-9a-f-]{36}$"))
+		Expect(u.Name).To(Equal(kubestore.DerivedName(t, "BJENSEN@example.com")), "named after the tenant and the folded userName")
+		Expect(u.SCIMID()).To(Equal(u.Name + "." + strings.ReplaceAll(string(u.UID), "-", "")[:12]))
+		Expect(u.Finalizers).To(ConsistOf(v1.FinalizerLightrun), "the controllers' finalizer comes with the create")
 		Expect(u.Labels).To(HaveKeyWithValue(v1.LabelIdentityConfig, "okta"))
 		Expect(u.Spec.IdentityConfigRef.Name).To(Equal("okta"))
 		Expect(u.Annotations).To(HaveKey(store.AnnotationLastModified))
 
-		got, err := s.GetUser(ctx, t, u.Name)
+		got, err := s.GetUser(ctx, t, u.SCIMID())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(got.Spec.UserName).To(Equal("bjensen@example.com"))
+		for _, wrong := range []string{u.Name, u.Name + ".000000000000", u.Name + "." + strings.Repeat("f", 12)} {
+			_, err = s.GetUser(ctx, t, wrong)
+			Expect(err).To(MatchError(store.ErrNotFound), "%s is not the user's id", wrong)
+		}
 
 		for _, sel := range []store.Selector{
 			{Index: store.IndexUserName, Value: "BJensen@Example.com"},
@@ -92,7 +119,7 @@ var _ = Describe("users", func() {
 		} {
 			found, err := s.ListUsers(ctx, t, sel)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(ids(found)).To(Equal([]string{u.Name}), "lookup %+v", sel)
+			Expect(ids(found)).To(Equal([]string{u.SCIMID()}), "lookup %+v", sel)
 		}
 		found, err := s.ListUsers(ctx, t, store.Selector{Index: store.IndexExternalID, Value: "00U1ESETHERCEMUWYIWU"})
 		Expect(err).NotTo(HaveOccurred())
@@ -116,7 +143,7 @@ var _ = Describe("users", func() {
 		}
 		for email, want := range map[string][]string{
 			"ada@EXAMPLE.com":          ids([]*v1.ScimUser{made[0], made[1]}),
-			"grace.hopper@example.com": {made[1].Name},
+			"grace.hopper@example.com": {made[1].SCIMID()},
 			"alan@example.com":         nil,
 			"grace":                    nil,
 		} {
@@ -178,7 +205,7 @@ var _ = Describe("users", func() {
 		u.Spec.UserName = "new@example.com"
 		renamed, err := s.UpdateUser(ctx, t, u)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(renamed.Name).To(Equal(u.Name))
+		Expect(renamed.SCIMID()).To(Equal(u.SCIMID()))
 
 		_, err = s.CreateUser(ctx, t, user("old@example.com"))
 		Expect(err).NotTo(HaveOccurred(), "the old name is free again")
@@ -202,23 +229,37 @@ var _ = Describe("users", func() {
 		Expect(err).To(MatchError(store.ErrPrecondition))
 	})
 
-	It("frees the userName on delete and hides the user at once", func() {
+	It("hides a deleted user at once and frees its userName once the controllers let it go, under a new id", func() {
 		u, err := s.CreateUser(ctx, t, user("dave@example.com"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(s.DeleteUser(ctx, t, u.Name, "")).To(Succeed())
-		_, err = s.GetUser(ctx, t, u.Name)
+		Expect(s.DeleteUser(ctx, t, u.SCIMID(), "")).To(Succeed())
+		_, err = s.GetUser(ctx, t, u.SCIMID())
 		Expect(err).To(MatchError(store.ErrNotFound))
-		Expect(s.DeleteUser(ctx, t, u.Name, "")).To(MatchError(store.ErrNotFound))
-		again, err := s.CreateUser(ctx, t, user("Dave@example.com"))
+		Expect(s.DeleteUser(ctx, t, u.SCIMID(), "")).To(MatchError(store.ErrNotFound))
+		_, err = s.CreateUser(ctx, t, user("Dave@example.com"))
+		Expect(err).To(MatchError(store.ErrUniqueness), "the user being deprovisioned still holds its name")
+
+		finalize(directClient(), u)
+		var again *v1.ScimUser
+		Eventually(func() error {
+			again, err = s.CreateUser(ctx, t, user("Dave@example.com"))
+			return err
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+		Expect(again.Name).To(Equal(u.Name), "the same derived name")
+		Expect(again.SCIMID()).NotTo(Equal(u.SCIMID()), "never the same id (RFC 7643 §3.1)")
+		_, err = s.GetUser(ctx, t, u.SCIMID())
+		Expect(err).To(MatchError(store.ErrNotFound), "the old id names nobody")
+		Expect(s.DeleteUser(ctx, t, u.SCIMID(), "")).To(MatchError(store.ErrNotFound))
+		got, err := s.GetUser(ctx, t, again.SCIMID())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(again.Name).NotTo(Equal(u.Name))
+		Expect(got.UID).To(Equal(again.UID))
 	})
 
 	It("deletes only at the version asked for", func() {
 		u, err := s.CreateUser(ctx, t, user("erin@example.com"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(s.DeleteUser(ctx, t, u.Name, "1")).To(MatchError(store.ErrPrecondition))
-		Expect(s.DeleteUser(ctx, t, u.Name, u.ResourceVersion)).To(Succeed())
+		Expect(s.DeleteUser(ctx, t, u.SCIMID(), "1")).To(MatchError(store.ErrPrecondition))
+		Expect(s.DeleteUser(ctx, t, u.SCIMID(), u.ResourceVersion)).To(Succeed())
 	})
 
 	It("keeps tenants apart", func() {
@@ -227,7 +268,7 @@ var _ = Describe("users", func() {
 		Expect(err).NotTo(HaveOccurred())
 		_, err = s.CreateUser(ctx, other, user("frank@example.com"))
 		Expect(err).NotTo(HaveOccurred(), "the same userName may exist in another IdentityConfig")
-		_, err = s.GetUser(ctx, other, a.Name)
+		_, err = s.GetUser(ctx, other, a.SCIMID())
 		Expect(err).To(MatchError(store.ErrNotFound))
 		found, err := s.ListUsers(ctx, other, store.Selector{})
 		Expect(err).NotTo(HaveOccurred())
@@ -239,32 +280,27 @@ var _ = Describe("users", func() {
 		now := time.Now()
 		clock := func() time.Time { return now }
 		s = newReplica(kubestore.Options{ClaimGrace: time.Minute, Now: clock})
-		c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
-		Expect(err).NotTo(HaveOccurred())
+		c := directClient()
 
-		// A claim left by a create that never made its object.
-		Expect(s.CreateUser(ctx, t, user("grace@example.com"))).Error().NotTo(HaveOccurred())
-		var leases coordinationv1.LeaseList
-		Expect(c.List(ctx, &leases, client.InNamespace(t.Namespace))).To(Succeed())
-		Expect(leases.Items).To(HaveLen(1))
-		claim := leases.Items[0]
-		Expect(claim.Spec.HolderIdentity).NotTo(BeNil())
-		Expect(claim.OwnerReferences).To(BeEmpty(), "a create writes the claim and the object, nothing more")
+		// A claim left by a create of an older version that never made
+		// its object.
+		claim := &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Namespace: t.Namespace, Name: kubestore.UserClaimName(t, "grace@example.com"),
+				Labels: map[string]string{kubestore.LabelClaim: "user", v1.LabelIdentityConfig: t.IdentityConfig}},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: new("never-created")},
+		}
+		Expect(c.Create(ctx, claim)).To(Succeed())
 
-		// Simulate the crash: a claim held by an id with no object.
-		claim.Spec.HolderIdentity = new("never-created")
-		Expect(c.Update(ctx, &claim)).To(Succeed())
-		users, err := s.ListUsers(ctx, t, store.Selector{})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(users).To(HaveLen(1))
-		Expect(c.Delete(ctx, users[0].DeepCopy())).To(Succeed())
-
-		_, err = s.CreateUser(ctx, t, user("grace@example.com"))
+		_, err := s.CreateUser(ctx, t, user("grace@example.com"))
 		Expect(err).To(MatchError(store.ErrUniqueness), "within the grace period the create may still be in flight")
+		var left v1.ScimUserList
+		Expect(c.List(ctx, &left, client.InNamespace(t.Namespace))).To(Succeed())
+		Expect(left.Items).To(BeEmpty(), "the refused create took its object back")
 
 		now = now.Add(2 * time.Minute)
-		_, err = s.CreateUser(ctx, t, user("grace@example.com"))
+		u, err := s.CreateUser(ctx, t, user("grace@example.com"))
 		Expect(err).NotTo(HaveOccurred(), "after the grace period the claim is abandoned")
+		Expect(u.Name).To(Equal(kubestore.DerivedName(t, "grace@example.com")))
 	})
 })
 
@@ -273,32 +309,27 @@ var _ = Describe("claims of deleted users", func() {
 		now := time.Now()
 		s := newReplica(kubestore.Options{ClaimGrace: time.Hour, Now: func() time.Time { return now }})
 		t := newTenant()
-		c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
-		Expect(err).NotTo(HaveOccurred())
+		c := directClient()
 
-		u, err := s.CreateUser(ctx, t, user("ivan@example.com"))
+		// A renamed user holds its name with a claim.
+		u, err := s.CreateUser(ctx, t, user("ivan-old@example.com"))
 		Expect(err).NotTo(HaveOccurred())
-		// The controllers' finalizer: Lightrun is cleaned up first.
-		live := &v1.ScimUser{}
-		Expect(c.Get(ctx, client.ObjectKeyFromObject(u), live)).To(Succeed())
-		live.Finalizers = []string{v1.FinalizerLightrun}
-		Expect(c.Update(ctx, live)).To(Succeed())
+		u.Spec.UserName = "ivan@example.com"
+		u, err = s.UpdateUser(ctx, t, u)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(u.Finalizers).To(ConsistOf(v1.FinalizerLightrun), "the controllers' finalizer: Lightrun is cleaned up first")
 
-		Expect(s.DeleteUser(ctx, t, u.Name, "")).To(Succeed())
+		Expect(s.DeleteUser(ctx, t, u.SCIMID(), "")).To(Succeed())
 		_, err = s.CreateUser(ctx, t, user("IVAN@example.com"))
 		Expect(err).To(MatchError(store.ErrUniqueness), "the deleting user still holds its name")
 
-		Expect(c.Get(ctx, client.ObjectKeyFromObject(u), live)).To(Succeed())
-		live.Finalizers = nil
-		Expect(c.Update(ctx, live)).To(Succeed())
+		finalize(c, u)
+		var again *v1.ScimUser
 		Eventually(func() error {
-			_, err := s.CreateUser(ctx, t, user("ivan@example.com"))
+			again, err = s.CreateUser(ctx, t, user("ivan@example.com"))
 			return err
 		}).WithTimeout(10*time.Second).Should(Succeed(), "gone, so the name is free at once, an hour of grace notwithstanding")
-
-		var leases coordinationv1.LeaseList
-		Expect(c.List(ctx, &leases, client.InNamespace(t.Namespace))).To(Succeed())
-		Expect(leases.Items).To(HaveLen(1), "the old claim was replaced, not duplicated")
+		Expect(again.Name).To(Equal(kubestore.DerivedName(t, "ivan@example.com")))
 	})
 })
 
@@ -310,12 +341,12 @@ var _ = Describe("two replicas", func() {
 		for i := range 20 {
 			u, err := a.CreateUser(ctx, t, user(fmt.Sprintf("ryw-%d@example.com", i)))
 			Expect(err).NotTo(HaveOccurred())
-			got, err := b.GetUser(ctx, t, u.Name)
+			got, err := b.GetUser(ctx, t, u.SCIMID())
 			Expect(err).NotTo(HaveOccurred())
-			Expect(got.Name).To(Equal(u.Name))
+			Expect(got.UID).To(Equal(u.UID))
 			found, err := b.ListUsers(ctx, t, store.Selector{Index: store.IndexUserName, Value: strings.ToUpper(u.Spec.UserName)})
 			Expect(err).NotTo(HaveOccurred())
-			Expect(ids(found)).To(Equal([]string{u.Name}))
+			Expect(ids(found)).To(Equal([]string{u.SCIMID()}))
 		}
 	})
 })

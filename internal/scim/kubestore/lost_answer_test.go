@@ -55,7 +55,7 @@ func (p proxied) GetAPIReader() client.Reader { return p.live }
 func (p proxied) GetCache() cache.Cache       { return p.cache }
 
 var _ = Describe("a create whose answer is lost after the API server committed it", func() {
-	It("keeps the claim, so the IdP's retry cannot make a second user with the userName", func() {
+	It("answers 503 and leaves what was stored, so the IdP's retry finds the name taken", func() {
 		// The proxy forwards every request; while lose is set, it answers a
 		// ScimUser create with 504 after the API server has stored it, as a
 		// timeout or a reset connection would.
@@ -100,17 +100,19 @@ var _ = Describe("a create whose answer is lost after the API server committed i
 		t := newTenant()
 
 		lose.Store(true)
-		first, err := s.CreateUser(ctx, t, user("kim@example.com"))
+		_, err = s.CreateUser(ctx, t, user("kim@example.com"))
 		lose.Store(false)
 		Expect(lost.Load()).To(BeTrue(), "the API server stored the user and the answer was lost")
-		Expect(err).NotTo(HaveOccurred(), "the store reads back what it wrote: the user exists, so the create succeeded")
-		Expect(first.Spec.UserName).To(Equal("kim@example.com"))
+		Expect(err).To(MatchError(store.ErrUnavailable), "the object's name cannot tell whose create stored it")
 
 		_, err = s.CreateUser(ctx, t, user("Kim@Example.com"))
 		Expect(err).To(MatchError(store.ErrUniqueness), "the retry finds the name taken")
 		var all v1.ScimUserList
 		Expect(mgr.GetAPIReader().List(ctx, &all, client.InNamespace(t.Namespace))).To(Succeed())
 		Expect(all.Items).To(HaveLen(1))
-		Expect(all.Items[0].Name).To(Equal(first.Name))
+		Expect(all.Items[0].Name).To(Equal(kubestore.DerivedName(t, "kim@example.com")))
+		found, err := s.ListUsers(ctx, t, store.Selector{Index: store.IndexUserName, Value: "KIM@example.com"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ids(found)).To(Equal([]string{all.Items[0].SCIMID()}), "the IdP's lookup after its 409 finds the user")
 	})
 })

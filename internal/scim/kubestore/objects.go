@@ -18,6 +18,8 @@ package kubestore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,6 +31,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
@@ -37,23 +40,43 @@ import (
 // kindOf describes how ScimUsers and ScimGroups differ for the operations
 // they share: which name is unique, and how to reach their spec and lists.
 type kindOf[T client.Object] struct {
-	claim   claimKind
-	kind    string // the Kubernetes kind, for owner references and messages
-	newObj  func() T
-	unique  func(T) string // the name that must be unique per tenant
-	setSpec func(dst, src T)
-	tenant  func(T) *v1.IdentityConfigReference
-	list    func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
-	indexes map[store.Index]index.TenantField // store index -> cache field (IndexNone: the tenant)
+	claim  claimKind
+	kind   string // the Kubernetes kind, for owner references and messages
+	newObj func() T
+	// id is an object's SCIM id; nameOf the object name an id names.
+	id     func(T) string
+	nameOf func(id string) string
+	// derived says whether a new object is named after its tenant and
+	// folded unique name (derivedName), the API server's name uniqueness
+	// being its claim; otherwise it takes a claim and a random name.
+	derived bool
+	// finalizers are set on a new object in its create, so the
+	// controllers need not write them.
+	finalizers []string
+	// provisioned reports whether the controllers may have acted on obj
+	// outside the cluster, so that only their finalizer may let it go.
+	provisioned func(obj T) bool
+	unique      func(T) string // the name that must be unique per tenant
+	setSpec     func(dst, src T)
+	tenant      func(T) *v1.IdentityConfigReference
+	list        func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
+	indexes     map[store.Index]index.TenantField // store index -> cache field (IndexNone: the tenant)
 	// hasEmail says whether obj holds email (folded); nil for kinds
 	// without emails.
 	hasEmail func(obj T, email string) bool
 }
 
 var users = kindOf[*v1.ScimUser]{
-	claim:   claimUser,
-	kind:    "ScimUser",
-	newObj:  func() *v1.ScimUser { return &v1.ScimUser{} },
+	claim:      claimUser,
+	kind:       "ScimUser",
+	newObj:     func() *v1.ScimUser { return &v1.ScimUser{} },
+	id:         (*v1.ScimUser).SCIMID,
+	nameOf:     v1.ScimUserNameOf,
+	derived:    true,
+	finalizers: []string{v1.FinalizerLightrun},
+	provisioned: func(u *v1.ScimUser) bool {
+		return u.Annotations[v1.AnnotationLightrunUser] != "" || u.Status.LightrunUserID != "" || u.Status.Adopted
+	},
 	unique:  func(u *v1.ScimUser) string { return u.Spec.UserName },
 	setSpec: func(dst, src *v1.ScimUser) { dst.Spec = src.Spec },
 	tenant:  func(u *v1.ScimUser) *v1.IdentityConfigReference { return &u.Spec.IdentityConfigRef },
@@ -83,6 +106,8 @@ var groups = kindOf[*v1.ScimGroup]{
 	claim:   claimGroup,
 	kind:    "ScimGroup",
 	newObj:  func() *v1.ScimGroup { return &v1.ScimGroup{} },
+	id:      func(g *v1.ScimGroup) string { return g.GetName() },
+	nameOf:  func(id string) string { return id },
 	unique:  func(g *v1.ScimGroup) string { return g.Spec.DisplayName },
 	setSpec: func(dst, src *v1.ScimGroup) { dst.Spec = src.Spec },
 	tenant:  func(g *v1.ScimGroup) *v1.IdentityConfigReference { return &g.Spec.IdentityConfigRef },
@@ -112,24 +137,186 @@ func visible[T client.Object](k kindOf[T], t store.Tenant, obj T) bool {
 }
 
 func create[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, in T) (T, error) {
-	var zero T
 	obj := in.DeepCopyObject().(T)
 	obj.SetNamespace(t.Namespace)
-	obj.SetName(newID())
 	obj.SetResourceVersion("")
+	obj.SetUID("")
 	labels := obj.GetLabels()
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	labels[v1.LabelIdentityConfig] = t.IdentityConfig
 	obj.SetLabels(labels)
+	for _, f := range k.finalizers {
+		controllerutil.AddFinalizer(obj, f)
+	}
 	k.tenant(obj).Name = t.IdentityConfig
 	s.stampModified(obj)
+	if k.derived {
+		return createDerived(ctx, s, k, t, obj)
+	}
+	return createClaimed(ctx, s, k, t, obj)
+}
 
+// derivedName is the object name of a new object whose unique name is name:
+// the API server refuses a second object of that name, in any case or
+// Unicode normalisation, within the tenant's namespace.
+func derivedName(t store.Tenant, name string) string {
+	sum := sha256.Sum256([]byte(t.IdentityConfig + "\x00" + fold.String(name)))
+	return hex.EncodeToString(sum[:v1.DerivedNameLen/2])
+}
+
+// createDerived creates obj under derivedName, one API write. A name holds
+// its userName either as the object named after it whose userName still
+// folds to it, or as a live claim (a renamed user, or an object of an older
+// version): after its write, the create reads the claim, as a rename reads
+// the object after taking the claim, so that of a create and a rename to the
+// same name at least one sees the other and gives way.
+func createDerived[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, obj T) (T, error) {
+	var zero T
+	name := k.unique(obj)
+	obj.SetName(derivedName(t, name))
+	for range 3 {
+		err := s.cached.Create(ctx, obj)
+		if err == nil {
+			break
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			if definite(err) {
+				return zero, classify(err, "creating "+k.kind)
+			}
+			// The API server may have stored the object before the answer
+			// was lost. Its name does not tell whether the object there is
+			// this create's or a concurrent one's, so nothing is undone:
+			// the IdP's retry finds the name taken and looks the user up.
+			return zero, fmt.Errorf("creating %s: the API server's answer was lost: %w: %w", k.kind, store.ErrUnavailable, err)
+		}
+		holds, exists, err := holdsName(ctx, s, k, t, name, "")
+		if err != nil {
+			return zero, err
+		}
+		switch {
+		case !exists:
+			continue // deleted meanwhile: try again
+		case holds:
+			return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
+		default:
+			// The object named after the name was renamed since: the name
+			// is free, and is taken with a claim, as a rename takes one.
+			obj.SetName(newID())
+			return createClaimed(ctx, s, k, t, obj)
+		}
+	}
+	if obj.GetUID() == "" {
+		return zero, fmt.Errorf("%s %q: name contended: %w", k.claim, name, store.ErrUniqueness)
+	}
+	// The claim is read while the cache catches up with the write: the
+	// create's latency is the write and the slower of the two.
+	wctx, stopWait := context.WithCancel(ctx)
+	waited := make(chan struct{})
+	go func() {
+		defer close(waited)
+		s.waitForCache(wctx, obj, obj.GetResourceVersion())
+	}()
+	held, err := s.claims.heldByOther(ctx, k.claim, t, name, k.id(obj))
+	if err != nil || held {
+		stopWait()
+		<-waited
+		// Give the name back: a claim holds it (or whether one does cannot
+		// be read now).
+		if derr := undoCreate(ctx, s, k, obj); derr != nil {
+			return zero, errors.Join(derr, err)
+		}
+		if err != nil {
+			return zero, err
+		}
+		return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
+	}
+	<-waited
+	stopWait()
+	return obj, nil
+}
+
+// undoCreate deletes obj, which this create made (its UID says so). The
+// controllers may have seen it already: if they have not acted on it in
+// Lightrun, its finalizers are removed at once, with the version read as
+// precondition, so that a write of theirs in between wins and their
+// finalizer cleans up; the name is then free when they are done.
+func undoCreate[T client.Object](ctx context.Context, s *Store, k kindOf[T], obj T) error {
+	what := "undoing the create of " + k.kind + " " + obj.GetName()
+	err := s.cached.Delete(ctx, obj, client.Preconditions{UID: new(obj.GetUID())})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return classify(err, what)
+	}
+	live := k.newObj()
+	if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+		return client.IgnoreNotFound(classify(err, what))
+	}
+	if live.GetUID() != obj.GetUID() || len(live.GetFinalizers()) == 0 || k.provisioned(live) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(live.DeepCopyObject().(T), client.MergeFromWithOptimisticLock{})
+	for _, f := range k.finalizers {
+		controllerutil.RemoveFinalizer(live, f)
+	}
+	if err := s.cached.Patch(ctx, live, patch); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return classify(err, what)
+	}
+	return nil
+}
+
+// holdsName reads, from the API server, the object named after name in t and
+// reports whether it holds name: its userName still folds to name, whether
+// or not it is being deleted (a user still being deprovisioned keeps its
+// name). An object named self does not count. exists says whether there is
+// such an object at all.
+func holdsName[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, name, self string) (holds, exists bool, err error) {
+	key := client.ObjectKey{Namespace: t.Namespace, Name: derivedName(t, name)}
+	if key.Name == self {
+		return false, true, nil
+	}
+	existing := k.newObj()
+	if err := s.live.Get(ctx, key, existing); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, false, nil
+		}
+		return false, false, classify(err, "reading "+k.kind+" "+key.Name)
+	}
+	return k.tenant(existing).Name == t.IdentityConfig && fold.Equal(k.unique(existing), name), true, nil
+}
+
+// definite reports errors after which the API server certainly did not
+// store the object.
+func definite(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsRequestEntityTooLargeError(err) ||
+		apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err)
+}
+
+// createClaimed creates obj under a fresh random name after claiming its
+// unique name with a Lease: groups always, users whose derived name another
+// user (renamed since) occupies.
+func createClaimed[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, obj T) (T, error) {
+	var zero T
+	obj.SetName(newID())
 	name := k.unique(obj)
 	started := s.opts.Now()
 	if err := s.claims.acquire(ctx, k.claim, t, name, obj.GetName()); err != nil {
 		return zero, err
+	}
+	if k.derived {
+		// The object named after the name may take it back (a rename to
+		// it); as for any claim, the object is read after the claim.
+		holds, _, err := holdsName(ctx, s, k, t, name, "")
+		if err != nil || holds {
+			_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
+			if err != nil {
+				return zero, err
+			}
+			return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
+		}
 	}
 	// A claim whose object does not exist yet counts as abandoned after
 	// the grace period: a create this slow gives up rather than race a
@@ -174,18 +361,22 @@ func get[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Te
 	if !isOurs(id) {
 		return zero, fmt.Errorf("getting %s %s: %w", k.kind, id, store.ErrNotFound)
 	}
-	key := client.ObjectKey{Namespace: t.Namespace, Name: id}
+	key := client.ObjectKey{Namespace: t.Namespace, Name: k.nameOf(id)}
 	obj := k.newObj()
 	err := s.cached.Get(ctx, key, obj)
-	if apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) || (err == nil && k.id(obj) != id) {
 		// Another replica may have created it a moment ago (an IdP's POST
-		// and GET can land on different replicas): ask the API server.
+		// and GET can land on different replicas), or deleted and made
+		// again the object of that name: ask the API server.
+		obj = k.newObj()
 		err = s.live.Get(ctx, key, obj)
 	}
 	if err != nil {
 		return zero, classify(err, fmt.Sprintf("getting %s %s", k.kind, id))
 	}
-	if !visible(k, t, obj) {
+	// The object of a derived name is the id's only with the id's UID
+	// prefix: an earlier user of the same userName had another.
+	if k.id(obj) != id || !visible(k, t, obj) {
 		return zero, fmt.Errorf("getting %s %s: %w", k.kind, id, store.ErrNotFound)
 	}
 	return obj, nil
@@ -205,11 +396,25 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	if !visible(k, t, current) {
 		return zero, fmt.Errorf("updating %s %s: %w", k.kind, obj.GetName(), store.ErrNotFound)
 	}
+	id := k.id(current)
 	oldName, newName := k.unique(current), k.unique(obj)
 	renamed := !fold.Equal(oldName, newName)
 	if renamed {
-		if err := s.claims.acquire(ctx, k.claim, t, newName, obj.GetName()); err != nil {
+		// A rename takes a claim on the new name, whatever the object's
+		// name, then reads the object named after the new name: of this
+		// rename and a create of that object, at least one sees the other.
+		if err := s.claims.acquire(ctx, k.claim, t, newName, id); err != nil {
 			return zero, err
+		}
+		if k.derived {
+			holds, _, err := holdsName(ctx, s, k, t, newName, obj.GetName())
+			if err != nil || holds {
+				_ = s.claims.release(ctx, k.claim, t, newName, id)
+				if err != nil {
+					return zero, err
+				}
+				return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, newName, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
+			}
 		}
 	}
 	obj, err := writeSpec(ctx, s, k, obj)
@@ -220,7 +425,7 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 			stored := k.newObj()
 			gerr := s.live.Get(ctx, client.ObjectKeyFromObject(obj), stored)
 			if gerr == nil && !fold.Equal(k.unique(stored), newName) {
-				_ = s.claims.release(ctx, k.claim, t, newName, obj.GetName())
+				_ = s.claims.release(ctx, k.claim, t, newName, id)
 			}
 		}
 		return zero, classify(err, "updating "+k.kind+" "+obj.GetName())
@@ -229,7 +434,13 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 		// A failed release leaves a claim whose holder no longer has that
 		// name; acquire treats it as taken until the object is deleted,
 		// which errs on the side of uniqueness.
-		_ = s.claims.release(ctx, k.claim, t, oldName, obj.GetName())
+		_ = s.claims.release(ctx, k.claim, t, oldName, id)
+		if k.derived && derivedName(t, newName) == obj.GetName() {
+			// Renamed back to the name it was created with: its object
+			// name holds the name now (createClaimed reads it after its
+			// claim, so this release races no create).
+			_ = s.claims.release(ctx, k.claim, t, newName, id)
+		}
 	}
 	s.waitForCache(ctx, obj, obj.GetResourceVersion())
 	return obj, nil
@@ -276,15 +487,22 @@ func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	if err := s.cached.Delete(ctx, obj, pre); err != nil {
 		return obj, classify(err, "deleting "+k.kind+" "+id)
 	}
-	// With no finalizer left the object is gone now and its name is free.
-	// Otherwise the name stays taken until the controllers have cleaned up
-	// in Lightrun and the object is gone; the mark lets the next create of
-	// the name take the claim over then, without waiting out the grace.
-	gone := k.newObj()
-	if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), gone); apierrors.IsNotFound(err) {
-		_ = s.claims.release(ctx, k.claim, t, k.unique(obj), id)
-	} else {
-		_ = s.claims.holderDeleting(ctx, k.claim, t, k.unique(obj), id)
+	switch {
+	case k.derived && derivedName(t, k.unique(obj)) == obj.GetName():
+		// Its object name holds its name, no claim: the name is free
+		// once the object is gone (after the controllers' finalizer).
+	default:
+		// With no finalizer left the object is gone now and its name is
+		// free. Otherwise the name stays taken until the controllers have
+		// cleaned up in Lightrun and the object is gone; the mark lets the
+		// next create of the name take the claim over then, without
+		// waiting out the grace.
+		gone := k.newObj()
+		if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), gone); apierrors.IsNotFound(err) {
+			_ = s.claims.release(ctx, k.claim, t, k.unique(obj), id)
+		} else {
+			_ = s.claims.holderDeleting(ctx, k.claim, t, k.unique(obj), id)
+		}
 	}
 	s.waitForCache(ctx, obj, "")
 	return obj, nil

@@ -256,17 +256,17 @@ func meta(resourceType, location, resourceVersion string, created time.Time, ann
 func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string]any, error) {
 	res, err := resourceFromSpec(u.Spec)
 	if err != nil {
-		return nil, fmt.Errorf("rendering ScimUser %s: %w", u.Name, err)
+		return nil, fmt.Errorf("rendering ScimUser %s: %w", u.SCIMID(), err)
 	}
 	delete(res, specTenantKey)
 	delete(res, specGroupsKey)
 	res["schemas"] = []any{scim.UserSchemaURN}
-	res["id"] = u.Name
+	res["id"] = u.SCIMID()
 	// Returned as written; absent when the IdP wrote none or removed it.
 	if u.Spec.Active != nil {
 		res["active"] = *u.Spec.Active
 	}
-	res["meta"] = meta(scim.UserResourceTypeName, baseURL+"/Users/"+u.Name, u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations)
+	res["meta"] = meta(scim.UserResourceTypeName, baseURL+"/Users/"+u.SCIMID(), u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations)
 	if ext, ok := res[specEnterpriseKey].(map[string]any); ok {
 		delete(res, specEnterpriseKey)
 		if len(ext) > 0 {

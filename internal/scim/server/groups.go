@@ -248,7 +248,7 @@ func (s *Server) renderGroup(r *request, g *v1.ScimGroup, attrs scim.AttributeSe
 			if display == "" {
 				display = u.Spec.UserName
 			}
-			members = append(members, memberRef{ID: u.Name, Display: display, Type: scim.UserResourceTypeName})
+			members = append(members, memberRef{ID: u.SCIMID(), Display: display, Type: scim.UserResourceTypeName})
 		}
 		for _, n := range nested {
 			members = append(members, memberRef{ID: n.Name, Display: n.Spec.DisplayName, Type: scim.GroupResourceTypeName})

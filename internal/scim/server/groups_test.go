@@ -120,7 +120,7 @@ var _ = Describe("Okta's group push sequence (Okta SCIM 2.0 protocol reference)"
 		r := t.do("GET", "/Users/"+alice, nil)
 		Expect(r.body).NotTo(HaveKey("groups"))
 		u := &v1.ScimUser{}
-		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: t.namespace, Name: alice}, u)).To(Succeed())
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: t.namespace, Name: v1.ScimUserNameOf(alice)}, u)).To(Succeed())
 		Expect(u.Spec.Groups).To(BeEmpty())
 	})
 })

@@ -71,7 +71,7 @@ const (
 	IndexParent Index = "parent"
 	// IndexDisplayName: group displayName, case-insensitive.
 	IndexDisplayName Index = "displayName"
-	// IndexID: the SCIM id (the object's name).
+	// IndexID: the SCIM id (v1alpha1.ScimUser.SCIMID; a group's object name).
 	IndexID Index = "id"
 )
 
