@@ -81,18 +81,40 @@ type userLookup interface {
 }
 
 // usersBy returns the users lookupUsers returns, from the cache's userindex
-// once it has seen every user (the informer's handlers feed it just after
-// the cache, so a lookup may miss a change of the last moments, which the
-// change's own event and the periodic resync catch up on).
+// once it has seen every user. The index is fed by a handler of the
+// informer, just after the cache itself and independently of the
+// controllers' own handlers: a reconcile an event started may run before
+// the index has that event. So each user the index names is read again
+// from the cache and kept only if it still matches: a user just deleted or
+// changed is never answered in its old state. (A user that has just gained
+// the value may still be missing; its own reconcile, started by the same
+// event, sees the others.)
 func (c cacheClient) usersBy(ctx context.Context, namespace, identityConfig string, field userindex.Field, value string) ([]*v1.ScimUser, error) {
 	x, err := userindex.For(ctx, c.cache)
 	if err != nil {
 		return nil, err
 	}
-	if !x.Synced() {
+	inf, err := c.cache.GetInformer(ctx, &v1.ScimUser{})
+	if err != nil {
+		return nil, fmt.Errorf("getting the ScimUser informer: %w", err)
+	}
+	indexed, ok := inf.(interface{ GetIndexer() toolscache.Indexer })
+	if !ok || !x.Synced() {
 		return filterTenantUsers(ctx, c.Client, namespace, identityConfig, field, value)
 	}
-	return x.Lookup(namespace, identityConfig, field, value), nil
+	found := x.Lookup(namespace, identityConfig, field, value)
+	out := found[:0]
+	for _, u := range found {
+		obj, exists, err := indexed.GetIndexer().GetByKey(namespace + "/" + u.Name)
+		if err != nil {
+			return nil, fmt.Errorf("reading ScimUser %s/%s: %w", namespace, u.Name, err)
+		}
+		current, ok := obj.(*v1.ScimUser)
+		if exists && ok && current.Spec.IdentityConfigRef.Name == identityConfig && userindex.Matches(current, field, value) {
+			out = append(out, current)
+		}
+	}
+	return out, nil
 }
 
 // lookupUsers returns the ScimUsers of an IdentityConfig whose field holds
