@@ -71,9 +71,9 @@ func newInterner() *interner {
 	return &interner{values: map[string]string{}, maps: map[string]map[string]string{}}
 }
 
-// sharedMap returns the shared map equal to m (adding m's own, with
-// interned keys and values, when there is room); m itself when its
-// values are too long to be worth sharing.
+// sharedMap returns the shared map equal to m, made (with interned keys and
+// values) on first sight and kept while the table has room; a map of m's
+// own when a key or value is too long to be worth sharing.
 func (in *interner) sharedMap(m map[string]string) map[string]string {
 	if len(m) == 0 {
 		return m
