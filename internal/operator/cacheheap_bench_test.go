@@ -174,7 +174,7 @@ func fakeAPIServer(n int) http.Handler {
 		rv := fmt.Sprint(1000 + n)
 		switch {
 		case q.Get("watch") == "" || q.Get("watch") == "false":
-			fmt.Fprintf(w, `{"apiVersion":"identity.lightrun.com/v1alpha1","kind":%q,"metadata":{"resourceVersion":%q},"items":[`, kind+"List", rv)
+			_, _ = fmt.Fprintf(w, `{"apiVersion":"identity.lightrun.com/v1alpha1","kind":%q,"metadata":{"resourceVersion":%q},"items":[`, kind+"List", rv)
 			for i := range count {
 				if i > 0 {
 					_, _ = w.Write([]byte{','})

@@ -26,11 +26,11 @@ import (
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 )
 
-func newUser(name, rv, tenant, userName, externalID string, emails ...string) *v1.ScimUser {
+func newUser(name, rv, userName, externalID string, emails ...string) *v1.ScimUser {
 	u := &v1.ScimUser{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, ResourceVersion: rv},
 		Spec: v1.ScimUserSpec{
-			IdentityConfigRef: v1.IdentityConfigReference{Name: tenant},
+			IdentityConfigRef: v1.IdentityConfigReference{Name: "okta"},
 			UserName:          userName,
 			ExternalID:        externalID,
 		},
@@ -68,7 +68,7 @@ func atLeast(got, want string) bool {
 
 func TestAddUpdateDelete(t *testing.T) {
 	x := New()
-	a := newUser("a", "1", "okta", "Alice@Example.com", "00uA", "alice@example.com", "A.L@Home.org")
+	a := newUser("a", "1", "Alice@Example.com", "00uA", "alice@example.com", "A.L@Home.org")
 	x.Update(nil, a)
 	expect(t, x, "okta", UserName, "alice@example.COM", "a")
 	expect(t, x, "okta", ExternalID, "00uA", "a")
@@ -110,7 +110,7 @@ func TestAddUpdateDelete(t *testing.T) {
 
 func TestEmailEqualToUserNameHasNoEntry(t *testing.T) {
 	x := New()
-	x.Update(nil, newUser("a", "1", "okta", "alice@example.com", "", "ALICE@example.com", "alice@EXAMPLE.com"))
+	x.Update(nil, newUser("a", "1", "alice@example.com", "", "ALICE@example.com", "alice@EXAMPLE.com"))
 	if len(x.one) != 1 || len(x.more) != 0 {
 		t.Fatalf("want the userName's entry only, got %v %v", x.one, x.more)
 	}
@@ -121,7 +121,7 @@ func TestSharedValues(t *testing.T) {
 	x := New()
 	var users []*v1.ScimUser
 	for i := range 5 {
-		u := newUser(strconv.Itoa(i), "1", "okta", "user"+strconv.Itoa(i)+"@example.com", "shared", "team@example.com")
+		u := newUser(strconv.Itoa(i), "1", "user"+strconv.Itoa(i)+"@example.com", "shared", "team@example.com")
 		users = append(users, u)
 		x.Update(nil, u)
 	}
@@ -152,7 +152,7 @@ func TestSharedValues(t *testing.T) {
 
 func TestMatchesAgreesWithLookup(t *testing.T) {
 	x := New()
-	u := newUser("a", "1", "okta", "Alice@Example.com", "00uA", "alice@example.com", "A.L@Home.org")
+	u := newUser("a", "1", "Alice@Example.com", "00uA", "alice@example.com", "A.L@Home.org")
 	x.Update(nil, u)
 	for _, c := range []struct {
 		f Field
@@ -166,7 +166,7 @@ func TestMatchesAgreesWithLookup(t *testing.T) {
 
 func TestHolds(t *testing.T) {
 	x := New()
-	a := newUser("a", "5", "okta", "alice@example.com", "00uA")
+	a := newUser("a", "5", "alice@example.com", "00uA")
 	if x.Holds(a, "5", atLeast) {
 		t.Error("holds a user it never saw")
 	}
