@@ -16,7 +16,8 @@ limitations under the License.
 
 // Package kubestore stores the SCIM endpoint's users and groups as ScimUser
 // and ScimGroup custom resources. Reads come from the manager's informer
-// cache through field indexes; writes go to the API server, which also
+// cache through field indexes, and users by userName, externalId and email
+// through internal/userindex; writes go to the API server, which also
 // enforces uniqueness (see claims.go); every write waits until the cache has
 // seen it, so that a read right after a write sees the write.
 package kubestore
