@@ -44,6 +44,7 @@ import (
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // ScimUserReconciler makes each ScimUser a Lightrun user keyed by its email:
@@ -305,20 +306,17 @@ func (r *ScimUserReconciler) emailOwner(ctx context.Context, u *v1.ScimUser, key
 	ic := u.Spec.IdentityConfigRef.Name
 	seen := map[string]bool{u.Name: true}
 	var rivals []*v1.ScimUser
-	for _, field := range index.EmailFields {
-		var l v1.ScimUserList
-		if err := r.List(ctx, &l, client.InNamespace(u.Namespace), field.Is(ic, key)); err != nil {
-			return nil, fmt.Errorf("listing ScimUsers with email %s: %w", key, err)
+	candidates, err := lookupUsers(ctx, r.Client, u.Namespace, ic, userindex.Email, key)
+	if err != nil {
+		return nil, fmt.Errorf("finding the ScimUsers with email %s: %w", key, err)
+	}
+	for _, o := range candidates {
+		if seen[o.Name] {
+			continue
 		}
-		for i := range l.Items {
-			o := &l.Items[i]
-			if seen[o.Name] {
-				continue
-			}
-			seen[o.Name] = true
-			if k, _ := emailKey(o.Spec); k == key || managedEmail(o) == key {
-				rivals = append(rivals, o)
-			}
+		seen[o.Name] = true
+		if k, _ := emailKey(o.Spec); k == key || managedEmail(o) == key {
+			rivals = append(rivals, o)
 		}
 	}
 	if managedEmail(u) == key {
@@ -734,11 +732,10 @@ func (r *ScimUserReconciler) sharingEmail(ctx context.Context, o client.Object) 
 		return nil
 	}
 	ic := u.Spec.IdentityConfigRef.Name
-	var out []reconcile.Request
-	for _, field := range index.EmailFields {
-		out = append(out, requestsFor(r.listUsers(ctx, u.Namespace, field.Is(ic, key)), func(other *v1.ScimUser) bool {
-			return other.Name != u.Name
-		})...)
+	others, err := lookupUsers(ctx, r.Client, u.Namespace, ic, userindex.Email, key)
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Finding the ScimUsers with an email", "email", key)
+		return nil
 	}
-	return out
+	return requestsFor(others, func(other *v1.ScimUser) bool { return other.Name != u.Name })
 }

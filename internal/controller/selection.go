@@ -30,6 +30,7 @@ import (
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // This file decides pool membership: which AgentPools select which
@@ -361,9 +362,9 @@ func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]*v1.ScimUse
 	}
 	var out []*v1.ScimUser
 	for _, name := range p.Spec.Members.UserNames {
-		users, err := list(index.ScimUserName.Is(s.ic.Name, name))
+		users, err := lookupUsers(ctx, s.c, s.ic.Namespace, s.ic.Name, userindex.UserName, name)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("finding the ScimUser %s: %w", name, err)
 		}
 		out = append(out, users...)
 	}

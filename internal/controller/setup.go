@@ -31,6 +31,7 @@ import (
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // Options configure the controllers. The zero value of each field means its
@@ -171,9 +172,13 @@ func (s *shared) controllerOptions(workers int) ctrlcontroller.Options {
 }
 
 // Setup registers the four controllers with mgr. The field indexes they look
-// objects up by (index.Setup) must be registered already.
+// objects up by (index.Setup) must be registered already; the ScimUser index
+// (userindex) is registered here if it is not.
 func Setup(ctx context.Context, mgr manager.Manager, opts Options) error {
 	opts.defaults()
+	if _, err := userindex.For(ctx, mgr.GetCache()); err != nil {
+		return fmt.Errorf("setting up the ScimUser index: %w", err)
+	}
 	s := &shared{
 		opts: opts,
 		// Secret metadata comes from the cache itself: the manager's client

@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -26,6 +27,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // tenantLister is a reader that can hand out every ScimUser of an
@@ -71,6 +73,66 @@ func (c cacheClient) tenantUsers(ctx context.Context, namespace, identityConfig 
 		}
 	}
 	return out, nil
+}
+
+// userLookup is a reader that can find ScimUsers through the userindex.
+type userLookup interface {
+	usersBy(ctx context.Context, namespace, identityConfig string, field userindex.Field, value string) ([]*v1.ScimUser, error)
+}
+
+// usersBy returns the users lookupUsers returns, from the cache's userindex
+// once it has seen every user. The index is fed by a handler of the
+// informer, just after the cache itself and independently of the
+// controllers' own handlers: a reconcile an event started may run before
+// the index has that event. So each user the index names is read again
+// from the cache and kept only if it still matches: a user just deleted or
+// changed is never answered in its old state. (A user that has just gained
+// the value may still be missing; its own reconcile, started by the same
+// event, sees the others.)
+func (c cacheClient) usersBy(ctx context.Context, namespace, identityConfig string, field userindex.Field, value string) ([]*v1.ScimUser, error) {
+	x, err := userindex.For(ctx, c.cache)
+	if err != nil {
+		return nil, err
+	}
+	inf, err := c.cache.GetInformer(ctx, &v1.ScimUser{})
+	if err != nil {
+		return nil, fmt.Errorf("getting the ScimUser informer: %w", err)
+	}
+	indexed, ok := inf.(interface{ GetIndexer() toolscache.Indexer })
+	if !ok || !x.Synced() {
+		return filterTenantUsers(ctx, c.Client, namespace, identityConfig, field, value)
+	}
+	found := x.Lookup(namespace, identityConfig, field, value)
+	out := found[:0]
+	for _, u := range found {
+		obj, exists, err := indexed.GetIndexer().GetByKey(namespace + "/" + u.Name)
+		if err != nil {
+			return nil, fmt.Errorf("reading ScimUser %s/%s: %w", namespace, u.Name, err)
+		}
+		current, ok := obj.(*v1.ScimUser)
+		if exists && ok && current.Spec.IdentityConfigRef.Name == identityConfig && userindex.Matches(current, field, value) {
+			out = append(out, current)
+		}
+	}
+	return out, nil
+}
+
+// lookupUsers returns the ScimUsers of an IdentityConfig whose field holds
+// value (for userindex.Email, the candidates: check them), for reading only
+// (they may be the cache's own objects: never modify them).
+func lookupUsers(ctx context.Context, r client.Reader, namespace, identityConfig string, field userindex.Field, value string) ([]*v1.ScimUser, error) {
+	if l, ok := r.(userLookup); ok {
+		return l.usersBy(ctx, namespace, identityConfig, field, value)
+	}
+	return filterTenantUsers(ctx, r, namespace, identityConfig, field, value)
+}
+
+func filterTenantUsers(ctx context.Context, r client.Reader, namespace, identityConfig string, field userindex.Field, value string) ([]*v1.ScimUser, error) {
+	all, err := listTenantUsers(ctx, r, namespace, identityConfig)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(u *v1.ScimUser) bool { return !userindex.Matches(u, field, value) }), nil
 }
 
 // usersOfTenant lists every ScimUser of an IdentityConfig for reading only

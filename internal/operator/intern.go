@@ -17,6 +17,8 @@ limitations under the License.
 package operator
 
 import (
+	"slices"
+	"strings"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,7 +38,13 @@ import (
 // objects stay equal to what the API server sent (a test checks it); only
 // their memory changes. Only strings are shared, which Go never lets anyone
 // modify: a pointer (the *bool fields) shared between objects would let one
-// careless write to a cached object change them all.
+// careless write to a cached object change them all. The one exception is
+// the labels map: every ScimUser of an IdentityConfig carries the same
+// labels (the identity-config label the SCIM endpoint sets), and a map of
+// its own cost each user 330 bytes. Objects with equal labels share one
+// map; nothing writes the labels of a cached object (writers work on
+// copies: client.Get and DeepCopy copy the map), and a test checks that the
+// shared maps stay equal to what the API server sent.
 
 // internMaxLen is the longest string worth interning: longer ones are
 // rarely repeated across objects.
@@ -47,13 +55,62 @@ const internMaxLen = 128
 // with the number of distinct low-cardinality values).
 const internMaxEntries = 1 << 16
 
-// interner keeps one copy of each repeated string.
+// internMaxMaps bounds the table of shared label maps, as internMaxEntries
+// does the strings.
+const internMaxMaps = 1 << 12
+
+// interner keeps one copy of each repeated string, and of each repeated
+// labels map.
 type interner struct {
 	mu     sync.Mutex
 	values map[string]string
+	maps   map[string]map[string]string
 }
 
-func newInterner() *interner { return &interner{values: map[string]string{}} }
+func newInterner() *interner {
+	return &interner{values: map[string]string{}, maps: map[string]map[string]string{}}
+}
+
+// sharedMap returns the shared map equal to m, made (with interned keys and
+// values) on first sight and kept while the table has room; a map of m's
+// own when a key or value is too long to be worth sharing.
+func (in *interner) sharedMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return m
+	}
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if len(k) > internMaxLen || len(v) > internMaxLen {
+			return in.internMap(m, in.intern)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var id strings.Builder
+	for _, k := range keys {
+		// NUL separates: label keys and values never hold it.
+		id.WriteString(k)
+		id.WriteByte(0)
+		id.WriteString(m[k])
+		id.WriteByte(0)
+	}
+	in.mu.Lock()
+	shared, ok := in.maps[id.String()]
+	in.mu.Unlock()
+	if ok {
+		return shared
+	}
+	shared = in.internMap(m, in.intern)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if prev, ok := in.maps[id.String()]; ok {
+		return prev
+	}
+	if len(in.maps) < internMaxMaps {
+		in.maps[id.String()] = shared
+	}
+	return shared
+}
 
 // intern returns the shared copy of s, adding s when there is room.
 func (in *interner) intern(s string) string {
@@ -110,7 +167,7 @@ func (l local) shared(s string) string {
 
 func (in *interner) meta(m *metav1.ObjectMeta, l local) {
 	m.Namespace = in.intern(m.Namespace)
-	m.Labels = in.internMap(m.Labels, in.intern)
+	m.Labels = in.sharedMap(m.Labels)
 	m.Annotations = in.internMap(m.Annotations, l.shared)
 	in.internAll(m.Finalizers)
 }

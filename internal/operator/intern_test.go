@@ -19,6 +19,8 @@ package operator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +117,22 @@ func TestShrinkTransformKeepsObjectsEqualAndSharesRepeatedStrings(t *testing.T) 
 			t.Errorf("%s is a copy of the userName, not the userName's own bytes", name)
 		}
 	}
+	// Equal labels are one map, which stays as the API server sent it.
+	if reflect.ValueOf(a.Labels).UnsafePointer() != reflect.ValueOf(b.Labels).UnsafePointer() {
+		t.Error("two users with equal labels hold two label maps")
+	}
+	if want := map[string]string{v1.LabelIdentityConfig: "okta"}; !maps.Equal(a.Labels, want) {
+		t.Errorf("shared labels %v, want %v", a.Labels, want)
+	}
+	other := decodeUser(t, "3")
+	other.Labels["team"] = "blue"
+	got, err := transform(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got.(*v1.ScimUser); reflect.ValueOf(c.Labels).UnsafePointer() == reflect.ValueOf(a.Labels).UnsafePointer() || c.Labels["team"] != "blue" || len(a.Labels) != 1 {
+		t.Errorf("users with different labels share a map: %v and %v", a.Labels, c.Labels)
+	}
 	// Values unique to a user are not interned across users.
 	if sameCopy(a.Spec.UserName, b.Spec.UserName) {
 		t.Error("two users share a userName")
@@ -132,5 +150,11 @@ func TestInternerIsBounded(t *testing.T) {
 	}
 	if len(in.values) != internMaxEntries {
 		t.Errorf("the table holds %d values, want at most %d", len(in.values), internMaxEntries)
+	}
+	for i := range internMaxMaps + 10 {
+		in.sharedMap(map[string]string{"k": "m" + strconv.Itoa(i)})
+	}
+	if len(in.maps) != internMaxMaps {
+		t.Errorf("the table holds %d maps, want at most %d", len(in.maps), internMaxMaps)
 	}
 }

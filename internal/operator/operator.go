@@ -47,6 +47,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 	scimserver "github.com/lightrun-platform/lightrun-identity-operator/internal/scim/server"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // The manager's permissions. Controllers and the SCIM endpoint add their own
@@ -195,6 +196,10 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	// are registered once, whether or not this manager serves SCIM.
 	if err := index.Setup(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, fmt.Errorf("setting up SCIM indexes: %w", err)
+	}
+	// So is the index that finds ScimUsers by userName, externalId and email.
+	if _, err := userindex.For(context.Background(), mgr.GetCache()); err != nil {
+		return nil, fmt.Errorf("setting up the ScimUser index: %w", err)
 	}
 	scimEnabled := opts.SCIMBindAddress != "" && opts.SCIMBindAddress != "0"
 	ctrlOpts := opts.Controllers

@@ -29,7 +29,7 @@ var (
 	// spec.members.groups, folded like ScimGroupDisplayName.
 	AgentPoolGroup = TenantField{Name: "agentPool.group", Folded: true}
 	// AgentPoolUserName indexes AgentPools by every userName in
-	// spec.members.userNames, folded like ScimUserName.
+	// spec.members.userNames, folded like a ScimUser's userName.
 	AgentPoolUserName = TenantField{Name: "agentPool.userName", Folded: true}
 	// AgentPoolName indexes AgentPools by Lightrun pool name, folded: an
 	// IdentityConfig's spec.defaultAgentPool names its pool without regard

@@ -16,7 +16,8 @@ limitations under the License.
 
 // Package kubestore stores the SCIM endpoint's users and groups as ScimUser
 // and ScimGroup custom resources. Reads come from the manager's informer
-// cache through field indexes; writes go to the API server, which also
+// cache through field indexes, and users by userName, externalId and email
+// through internal/userindex; writes go to the API server, which also
 // enforces uniqueness (see claims.go); every write waits until the cache has
 // seen it, so that a read right after a write sees the write.
 package kubestore
@@ -39,6 +40,7 @@ import (
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // Options tunes a Store; zero values mean the defaults.
@@ -65,6 +67,8 @@ type Store struct {
 	// userOrder and groupOrder keep each tenant's objects in list order.
 	userOrder  *order[*v1.ScimUser]
 	groupOrder *order[*v1.ScimGroup]
+	// userIndex finds users by userName, externalId and email.
+	userIndex *userindex.Index
 }
 
 var (
@@ -112,6 +116,11 @@ func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 	if err := s.userOrder.watch(ctx, cl.GetCache(), &v1.ScimUser{}); err != nil {
 		return nil, err
 	}
+	users, err := userindex.For(ctx, cl.GetCache())
+	if err != nil {
+		return nil, err
+	}
+	s.userIndex = users
 	if err := s.groupOrder.watch(ctx, cl.GetCache(), &v1.ScimGroup{}); err != nil {
 		return nil, err
 	}
@@ -155,18 +164,21 @@ func unavailable(err error) bool {
 	return errors.As(err, &opErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// waitForCache blocks until this replica's list order (fed by the informer,
-// after the cache's indexes) holds obj at resourceVersion rv or later (or,
-// with rv empty, no longer holds it), so that the next read on this replica
+// waitForCache blocks until this replica's list order and, for a ScimUser,
+// its userindex (both fed by the informer, after the cache's own indexes, by
+// handlers that run independently) hold obj at resourceVersion rv or later
+// (or, with rv empty, no longer hold it live), so that the next read on this replica
 // sees the write. It gives up quietly after CacheWait: the read paths fall
 // back to the API server for the lookups IdPs make right after a write, so a
 // slow cache costs consistency only for list queries.
 func (s *Store) waitForCache(ctx context.Context, obj client.Object, rv string) {
 	key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
 	seen := func(context.Context) (bool, error) { return true, nil }
-	switch obj.(type) {
+	switch o := obj.(type) {
 	case *v1.ScimUser:
-		seen = func(context.Context) (bool, error) { return s.userOrder.has(key, rv, atLeast), nil }
+		seen = func(context.Context) (bool, error) {
+			return s.userOrder.has(key, rv, atLeast) && s.userIndex.Holds(o, rv, atLeast), nil
+		}
 	case *v1.ScimGroup:
 		seen = func(context.Context) (bool, error) { return s.groupOrder.has(key, rv, atLeast), nil }
 	}

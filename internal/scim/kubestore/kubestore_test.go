@@ -262,6 +262,40 @@ var _ = Describe("users", func() {
 		Expect(s.DeleteUser(ctx, t, u.SCIMID(), u.ResourceVersion)).To(Succeed())
 	})
 
+	It("reads its own writes through the user index at once: create, rename, delete", func() {
+		// No Eventually: every lookup follows the write's answer. The
+		// externalId and the second email have no fallback to the API
+		// server (the userName has the claim), so only the wait for the
+		// index makes them pass.
+		for i := range 10 {
+			in := user(fmt.Sprintf("ryw%d@example.com", i))
+			in.Spec.ExternalID = fmt.Sprintf("00uRYW%d", i)
+			in.Spec.Emails = append(in.Spec.Emails, v1.ScimMultiValue{Value: fmt.Sprintf("ryw%d@home.example.org", i)})
+			u, err := s.CreateUser(ctx, t, in)
+			Expect(err).NotTo(HaveOccurred())
+			lookup := func(index store.Index, value string) []string {
+				found, err := s.ListUsers(ctx, t, store.Selector{Index: index, Value: value})
+				Expect(err).NotTo(HaveOccurred())
+				return ids(found)
+			}
+			Expect(lookup(store.IndexUserName, strings.ToUpper(in.Spec.UserName))).To(Equal([]string{u.Name}), "userName after POST")
+			Expect(lookup(store.IndexExternalID, in.Spec.ExternalID)).To(Equal([]string{u.Name}), "externalId after POST")
+			Expect(lookup(store.IndexEmail, fmt.Sprintf("RYW%d@home.example.org", i))).To(Equal([]string{u.Name}), "email after POST")
+
+			u.Spec.UserName = fmt.Sprintf("renamed%d@example.com", i)
+			u.Spec.ExternalID = fmt.Sprintf("00uREN%d", i)
+			u, err = s.UpdateUser(ctx, t, u)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(lookup(store.IndexExternalID, fmt.Sprintf("00uREN%d", i))).To(Equal([]string{u.Name}), "new externalId after PUT")
+			Expect(lookup(store.IndexExternalID, in.Spec.ExternalID)).To(BeEmpty(), "old externalId after PUT")
+			Expect(lookup(store.IndexUserName, in.Spec.UserName)).To(BeEmpty(), "old userName after PUT")
+
+			Expect(s.DeleteUser(ctx, t, u.Name, "")).To(Succeed())
+			Expect(lookup(store.IndexExternalID, u.Spec.ExternalID)).To(BeEmpty(), "externalId after DELETE")
+			Expect(lookup(store.IndexEmail, fmt.Sprintf("ryw%d@home.example.org", i))).To(BeEmpty(), "email after DELETE")
+		}
+	})
+
 	It("keeps tenants apart", func() {
 		other := store.Tenant{Namespace: t.Namespace, IdentityConfig: "entra"}
 		a, err := s.CreateUser(ctx, t, user("frank@example.com"))

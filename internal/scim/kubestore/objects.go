@@ -35,6 +35,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // kindOf describes how ScimUsers and ScimGroups differ for the operations
@@ -61,6 +62,9 @@ type kindOf[T client.Object] struct {
 	tenant      func(T) *v1.IdentityConfigReference
 	list        func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
 	indexes     map[store.Index]index.TenantField // store index -> cache field (IndexNone: the tenant)
+	// lookup serves the store indexes that are not cache fields (ok false:
+	// sel is not one of them); nil for kinds without such indexes.
+	lookup func(ctx context.Context, s *Store, t store.Tenant, sel store.Selector) (found []T, ok bool, err error)
 	// hasEmail says whether obj holds email (folded); nil for kinds
 	// without emails.
 	hasEmail func(obj T, email string) bool
@@ -92,11 +96,9 @@ var users = kindOf[*v1.ScimUser]{
 		return out, nil
 	},
 	indexes: map[store.Index]index.TenantField{
-		store.IndexUserName:   index.ScimUserName,
-		store.IndexExternalID: index.ScimUserExternalID,
-		store.IndexEmail:      index.ScimUserEmail,
-		store.IndexGroup:      index.ScimUserGroup,
+		store.IndexGroup: index.ScimUserGroup,
 	},
+	lookup: lookupUsers,
 	hasEmail: func(u *v1.ScimUser, email string) bool {
 		return slices.ContainsFunc(u.Spec.Emails, func(e v1.ScimMultiValue) bool { return fold.Equal(e.Value, email) })
 	},
@@ -127,6 +129,66 @@ var groups = kindOf[*v1.ScimGroup]{
 		store.IndexExternalID:  index.ScimGroupExternalID,
 		store.IndexParent:      index.ScimGroupParent,
 	},
+}
+
+// lookup returns the objects of tenant t that sel selects, possibly
+// including objects of other tenants or being deleted (list filters them):
+// from k.lookup when it serves sel, else from the cache's field indexes.
+func lookup[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, sel store.Selector) ([]T, error) {
+	if k.lookup != nil {
+		found, ok, err := k.lookup(ctx, s, t, sel)
+		if err != nil {
+			return nil, classify(err, "listing "+k.kind)
+		}
+		if ok {
+			slices.SortFunc(found, func(a, b T) int { return strings.Compare(a.GetName(), b.GetName()) })
+			return found, nil
+		}
+	}
+	match := index.ScimTenant.Is(t.IdentityConfig)
+	if sel.Index != store.IndexNone {
+		field, ok := k.indexes[sel.Index]
+		if !ok {
+			return nil, fmt.Errorf("%s has no index %q", k.kind, sel.Index)
+		}
+		match = field.Is(t.IdentityConfig, sel.Value)
+	}
+	found, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), match, client.UnsafeDisableDeepCopy)
+	if err != nil {
+		return nil, classify(err, "listing "+k.kind)
+	}
+	return found, nil
+}
+
+// userFields are the store indexes userindex serves.
+var userFields = map[store.Index]userindex.Field{
+	store.IndexUserName:   userindex.UserName,
+	store.IndexExternalID: userindex.ExternalID,
+	store.IndexEmail:      userindex.Email,
+}
+
+// lookupUsers serves the user lookups by userName, externalId and email
+// from the store's userindex, or, until the index has seen every user, by
+// filtering the tenant's users.
+func lookupUsers(ctx context.Context, s *Store, t store.Tenant, sel store.Selector) ([]*v1.ScimUser, bool, error) {
+	field, ok := userFields[sel.Index]
+	if !ok {
+		return nil, false, nil
+	}
+	if s.userIndex.Synced() {
+		return s.userIndex.Lookup(t.Namespace, t.IdentityConfig, field, sel.Value), true, nil
+	}
+	var l v1.ScimUserList
+	if err := s.cached.List(ctx, &l, client.InNamespace(t.Namespace), index.ScimTenant.Is(t.IdentityConfig), client.UnsafeDisableDeepCopy); err != nil {
+		return nil, false, err
+	}
+	var out []*v1.ScimUser
+	for i := range l.Items {
+		if userindex.Matches(&l.Items[i], field, sel.Value) {
+			out = append(out, &l.Items[i])
+		}
+	}
+	return out, true, nil
 }
 
 // visible reports whether obj is a live object of tenant t: objects being
@@ -509,34 +571,13 @@ func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 }
 
 func list[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, sel store.Selector) ([]T, error) {
-	matches := []client.MatchingFields{index.ScimTenant.Is(t.IdentityConfig)}
-	if sel.Index != store.IndexNone {
-		field, ok := k.indexes[sel.Index]
-		if !ok {
-			return nil, fmt.Errorf("%s has no index %q", k.kind, sel.Index)
-		}
-		matches = []client.MatchingFields{field.Is(t.IdentityConfig, sel.Value)}
-		if sel.Index == store.IndexEmail {
-			// The email index leaves out emails equal to the userName:
-			// index.EmailFields together find every holder of an email.
-			matches = matches[:0]
-			for _, f := range index.EmailFields {
-				matches = append(matches, f.Is(t.IdentityConfig, sel.Value))
-			}
-		}
+	items, err := lookup(ctx, s, k, t, sel)
+	if err != nil {
+		return nil, err
 	}
-	var items []T
-	for _, match := range matches {
-		found, err := k.list(ctx, s.cached, client.InNamespace(t.Namespace), match, client.UnsafeDisableDeepCopy)
-		if err != nil {
-			return nil, classify(err, "listing "+k.kind)
-		}
-		items = append(items, found...)
-	}
-	if len(matches) > 1 {
+	if sel.Index == store.IndexEmail && k.hasEmail != nil {
+		// A lookup by email returns candidates (see userindex.Email).
 		items = slices.DeleteFunc(items, func(obj T) bool { return !k.hasEmail(obj, sel.Value) })
-		slices.SortFunc(items, func(a, b T) int { return strings.Compare(a.GetName(), b.GetName()) })
-		items = slices.CompactFunc(items, func(a, b T) bool { return a.GetName() == b.GetName() })
 	}
 	out := items[:0]
 	for _, obj := range items {
