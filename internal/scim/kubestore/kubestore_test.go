@@ -278,19 +278,19 @@ var _ = Describe("users", func() {
 				Expect(err).NotTo(HaveOccurred())
 				return ids(found)
 			}
-			Expect(lookup(store.IndexUserName, strings.ToUpper(in.Spec.UserName))).To(Equal([]string{u.Name}), "userName after POST")
-			Expect(lookup(store.IndexExternalID, in.Spec.ExternalID)).To(Equal([]string{u.Name}), "externalId after POST")
-			Expect(lookup(store.IndexEmail, fmt.Sprintf("RYW%d@home.example.org", i))).To(Equal([]string{u.Name}), "email after POST")
+			Expect(lookup(store.IndexUserName, strings.ToUpper(in.Spec.UserName))).To(Equal([]string{u.SCIMID()}), "userName after POST")
+			Expect(lookup(store.IndexExternalID, in.Spec.ExternalID)).To(Equal([]string{u.SCIMID()}), "externalId after POST")
+			Expect(lookup(store.IndexEmail, fmt.Sprintf("RYW%d@home.example.org", i))).To(Equal([]string{u.SCIMID()}), "email after POST")
 
 			u.Spec.UserName = fmt.Sprintf("renamed%d@example.com", i)
 			u.Spec.ExternalID = fmt.Sprintf("00uREN%d", i)
 			u, err = s.UpdateUser(ctx, t, u)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(lookup(store.IndexExternalID, fmt.Sprintf("00uREN%d", i))).To(Equal([]string{u.Name}), "new externalId after PUT")
+			Expect(lookup(store.IndexExternalID, fmt.Sprintf("00uREN%d", i))).To(Equal([]string{u.SCIMID()}), "new externalId after PUT")
 			Expect(lookup(store.IndexExternalID, in.Spec.ExternalID)).To(BeEmpty(), "old externalId after PUT")
 			Expect(lookup(store.IndexUserName, in.Spec.UserName)).To(BeEmpty(), "old userName after PUT")
 
-			Expect(s.DeleteUser(ctx, t, u.Name, "")).To(Succeed())
+			Expect(s.DeleteUser(ctx, t, u.SCIMID(), "")).To(Succeed())
 			Expect(lookup(store.IndexExternalID, u.Spec.ExternalID)).To(BeEmpty(), "externalId after DELETE")
 			Expect(lookup(store.IndexEmail, fmt.Sprintf("ryw%d@home.example.org", i))).To(BeEmpty(), "email after DELETE")
 		}
