@@ -305,7 +305,7 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 	// the tenant's pool, and returns it.
 	synced := func(t *tenant, id string) *v1.ScimUser {
 		GinkgoHelper()
-		u := &v1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: t.ns, Name: id}}
+		u := &v1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: t.ns, Name: v1.ScimUserNameOf(id)}}
 		Eventually(func() metav1.Condition { return condition(u, v1.ConditionSynced) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonReconciled))
 		Eventually(func() []string { fresh(u); return u.Status.EffectiveAgentPools }).Should(ConsistOf(t.poolName))
@@ -657,7 +657,7 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 		Expect(kept.Spec).To(Equal(*written), "a refused write changed the ScimUser")
 
 		// The operator's writes pass: Okta deactivates with a path-less replace...
-		r := scimSend(okta, http.MethodPatch, "/Users/"+u.Name,
+		r := scimSend(okta, http.MethodPatch, "/Users/"+u.SCIMID(),
 			patchOp(map[string]any{"op": "replace", "value": map[string]any{"active": false}}), http.StatusOK)
 		Expect(r.body).To(HaveKeyWithValue("active", false))
 		Eventually(func() metav1.Condition { return condition(kept, v1.ConditionSynced) }).
@@ -672,11 +672,11 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 		})
 		Expect(idx).NotTo(Equal(-1))
 		gone := entraUsers.Items[idx].DeepCopy()
-		scimSend(entra, http.MethodPatch, "/Users/"+gone.Name,
+		scimSend(entra, http.MethodPatch, "/Users/"+gone.SCIMID(),
 			patchOp(map[string]any{"op": "Replace", "path": "active", "value": "False"}), http.StatusOK)
 		Eventually(func() metav1.Condition { return condition(gone, v1.ConditionSynced) }).
 			Should(haveCondition(metav1.ConditionTrue, v1.ReasonDeprovisioned))
-		scimSend(entra, http.MethodDelete, "/Users/"+gone.Name, nil, http.StatusNoContent)
+		scimSend(entra, http.MethodDelete, "/Users/"+gone.SCIMID(), nil, http.StatusNoContent)
 		Eventually(func() bool { return apierrors.IsNotFound(admin.Get(ctx, client.ObjectKeyFromObject(gone), gone)) }).
 			Should(BeTrue(), "the operator did not finish deleting the ScimUser")
 		lu := lightrunUser(entra, "test_user_9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4@testuser.com")
@@ -861,7 +861,7 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 			Expect(users.Items).To(HaveLen(1))
 			Expect(meta.FindStatusCondition(users.Items[0].Status.Conditions, v1.ConditionSynced)).
 				To(HaveField("Status", metav1.ConditionTrue))
-			found := scimGet(t, "/Users/"+users.Items[0].Name)
+			found := scimGet(t, "/Users/"+users.Items[0].SCIMID())
 			Expect(found.body).To(HaveKeyWithValue("userName", users.Items[0].Spec.UserName))
 			Expect(lightrunUsers(t)).To(Equal(before[t.name]), "the reinstalled operator changed Lightrun's users")
 		}
