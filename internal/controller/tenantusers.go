@@ -19,7 +19,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -100,7 +99,7 @@ func (c cacheClient) usersBy(ctx context.Context, namespace, identityConfig stri
 	}
 	indexed, ok := inf.(interface{ GetIndexer() toolscache.Indexer })
 	if !ok || !x.Synced() {
-		return filterTenantUsers(ctx, c.Client, namespace, identityConfig, field, value)
+		return userindex.Filter(ctx, c.Client, namespace, identityConfig, field, value)
 	}
 	found := x.Lookup(namespace, identityConfig, field, value)
 	out := found[:0]
@@ -124,15 +123,7 @@ func lookupUsers(ctx context.Context, r client.Reader, namespace, identityConfig
 	if l, ok := r.(userLookup); ok {
 		return l.usersBy(ctx, namespace, identityConfig, field, value)
 	}
-	return filterTenantUsers(ctx, r, namespace, identityConfig, field, value)
-}
-
-func filterTenantUsers(ctx context.Context, r client.Reader, namespace, identityConfig string, field userindex.Field, value string) ([]*v1.ScimUser, error) {
-	all, err := listTenantUsers(ctx, r, namespace, identityConfig)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(all, func(u *v1.ScimUser) bool { return !userindex.Matches(u, field, value) }), nil
+	return userindex.Filter(ctx, r, namespace, identityConfig, field, value)
 }
 
 // usersOfTenant lists every ScimUser of an IdentityConfig for reading only

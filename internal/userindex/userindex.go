@@ -31,8 +31,10 @@ import (
 
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 )
 
@@ -279,6 +281,24 @@ func (x *Index) Lookup(namespace, identityConfig string, field Field, value stri
 		out = append(out, x.more[k]...)
 	}
 	return out
+}
+
+// Filter answers a lookup without the index, for readers whose index has
+// not seen every user yet: it reads the IdentityConfig's users through r
+// and keeps those Matches accepts. They may be the cache's own objects:
+// callers only read them.
+func Filter(ctx context.Context, r client.Reader, namespace, identityConfig string, field Field, value string) ([]*v1.ScimUser, error) {
+	var l v1.ScimUserList
+	if err := r.List(ctx, &l, client.InNamespace(namespace), index.ScimTenant.Is(identityConfig), client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing the ScimUsers of %s/%s: %w", namespace, identityConfig, err)
+	}
+	var out []*v1.ScimUser
+	for i := range l.Items {
+		if Matches(&l.Items[i], field, value) {
+			out = append(out, &l.Items[i])
+		}
+	}
+	return out, nil
 }
 
 // Matches reports whether a lookup of field for value returns u (for

@@ -178,17 +178,8 @@ func lookupUsers(ctx context.Context, s *Store, t store.Tenant, sel store.Select
 	if s.userIndex.Synced() {
 		return s.userIndex.Lookup(t.Namespace, t.IdentityConfig, field, sel.Value), true, nil
 	}
-	var l v1.ScimUserList
-	if err := s.cached.List(ctx, &l, client.InNamespace(t.Namespace), index.ScimTenant.Is(t.IdentityConfig), client.UnsafeDisableDeepCopy); err != nil {
-		return nil, false, err
-	}
-	var out []*v1.ScimUser
-	for i := range l.Items {
-		if userindex.Matches(&l.Items[i], field, sel.Value) {
-			out = append(out, &l.Items[i])
-		}
-	}
-	return out, true, nil
+	found, err := userindex.Filter(ctx, s.cached, t.Namespace, t.IdentityConfig, field, sel.Value)
+	return found, true, err
 }
 
 // visible reports whether obj is a live object of tenant t: objects being
