@@ -78,7 +78,8 @@ func run() error {
 	flag.IntVar(&c.GroupPatches, "group-patches", 4, "Group PATCHes timed at full size.")
 	flag.Float64Var(&c.EmulatorRate, "lightrun-rate", 100, "The Lightrun emulator's rate limit, requests per second.")
 	flag.IntVar(&c.EmulatorBurst, "lightrun-rate-burst", 0, "The emulator's burst (default: the rate).")
-	flag.Float64Var(&c.LightrunQPS, "lightrun-qps", 0, "The manager's --lightrun-qps (default: the emulator's rate).")
+	flag.Float64Var(&c.LightrunQPS, "lightrun-qps", 0,
+		"The manager's --lightrun-qps (default: 95% of the emulator's rate).")
 	flag.IntVar(&c.LightrunBurst, "lightrun-burst", 0, "The manager's --lightrun-burst (default: the emulator's burst).")
 	flag.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", 0,
 		"The manager's --max-concurrent-reconciles (default: the manager's).")

@@ -35,6 +35,10 @@ import (
 	"time"
 )
 
+// DefaultQPSShare is the share of the emulator's rate limit the manager's
+// --lightrun-qps gets unless the run sets it.
+const DefaultQPSShare = 0.95
+
 // Config says what to run and where the parts come from. Zero values mean
 // the defaults set by Defaults.
 type Config struct {
@@ -66,7 +70,11 @@ type Config struct {
 	EmulatorRate  float64
 	EmulatorBurst int
 	// LightrunQPS and LightrunBurst are the manager's --lightrun-qps and
-	// --lightrun-burst (default: the emulator's rate and burst).
+	// --lightrun-burst (default: 95% of the emulator's rate, and its burst),
+	// set as docs/sizing.md tells users to: a little below Lightrun's limit.
+	// At exactly the limit, the two token buckets run in step and the
+	// network's jitter alone makes Lightrun answer 429, each of which holds
+	// every call for the whole Retry-After second.
 	LightrunQPS   float64
 	LightrunBurst int
 	// MaxConcurrentReconciles, when set, is passed as the manager's
@@ -130,7 +138,7 @@ func (c *Config) Defaults() {
 		c.EmulatorBurst = max(1, int(c.EmulatorRate))
 	}
 	if c.LightrunQPS == 0 {
-		c.LightrunQPS = c.EmulatorRate
+		c.LightrunQPS = DefaultQPSShare * c.EmulatorRate
 	}
 	if c.LightrunBurst == 0 {
 		c.LightrunBurst = c.EmulatorBurst
