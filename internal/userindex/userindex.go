@@ -36,6 +36,7 @@ import (
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/shrink"
 )
 
 // Field is what a lookup matches.
@@ -86,6 +87,9 @@ type Index struct {
 	one     map[key]*v1.ScimUser
 	more    map[key][]*v1.ScimUser
 	tenants map[string]string
+	// onePeak and morePeak let the maps give back their buckets after a
+	// mass deletion (see package shrink).
+	onePeak, morePeak shrink.Peak
 	synced  func() bool
 }
 
@@ -188,11 +192,23 @@ func (x *Index) put(k key, u *v1.ScimUser) {
 		return
 	}
 	if o, ok := x.one[k]; ok && o.Name != u.Name {
-		delete(x.one, k)
+		x.deleteOne(k)
 		x.more[k] = []*v1.ScimUser{o, u}
+		x.morePeak.Grew(len(x.more))
 		return
 	}
 	x.one[k] = u
+	x.onePeak.Grew(len(x.one))
+}
+
+func (x *Index) deleteOne(k key) {
+	delete(x.one, k)
+	x.one = shrink.Map(x.one, &x.onePeak)
+}
+
+func (x *Index) deleteMore(k key) {
+	delete(x.more, k)
+	x.more = shrink.Map(x.more, &x.morePeak)
 }
 
 func (x *Index) drop(k key, name string) {
@@ -200,17 +216,18 @@ func (x *Index) drop(k key, name string) {
 		us = slices.DeleteFunc(us, func(o *v1.ScimUser) bool { return o.Name == name })
 		switch len(us) {
 		case 1:
-			delete(x.more, k)
+			x.deleteMore(k)
 			x.one[k] = us[0]
+			x.onePeak.Grew(len(x.one))
 		case 0:
-			delete(x.more, k)
+			x.deleteMore(k)
 		default:
 			x.more[k] = us
 		}
 		return
 	}
 	if o, ok := x.one[k]; ok && o.Name == name {
-		delete(x.one, k)
+		x.deleteOne(k)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/shrink"
 )
 
 func newUser(name, rv, userName, externalID string, emails ...string) *v1.ScimUser {
@@ -190,4 +191,42 @@ func TestHolds(t *testing.T) {
 	if got := x.Lookup("ns", "okta", UserName, "alice@example.com"); len(got) != 1 {
 		t.Error("a user being deleted must stay findable (the controllers look for it)")
 	}
+}
+
+// A mass deletion (an IdP deprovisioning most of a directory) copies the
+// maps into smaller ones; what is left must still be found, and what left
+// must not.
+func TestMassDeletionKeepsTheRest(t *testing.T) {
+	x := New()
+	const n = 4000
+	users := make([]*v1.ScimUser, n)
+	for i := range users {
+		s := strconv.Itoa(i)
+		users[i] = newUser("u"+s, "1", "user"+s+"@example.com", "ext"+s, "u"+s+"@home.org")
+		x.Update(nil, users[i])
+	}
+	// Two users share an externalId, so the map of shared values churns too.
+	shared := newUser("twin", "1", "twin@example.com", "ext3999")
+	x.Update(nil, shared)
+	for i := range n - 10 {
+		x.Update(users[i], nil)
+	}
+	if x.onePeak == (shrink.Peak{}) {
+		t.Fatal("the index does not track the peak of its map")
+	}
+	for i := range n {
+		s := strconv.Itoa(i)
+		var want []string
+		if i >= n-10 {
+			want = []string{"u" + s}
+		}
+		expect(t, x, "okta", UserName, "USER"+s+"@example.com", want...)
+		expect(t, x, "okta", Email, "u"+s+"@home.org", want...)
+		if i != n-1 {
+			expect(t, x, "okta", ExternalID, "ext"+s, want...)
+		}
+	}
+	expect(t, x, "okta", ExternalID, "ext3999", "twin", "u3999")
+	x.Update(users[n-1], nil)
+	expect(t, x, "okta", ExternalID, "ext3999", "twin")
 }

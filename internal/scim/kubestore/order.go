@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/shrink"
 )
 
 // order keeps every tenant's live objects of one kind in list order
@@ -47,6 +48,9 @@ type order[T client.Object] struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantKeys
 	placed  map[types.NamespacedName]*placement[T]
+	// peak lets placed give back its buckets after a mass deletion (see
+	// package shrink).
+	peak shrink.Peak
 }
 
 type tenantKeys struct {
@@ -125,6 +129,7 @@ func (o *order[T]) set(raw any) {
 		o.unkey(p)
 	}
 	o.placed[name] = &placement[T]{tenant: tenant, key: key, obj: obj}
+	o.peak.Grew(len(o.placed))
 	tk := o.tenants[tenant]
 	if tk == nil {
 		tk = &tenantKeys{}
@@ -146,6 +151,7 @@ func (o *order[T]) remove(name types.NamespacedName) {
 		return
 	}
 	delete(o.placed, name)
+	o.placed = shrink.Map(o.placed, &o.peak)
 	o.unkey(p)
 }
 

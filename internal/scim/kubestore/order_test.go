@@ -189,3 +189,35 @@ func BenchmarkOrderPage(b *testing.B) {
 		}
 	})
 }
+
+// A mass deletion copies the order's map into a smaller one (package
+// shrink): the users left must keep their places and pages.
+func TestOrderAfterMassDeletion(t *testing.T) {
+	o := newUserOrder()
+	const n = 3000
+	for i := range n {
+		o.set(orderedUser("okta", fmt.Sprintf("u%04d", i), int64(i)))
+	}
+	var want []string
+	for i := range n {
+		name := fmt.Sprintf("u%04d", i)
+		if i%30 == 0 {
+			want = append(want, name)
+			continue
+		}
+		o.remove(types.NamespacedName{Namespace: "ns", Name: name})
+	}
+	if len(o.placed) != len(want) {
+		t.Fatalf("%d objects placed, want %d", len(o.placed), len(want))
+	}
+	p := o.page("ns/okta", store.PageRequest{Count: n})
+	if got := pageIDs(p); !slices.Equal(got, want) {
+		t.Fatalf("page after the deletions = %v, want %v", got, want)
+	}
+	for _, name := range want {
+		// With an empty resourceVersion, has reports absence.
+		if o.has(types.NamespacedName{Namespace: "ns", Name: name}, "", nil) {
+			t.Fatalf("the order lost %s", name)
+		}
+	}
+}
