@@ -77,7 +77,7 @@ func (r *AgentPoolReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err := r.versions.get(ctx, r.Client, req.NamespacedName, p); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	defer r.versions.record(p)
+	defer r.versions.wrote(p, p.ResourceVersion)
 	ic := &v1.IdentityConfig{}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: p.Namespace, Name: p.Spec.IdentityConfigRef.Name}, ic); err != nil {
 		if !apierrors.IsNotFound(err) {
@@ -503,6 +503,9 @@ func (r *AgentPoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
 	r.recorder = mgr.GetEventRecorder("agentpool-controller")
 	r.versions = newVersions(mgr.GetAPIReader())
+	if err := r.versions.follow(context.Background(), mgr.GetCache(), &v1.AgentPool{}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("agentpool").
 		For(&v1.AgentPool{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

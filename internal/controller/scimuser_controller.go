@@ -74,7 +74,7 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.versions.get(ctx, r.Client, req.NamespacedName, u); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	defer r.versions.record(u)
+	defer r.versions.wrote(u, u.ResourceVersion)
 	ic, err := r.identityConfig(ctx, u)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -616,6 +616,9 @@ func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.recorder = mgr.GetEventRecorder("scimuser-controller")
 	r.now = time.Now
 	r.versions = newVersions(mgr.GetAPIReader())
+	if err := r.versions.follow(context.Background(), mgr.GetCache(), &v1.ScimUser{}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("scimuser").
 		For(&v1.ScimUser{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
