@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package shrink gives back the memory of a map that lost most of its
 // entries. A Go map never shrinks: after 100,000 users are deleted (an IdP
 // deprovisioning half a directory, or the benchmark's bare-API-server
@@ -24,6 +23,8 @@ limitations under the License.
 // right-sized one once it has lost a quarter of its peak: each copy follows
 // at least peak/4 deletions, so it costs O(1) per deletion, amortized.
 package shrink
+
+import "maps"
 
 // minPeak is the smallest peak worth a copy: below it the buckets cost
 // little.
@@ -46,9 +47,7 @@ func Map[K comparable, V any](m map[K]V, p *Peak) map[K]V {
 		return m
 	}
 	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
+	maps.Copy(out, m)
 	p.n = len(out)
 	return out
 }

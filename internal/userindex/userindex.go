@@ -90,7 +90,7 @@ type Index struct {
 	// onePeak and morePeak let the maps give back their buckets after a
 	// mass deletion (see package shrink).
 	onePeak, morePeak shrink.Peak
-	synced  func() bool
+	synced            func() bool
 }
 
 // New returns an empty index; Watch feeds it.
