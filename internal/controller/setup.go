@@ -54,7 +54,10 @@ type Options struct {
 	Lightrun lightrun.Options
 
 	// MaxConcurrentReconciles of the ScimUser and AgentPool controllers;
-	// default 4.
+	// default 8. A new user's reconcile is mostly waiting: two writes to
+	// the API server and a Lightrun call, about 40 ms on a busy control
+	// plane, so 4 workers could not keep up with a Lightrun that takes 100
+	// calls a second.
 	MaxConcurrentReconciles int
 	// RetryBaseDelay and RetryMaxDelay shape the per-object exponential
 	// backoff of failed reconciles; defaults 1s and 5m.
@@ -106,7 +109,7 @@ func (o *Options) secretWatched(namespace string) bool {
 
 func (o *Options) defaults() {
 	if o.MaxConcurrentReconciles <= 0 {
-		o.MaxConcurrentReconciles = 4
+		o.MaxConcurrentReconciles = 8
 	}
 	if o.RetryBaseDelay <= 0 {
 		o.RetryBaseDelay = time.Second
