@@ -36,6 +36,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"os"
 	"sync"
@@ -143,6 +144,7 @@ type Broadcaster struct {
 	opts    Options
 	log     logr.Logger
 	workers []*worker
+	seed    maphash.Seed
 
 	started  atomic.Bool
 	stopped  atomic.Bool
@@ -155,7 +157,7 @@ type Broadcaster struct {
 // and API version of the objects Events are about.
 func New(client typedeventsv1.EventsV1Interface, scheme *runtime.Scheme, opts Options) *Broadcaster {
 	opts.defaults()
-	b := &Broadcaster{client: client, scheme: scheme, opts: opts, log: opts.Logger}
+	b := &Broadcaster{client: client, scheme: scheme, opts: opts, log: opts.Logger, seed: maphash.MakeSeed()}
 	perQueue := max(1, opts.QueueLength/opts.Workers)
 	perLRU := max(1, opts.SeriesKeys/opts.Workers)
 	for range opts.Workers {
@@ -295,7 +297,7 @@ func (b *Broadcaster) enqueue(ev *eventsv1.Event) {
 		b.log.V(1).Info("Event recorded after the manager stopped, not written", "reason", ev.Reason, "name", ev.Regarding.Name)
 		return
 	}
-	w := b.workers[shard(&ev.Regarding, len(b.workers))]
+	w := b.shard(&ev.Regarding)
 	select {
 	case w.queue <- ev:
 	default:
@@ -315,14 +317,14 @@ func (b *Broadcaster) logDrop() {
 	b.log.Info("The Event queue is full, Events are dropped (lightrun_identity_events_dropped_total counts them)")
 }
 
-// shard picks the worker of an object (FNV-1a of its namespace, name and UID).
-func shard(ref *corev1.ObjectReference, n int) int {
-	h := uint32(2166136261)
-	for _, s := range [...]string{ref.Namespace, "/", ref.Name, "/", string(ref.UID)} {
-		for i := 0; i < len(s); i++ {
-			h ^= uint32(s[i])
-			h *= 16777619
-		}
-	}
-	return int(h % uint32(n))
+// shard picks the worker of an object, by its namespace, name and UID.
+func (b *Broadcaster) shard(ref *corev1.ObjectReference) *worker {
+	var h maphash.Hash
+	h.SetSeed(b.seed)
+	h.WriteString(ref.Namespace)
+	h.WriteByte(0)
+	h.WriteString(ref.Name)
+	h.WriteByte(0)
+	h.WriteString(string(ref.UID))
+	return b.workers[h.Sum64()%uint64(len(b.workers))]
 }

@@ -149,7 +149,7 @@ func TestRepeatBecomesSeries(t *testing.T) {
 	}
 
 	// Within 6 minutes of the last observation, not of the first.
-	clk.SetTime(t0.Add(6 * time.Minute))
+	clk.SetTime(t0.Add(6*time.Minute + 30*time.Second))
 	record("third")
 	eventually(t, "a series of 3", func() bool {
 		evs := listEvents(t, c)
@@ -165,7 +165,7 @@ func TestRepeatBecomesSeries(t *testing.T) {
 	eventually(t, "three Events", func() bool { return len(listEvents(t, c)) == 3 })
 
 	// Over 6 minutes after the last observation: a new Event.
-	clk.SetTime(t0.Add(12*time.Minute + time.Second))
+	clk.SetTime(t0.Add(12*time.Minute + 31*time.Second))
 	record("later")
 	eventually(t, "a new Event", func() bool { return len(listEvents(t, c)) == 4 })
 }
