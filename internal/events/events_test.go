@@ -21,10 +21,12 @@ import (
 	"errors"
 	goruntime "runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -200,8 +202,17 @@ func TestFullQueueDrops(t *testing.T) {
 
 	// Not started: the queue holds 4, the other 6 are dropped, and Eventf
 	// never blocks.
-	for i := range 10 {
-		rec.Eventf(user("u"+string(rune('a'+i))), nil, corev1.EventTypeNormal, "UserCreated", "CreateUser", "n")
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		for i := range 10 {
+			rec.Eventf(user("u"+string(rune('a'+i))), nil, corev1.EventTypeNormal, "UserCreated", "CreateUser", "n")
+		}
+	}()
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Eventf blocks when the queue is full")
 	}
 	if got := testutil.ToFloat64(dropped) - before; got != 6 {
 		t.Errorf("dropped %v, want 6", got)
@@ -325,14 +336,16 @@ func TestWriteFailures(t *testing.T) {
 		attempts int
 		created  bool
 		dropped  string
+		// logged: an error is logged (a namespace being deleted is quiet).
+		logged bool
 	}{
-		{"unavailable twice", []error{apierrors.NewServiceUnavailable("x"), apierrors.NewServiceUnavailable("x")}, 3, true, ""},
-		{"transport", []error{errors.New("connection refused")}, 2, true, ""},
-		{"unavailable for good", []error{apierrors.NewServiceUnavailable("x"), apierrors.NewServiceUnavailable("x"), apierrors.NewServiceUnavailable("x")}, 3, false, dropFailed},
-		{"namespace terminating", []error{terminating}, 1, false, dropRejected},
-		{"namespace gone", []error{apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, "tenant-a")}, 1, false, dropRejected},
-		{"invalid", []error{apierrors.NewBadRequest("note too long")}, 1, false, dropRejected},
-		{"forbidden by RBAC", []error{apierrors.NewForbidden(gr, "x", errors.New("no"))}, 1, false, dropRejected},
+		{"unavailable twice", []error{apierrors.NewServiceUnavailable("x"), apierrors.NewServiceUnavailable("x")}, 3, true, "", false},
+		{"transport", []error{errors.New("connection refused")}, 2, true, "", false},
+		{"unavailable for good", []error{apierrors.NewServiceUnavailable("x"), apierrors.NewServiceUnavailable("x"), apierrors.NewServiceUnavailable("x")}, 3, false, dropFailed, true},
+		{"namespace terminating", []error{terminating}, 1, false, dropRejected, false},
+		{"namespace gone", []error{apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, "tenant-a")}, 1, false, dropRejected, false},
+		{"invalid", []error{apierrors.NewBadRequest("note too long")}, 1, false, dropRejected, true},
+		{"forbidden by RBAC", []error{apierrors.NewForbidden(gr, "x", errors.New("no"))}, 1, false, dropRejected, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := fake.NewClientset()
@@ -348,7 +361,14 @@ func TestWriteFailures(t *testing.T) {
 			for _, r := range []string{dropRejected, dropFailed} {
 				counters[r] = testutil.ToFloat64(metricDropped.WithLabelValues(r))
 			}
-			b := New(c.EventsV1(), testScheme(t), testOptions(t))
+			opts := testOptions(t)
+			var errorLogs atomic.Int64
+			opts.Logger = funcr.New(func(_, args string) {
+				if strings.Contains(args, `"error"`) || strings.Contains(args, `error=`) {
+					errorLogs.Add(1)
+				}
+			}, funcr.Options{})
+			b := New(c.EventsV1(), testScheme(t), opts)
 			stop := start(t, b)
 			b.Recorder("scimuser-controller").Eventf(user("gina"), nil, corev1.EventTypeNormal, "UserCreated", "CreateUser", "n")
 			eventually(t, "the attempts", func() bool {
@@ -359,6 +379,9 @@ func TestWriteFailures(t *testing.T) {
 				return len(listEvents(t, c)) == 1 || d > 0
 			})
 			stop()
+			if logged := errorLogs.Load() > 0; logged != tc.logged {
+				t.Errorf("error logged %v, want %v", logged, tc.logged)
+			}
 			if attempts != tc.attempts {
 				t.Errorf("%d attempts, want %d", attempts, tc.attempts)
 			}
