@@ -91,10 +91,6 @@ type Options struct {
 	RetryDelay time.Duration
 	// WriteTimeout bounds each API call; default 10s.
 	WriteTimeout time.Duration
-	// DrainTimeout is how long the Events still queued when the manager
-	// stops get to be written; default 5s. The manager stops this runnable
-	// before the controllers, so their last Events may be discarded.
-	DrainTimeout time.Duration
 	// Hostname makes each recorder's reportingInstance (<name>-<hostname>,
 	// as client-go does); default os.Hostname().
 	Hostname string
@@ -123,9 +119,6 @@ func (o *Options) defaults() {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
 	}
-	if o.DrainTimeout <= 0 {
-		o.DrainTimeout = 5 * time.Second
-	}
 	if o.Hostname == "" {
 		o.Hostname, _ = os.Hostname()
 	}
@@ -137,7 +130,7 @@ func (o *Options) defaults() {
 // Broadcaster writes the Events of its recorders through the events.k8s.io/v1
 // API. It is a manager Runnable: its workers run from Start until the
 // manager stops. Events recorded before Start wait in the queue; Events
-// recorded after the workers stopped are discarded.
+// still queued or recorded after the workers stopped are discarded.
 type Broadcaster struct {
 	client  typedeventsv1.EventsV1Interface
 	scheme  *runtime.Scheme
@@ -180,8 +173,10 @@ func (b *Broadcaster) Recorder(name string) recorder.EventRecorder {
 // Events too, and they must not wait in its queue until it leads.
 func (b *Broadcaster) NeedLeaderElection() bool { return false }
 
-// Start runs the workers until ctx ends, gives them DrainTimeout to write
-// what is queued, and returns once they have all returned.
+// Start runs the workers until ctx ends and returns once they have all
+// returned. The Events still queued then are not written: the manager stops
+// this runnable before the controllers, and waiting for the API server here
+// would hold their shutdown (and a new leader) back.
 func (b *Broadcaster) Start(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("the event broadcaster was already started")

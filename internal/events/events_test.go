@@ -248,7 +248,7 @@ func TestStopEndsWorkers(t *testing.T) {
 	eventually(t, "the workers to block", func() bool { return s.waiting.Load() > 0 })
 	begun := time.Now()
 	stop()
-	// The drain gives up after DrainTimeout (100ms) against a blocked API.
+	// Against a blocked API server: the write in progress is abandoned.
 	if d := time.Since(begun); d > 5*time.Second {
 		t.Errorf("Start took %v to return", d)
 	}

@@ -80,7 +80,7 @@ func start(t *testing.T, b *Broadcaster) (stop func()) {
 }
 
 func testOptions(t testing.TB) Options {
-	return Options{Hostname: "host-1", Logger: testr.NewWithInterface(t, testr.Options{}), RetryDelay: time.Millisecond, DrainTimeout: 100 * time.Millisecond}
+	return Options{Hostname: "host-1", Logger: testr.NewWithInterface(t, testr.Options{}), RetryDelay: time.Millisecond}
 }
 
 // eventually polls cond every 5ms for 5s.

@@ -45,24 +45,9 @@ func (w *worker) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			w.drain(ctx)
 			return
 		case ev := <-w.queue:
 			w.record(ctx, ev)
-		}
-	}
-}
-
-// drain writes the Events queued when ctx ended, for DrainTimeout at most.
-func (w *worker) drain(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.b.opts.DrainTimeout)
-	defer cancel()
-	for ctx.Err() == nil {
-		select {
-		case ev := <-w.queue:
-			w.record(ctx, ev)
-		default:
-			return
 		}
 	}
 }
