@@ -209,22 +209,21 @@ func (r *namedRecorder) AnnotatedEventf(regarding, related runtime.Object, annot
 
 func (r *namedRecorder) record(regarding, related runtime.Object, annotations map[string]string, eventtype, reason, action, note string, args ...any) {
 	b := r.b
-	log := b.log.WithValues("type", eventtype, "reason", reason, "action", action)
 	// client-go's recorder refuses other types the same way.
 	if eventtype != corev1.EventTypeNormal && eventtype != corev1.EventTypeWarning {
-		log.Error(nil, "Unsupported event type, the Event is not recorded")
+		b.log.Error(nil, "Unsupported event type, the Event is not recorded", "type", eventtype, "reason", reason, "action", action)
 		return
 	}
 	ref, err := reference.GetReference(b.scheme, regarding)
 	if err != nil {
-		log.Error(err, "Could not reference the object an Event is about, the Event is not recorded")
+		b.log.Error(err, "Could not reference the object an Event is about, the Event is not recorded", "reason", reason, "action", action)
 		return
 	}
 	var relatedRef *corev1.ObjectReference
 	if related != nil {
 		if relatedRef, err = reference.GetReference(b.scheme, related); err != nil {
 			// As client-go does: the Event is still worth recording.
-			log.V(1).Info("Could not reference an Event's related object", "error", err.Error())
+			b.log.V(1).Info("Could not reference an Event's related object", "reason", reason, "error", err.Error())
 			relatedRef = nil
 		}
 	}
@@ -249,7 +248,10 @@ func (r *namedRecorder) record(regarding, related runtime.Object, annotations ma
 		Note:                truncate(fmt.Sprintf(note, args...), NoteLimit),
 		Type:                eventtype,
 	}
-	log.V(1).Info("Event occurred", "kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name, "note", ev.Note)
+	if log := b.log.V(1); log.Enabled() {
+		log.Info("Event occurred", "kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name,
+			"type", eventtype, "reason", reason, "action", action, "note", ev.Note)
+	}
 	b.enqueue(ev)
 }
 
