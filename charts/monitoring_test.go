@@ -75,6 +75,7 @@ var operatorMetrics = []exportedMetric{
 	{"lightrun_identity_drift_reverted_total", counter, []string{"kind"}},
 	{"lightrun_identity_scim_requests_total", counter, []string{"method", "resource", "code"}},
 	{"lightrun_identity_scim_request_duration_seconds", histogram, []string{"method", "resource"}},
+	{"lightrun_identity_events_dropped_total", counter, []string{"reason"}},
 }
 
 // runtimeMetrics are controller-runtime's metrics the dashboard and alerts

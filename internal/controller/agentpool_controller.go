@@ -501,7 +501,7 @@ func (r *AgentPoolReconciler) deletePool(ctx context.Context, p *v1.AgentPool, i
 // SetupWithManager registers the controller and its watches.
 func (r *AgentPoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
-	r.recorder = mgr.GetEventRecorder("agentpool-controller")
+	r.recorder = r.opts.Recorders("agentpool-controller")
 	r.versions = newVersions(mgr.GetAPIReader())
 	if err := r.versions.follow(context.Background(), mgr.GetCache(), &v1.AgentPool{}); err != nil {
 		return err

@@ -638,7 +638,7 @@ func needsResync(u *v1.ScimUser, lu *connect.User) bool {
 // SetupWithManager registers the controller and its watches.
 func (r *IdentityConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
-	r.recorder = mgr.GetEventRecorder("identityconfig-controller")
+	r.recorder = r.opts.Recorders("identityconfig-controller")
 	r.now = time.Now
 	r.userCounts = newUserCounts()
 

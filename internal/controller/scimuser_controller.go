@@ -613,7 +613,7 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser
 // SetupWithManager registers the controller and its watches.
 func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
-	r.recorder = mgr.GetEventRecorder("scimuser-controller")
+	r.recorder = r.opts.Recorders("scimuser-controller")
 	r.now = time.Now
 	r.versions = newVersions(mgr.GetAPIReader())
 	if err := r.versions.follow(context.Background(), mgr.GetCache(), &v1.ScimUser{}); err != nil {

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
@@ -96,6 +97,13 @@ type Options struct {
 	// by name and re-read at most once per BackendCheckInterval, and the
 	// manager needs no list or watch permission on Secrets.
 	SecretWatchDisabled bool
+
+	// Recorders returns the event recorder of each controller, by its
+	// reportingController name; nil means the manager's
+	// (mgr.GetEventRecorder, client-go's broadcaster, which keeps a copy of
+	// every Event for 6 to 12 minutes). operator.NewManager passes
+	// internal/events', whose memory does not grow with the users.
+	Recorders func(name string) recorder.EventRecorder
 }
 
 // secretWatched says whether the manager's cache holds the labelled Secrets
@@ -179,6 +187,9 @@ func (s *shared) controllerOptions(workers int) ctrlcontroller.Options {
 // (userindex) is registered here if it is not.
 func Setup(ctx context.Context, mgr manager.Manager, opts Options) error {
 	opts.defaults()
+	if opts.Recorders == nil {
+		opts.Recorders = mgr.GetEventRecorder
+	}
 	if _, err := userindex.For(ctx, mgr.GetCache()); err != nil {
 		return fmt.Errorf("setting up the ScimUser index: %w", err)
 	}
