@@ -33,12 +33,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
 // ScimGroupReconciler keeps a ScimGroup's status: how many users are members
 // (membership is stored on the users, so it is counted through the
-// FieldUserGroup index) and which AgentPools select the group. A group's
+// userindex's Group lookup) and which AgentPools select the group. A group's
 // effect on Lightrun goes through those AgentPools; the ScimUser and
 // AgentPool controllers watch ScimGroups for renames themselves.
 type ScimGroupReconciler struct {
@@ -61,12 +61,12 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	defer func() { res, err = s.close(ctx, res, err) }()
 	ic := g.Spec.IdentityConfigRef.Name
 
-	var members v1.ScimUserList
-	if err := r.List(ctx, &members, client.InNamespace(g.Namespace), index.ScimUserGroup.Is(ic, g.Name), client.UnsafeDisableDeepCopy); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing members: %w", err)
+	members, err := lookupUsers(ctx, r.Client, g.Namespace, ic, userindex.Group, g.Name)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("finding the members: %w", err)
 	}
 	count := int32(0)
-	for _, u := range members.Items {
+	for _, u := range members {
 		if u.DeletionTimestamp == nil {
 			count++
 		}

@@ -42,7 +42,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
@@ -635,16 +634,6 @@ func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// listUsers lists the cache's own ScimUsers, not copies: callers only read them.
-func (r *ScimUserReconciler) listUsers(ctx context.Context, ns string, match client.MatchingFields) []*v1.ScimUser {
-	var l v1.ScimUserList
-	if err := r.List(ctx, &l, client.InNamespace(ns), match, client.UnsafeDisableDeepCopy); err != nil {
-		logf.FromContext(ctx).Error(err, "Listing ScimUsers", "match", match)
-		return nil
-	}
-	return userPointers(l.Items)
-}
-
 func requestsFor(users []*v1.ScimUser, keep func(*v1.ScimUser) bool) []reconcile.Request {
 	out := make([]reconcile.Request, 0, len(users))
 	for _, u := range users {
@@ -722,7 +711,12 @@ func (r *ScimUserReconciler) membersOfGroup(ctx context.Context, o client.Object
 	}
 	users := make([]*v1.ScimUser, 0, len(groups))
 	for i := range groups {
-		users = append(users, r.listUsers(ctx, g.Namespace, index.ScimUserGroup.Is(ic, groups[i].Name))...)
+		members, err := lookupUsers(ctx, r.Client, g.Namespace, ic, userindex.Group, groups[i].Name)
+		if err != nil {
+			logf.FromContext(ctx).Error(err, "Finding the members of a ScimGroup", "scimGroup", groups[i].Name)
+			continue
+		}
+		users = append(users, members...)
 	}
 	return requestsFor(users, nil)
 }

@@ -353,13 +353,6 @@ func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]*v1.ScimUse
 	if isDefaultPool(p, s.ic) {
 		return usersOfTenant(ctx, s.c, s.ic.Namespace, s.ic.Name)
 	}
-	list := func(match client.MatchingFields) ([]*v1.ScimUser, error) {
-		var l v1.ScimUserList
-		if err := s.c.List(ctx, &l, client.InNamespace(s.ic.Namespace), match, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, fmt.Errorf("listing ScimUsers: %w", err)
-		}
-		return userPointers(l.Items), nil
-	}
 	var out []*v1.ScimUser
 	for _, name := range p.Spec.Members.UserNames {
 		users, err := lookupUsers(ctx, s.c, s.ic.Namespace, s.ic.Name, userindex.UserName, name)
@@ -377,9 +370,9 @@ func (s *selection) usersOf(ctx context.Context, p *v1.AgentPool) ([]*v1.ScimUse
 		return nil, err
 	}
 	for _, g := range groups {
-		users, err := list(index.ScimUserGroup.Is(s.ic.Name, g.Name))
+		users, err := lookupUsers(ctx, s.c, s.ic.Namespace, s.ic.Name, userindex.Group, g.Name)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("finding the members of ScimGroup %s: %w", g.Name, err)
 		}
 		out = append(out, users...)
 	}

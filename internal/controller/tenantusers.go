@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
@@ -36,11 +35,11 @@ type tenantLister interface {
 }
 
 // cacheClient is the manager's client, and it lists an IdentityConfig's
-// users straight from the ScimUser informer's index: pointers to the
-// cached objects. A client.List, even without deep copies, fills a
-// []ScimUser with a 2 KiB copy of each struct: at 100,000 users, 230 MB for
-// each list of every user (the default pool, the resync), which held the
-// manager's memory at twice its live heap.
+// users straight from the cache's userindex: pointers to the cached
+// objects. A client.List, even without deep copies, fills a []ScimUser with
+// a 2 KiB copy of each struct: at 100,000 users, 230 MB for each list of
+// every user (the default pool, the resync), which held the manager's
+// memory at twice its live heap.
 type cacheClient struct {
 	client.Client
 	cache cache.Cache
@@ -50,28 +49,24 @@ func withCache(c client.Client, ca cache.Cache) client.Client {
 	return cacheClient{Client: c, cache: ca}
 }
 
+// tenantUsers returns the IdentityConfig's users from the cache's
+// userindex once it has seen every user, else by filtering the namespace's
+// users. The index is fed by a handler of the informer, a moment after the
+// cache itself: a user changed a moment ago may still be listed in its
+// previous state, or, just created or deleted, be missing or still there.
+// Unlike usersBy, the users are not read again one by one: the callers list
+// the whole tenant (the default pool, the counts, a resync) and act on a
+// snapshot anyway, and each user's own reconcile, started by the event,
+// sees its new state.
 func (c cacheClient) tenantUsers(ctx context.Context, namespace, identityConfig string) ([]*v1.ScimUser, error) {
-	inf, err := c.cache.GetInformer(ctx, &v1.ScimUser{})
+	x, err := userindex.For(ctx, c.cache)
 	if err != nil {
-		return nil, fmt.Errorf("getting the ScimUser informer: %w", err)
+		return nil, err
 	}
-	indexed, ok := inf.(interface{ GetIndexer() toolscache.Indexer })
-	if !ok || !inf.HasSynced() {
-		return listTenantUsers(ctx, c.Client, namespace, identityConfig)
+	if !x.Synced() {
+		return userindex.FilterTenant(ctx, c.Client, namespace, identityConfig)
 	}
-	// The index and key controller-runtime's cache itself reads for
-	// client.MatchingFields{field: value} in a namespace.
-	objs, err := indexed.GetIndexer().ByIndex("field:"+index.ScimTenant.Name, namespace+"/"+identityConfig)
-	if err != nil {
-		return nil, fmt.Errorf("reading the ScimUsers of %s/%s: %w", namespace, identityConfig, err)
-	}
-	out := make([]*v1.ScimUser, 0, len(objs))
-	for _, o := range objs {
-		if u, ok := o.(*v1.ScimUser); ok {
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	return x.Tenant(namespace, identityConfig), nil
 }
 
 // userLookup is a reader that can find ScimUsers through the userindex.
@@ -132,22 +127,5 @@ func usersOfTenant(ctx context.Context, r client.Reader, namespace, identityConf
 	if t, ok := r.(tenantLister); ok {
 		return t.tenantUsers(ctx, namespace, identityConfig)
 	}
-	return listTenantUsers(ctx, r, namespace, identityConfig)
-}
-
-func listTenantUsers(ctx context.Context, r client.Reader, namespace, identityConfig string) ([]*v1.ScimUser, error) {
-	var l v1.ScimUserList
-	if err := r.List(ctx, &l, client.InNamespace(namespace), index.ScimTenant.Is(identityConfig), client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing ScimUsers: %w", err)
-	}
-	return userPointers(l.Items), nil
-}
-
-// userPointers points at each user of a list, without copying them.
-func userPointers(items []v1.ScimUser) []*v1.ScimUser {
-	out := make([]*v1.ScimUser, len(items))
-	for i := range items {
-		out[i] = &items[i]
-	}
-	return out
+	return userindex.FilterTenant(ctx, r, namespace, identityConfig)
 }

@@ -14,13 +14,16 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package userindex finds ScimUsers by userName, externalId and email
-// without client-go field indexes. A client-go index keeps a set of object
-// keys per indexed value, and controller-runtime registers each field twice
-// (per namespace and for all namespaces): for values that nearly every user
-// holds alone, that was about 1 KiB a user. This index keeps one map entry
-// per (tenant, field, value), pointing at the user itself, fed by the
-// ScimUser informer's event handlers as the SCIM list order is.
+// Package userindex finds ScimUsers by userName, externalId, email and
+// group, and lists the users of a tenant, without client-go field indexes. A
+// client-go index keeps a set of "namespace/name" keys per indexed value,
+// and controller-runtime registers each field twice (per namespace and for
+// all namespaces): for values that nearly every user holds alone, that was
+// about 1 KiB a user, and the tenant and group indexes cost another 0.35 KiB
+// a user. This index keeps one map entry per (tenant, field, value), one per
+// user in its tenant's set and one per (user, group) in the group's set, all
+// pointing at the user itself, fed by the ScimUser informer's event handlers
+// as the SCIM list order is.
 package userindex
 
 import (
@@ -34,7 +37,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-	"github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1/index"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/fold"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/shrink"
 )
@@ -54,6 +56,9 @@ const (
 	// checks the candidates for the email, as it did with the two field
 	// indexes this replaces.
 	Email
+	// Group matches every group id in spec.groups, exactly: the users a
+	// group lists as its members (membership is stored on the users).
+	Group
 )
 
 func (f Field) String() string {
@@ -64,6 +69,8 @@ func (f Field) String() string {
 		return "externalId"
 	case Email:
 		return "email"
+	case Group:
+		return "group"
 	}
 	return fmt.Sprintf("Field(%d)", uint8(f))
 }
@@ -90,7 +97,12 @@ type Index struct {
 	// onePeak and morePeak let the maps give back their buckets after a
 	// mass deletion (see package shrink).
 	onePeak, morePeak shrink.Peak
-	synced            func() bool
+	// users holds the users of each tenant by name, members the users of
+	// each (tenant, group): see tenants.go.
+	users      map[string]*userSet
+	members    map[groupKey]*memberSet
+	groupsPeak shrink.Peak
+	synced     func() bool
 }
 
 // New returns an empty index; Watch feeds it.
@@ -99,6 +111,8 @@ func New() *Index {
 		one:     map[key]*v1.ScimUser{},
 		more:    map[key][]*v1.ScimUser{},
 		tenants: map[string]string{},
+		users:   map[string]*userSet{},
+		members: map[groupKey]*memberSet{},
 		synced:  func() bool { return false },
 	}
 }
@@ -174,11 +188,13 @@ func (x *Index) Update(old, obj *v1.ScimUser) {
 		for _, k := range x.keys(old) {
 			x.drop(k, old.Name)
 		}
+		x.leave(old)
 	}
 	if obj != nil {
 		for _, k := range x.keys(obj) {
 			x.put(k, obj)
 		}
+		x.join(obj)
 	}
 }
 
@@ -277,8 +293,10 @@ func lookupKey(namespace, identityConfig string, field Field, value string) key 
 }
 
 // Lookup returns the users of IdentityConfig identityConfig in namespace
-// whose field holds value (for Email: the candidates, see Email). They are
-// the informer's objects, including users being deleted.
+// whose field holds value (for Email: the candidates, see Email), in no
+// particular order. They are the informer's own objects, not copies, as a
+// client.List with client.UnsafeDisableDeepCopy returned them: callers only
+// read them. Users being deleted are included.
 func (x *Index) Lookup(namespace, identityConfig string, field Field, value string) []*v1.ScimUser {
 	if value == "" {
 		return nil
@@ -289,6 +307,9 @@ func (x *Index) Lookup(namespace, identityConfig string, field Field, value stri
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	if field == Group {
+		return x.groupMembers(namespace+"/"+identityConfig, value)
+	}
 	var out []*v1.ScimUser
 	for _, f := range fields {
 		k := lookupKey(namespace, identityConfig, f, value)
@@ -302,16 +323,28 @@ func (x *Index) Lookup(namespace, identityConfig string, field Field, value stri
 
 // Filter answers a lookup without the index, for readers whose index has
 // not seen every user yet: it reads the IdentityConfig's users through r
-// and keeps those Matches accepts. They may be the cache's own objects:
-// callers only read them.
+// (FilterTenant) and keeps those Matches accepts. They may be the cache's
+// own objects: callers only read them.
 func Filter(ctx context.Context, r client.Reader, namespace, identityConfig string, field Field, value string) ([]*v1.ScimUser, error) {
+	users, err := FilterTenant(ctx, r, namespace, identityConfig)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(users, func(u *v1.ScimUser) bool { return !Matches(u, field, value) }), nil
+}
+
+// FilterTenant answers Tenant without the index: it lists the namespace's
+// ScimUsers through r and keeps the IdentityConfig's (the cache indexes no
+// ScimUser field). With a cache reader they are the cache's own objects
+// (client.UnsafeDisableDeepCopy): callers only read them.
+func FilterTenant(ctx context.Context, r client.Reader, namespace, identityConfig string) ([]*v1.ScimUser, error) {
 	var l v1.ScimUserList
-	if err := r.List(ctx, &l, client.InNamespace(namespace), index.ScimTenant.Is(identityConfig), client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.List(ctx, &l, client.InNamespace(namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing the ScimUsers of %s/%s: %w", namespace, identityConfig, err)
 	}
 	var out []*v1.ScimUser
 	for i := range l.Items {
-		if Matches(&l.Items[i], field, value) {
+		if l.Items[i].Spec.IdentityConfigRef.Name == identityConfig {
 			out = append(out, &l.Items[i])
 		}
 	}
@@ -333,19 +366,27 @@ func Matches(u *v1.ScimUser, field Field, value string) bool {
 	case Email:
 		return fold.Equal(u.Spec.UserName, value) ||
 			slices.ContainsFunc(u.Spec.Emails, func(e v1.ScimMultiValue) bool { return fold.Equal(e.Value, value) })
+	case Group:
+		return slices.Contains(u.Spec.Groups, value)
 	}
 	return false
 }
 
 // Holds reports whether the index holds u at resourceVersion rv or later
-// (atLeast compares resourceVersions) under every key u has, or, with rv
-// empty, holds no live state of u (only a state being deleted, or none):
-// a SCIM write waits for this before it answers, so that a lookup right
-// after it sees it. A later write that changed u's keys again makes it
-// false until the waiter gives up.
+// (atLeast compares resourceVersions) under every key u has, in its
+// tenant's users and in the members of every group u lists, or, with rv
+// empty, holds no live state of u (only a state being deleted, or none): a
+// SCIM write waits for this before it answers, so that a lookup right after
+// it sees it (a group's members, rendered from the users that list it,
+// included). An update replaces a user's old state everywhere at once, so
+// the groups u left are left by then too. A later write that changed u's
+// keys or groups again makes it false until the waiter gives up.
 func (x *Index) Holds(u *v1.ScimUser, rv string, atLeast func(got, want string) bool) bool {
 	x.mu.Lock() // keys interns the tenant
 	defer x.mu.Unlock()
+	if !x.holdsMember(u, rv, atLeast) {
+		return false
+	}
 	for _, k := range x.keys(u) {
 		held := x.one[k]
 		if held == nil || held.Name != u.Name {

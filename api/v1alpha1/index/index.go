@@ -88,7 +88,7 @@ type registration struct {
 // Setup registers every field index with the manager's cache. Call it once,
 // before the cache starts; the SCIM store and the reconcilers both rely on it.
 func Setup(ctx context.Context, indexer client.FieldIndexer) error {
-	all := slices.Concat(scimUserIndexes(), scimGroupIndexes(), agentPoolIndexes(), identityConfigIndexes())
+	all := slices.Concat(scimGroupIndexes(), agentPoolIndexes(), identityConfigIndexes())
 	for _, r := range all {
 		if err := indexer.IndexField(ctx, r.obj, r.field, r.indexer); err != nil {
 			return fmt.Errorf("indexing %T by %s: %w", r.obj, r.field, err)

@@ -29,8 +29,8 @@ var (
 	ScimGroupExternalID = TenantField{Name: "scim.group.externalId"}
 	// ScimGroupParent indexes ScimGroups by every group id in spec.groups
 	// (the groups it is a direct member of): this derives a group's group
-	// members without storing them on the group, as ScimUserGroup does for
-	// its user members.
+	// members without storing them on the group, as internal/userindex's
+	// Group lookup does for its user members.
 	ScimGroupParent = TenantField{Name: "scim.group.parent"}
 )
 

@@ -16,34 +16,15 @@ limitations under the License.
 
 package index
 
-import (
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
-)
-
-// ScimUsers are found by userName, externalId and email through
-// internal/userindex, not through cache field indexes: a field index costs
-// about 500 bytes a user for each value that nearly every user holds alone.
+// ScimUsers have no cache field index: internal/userindex finds them by
+// userName, externalId, email and group and lists a tenant's users, from the
+// ScimUser informer's event handlers. A client-go field index keeps a set of
+// "namespace/name" keys per value, registered twice by controller-runtime
+// (per namespace and for all namespaces): about 500 bytes a user for each
+// value that nearly every user holds alone, and 0.35 KiB a user for the
+// tenant and the two groups of a typical user.
 var (
-	// ScimTenant indexes ScimUsers and ScimGroups by the name of their
-	// IdentityConfig.
+	// ScimTenant indexes ScimGroups by the name of their IdentityConfig
+	// (not ScimUsers: userindex.Index.Tenant lists those).
 	ScimTenant = Field{Name: "scim.identityConfig"}
-	// ScimUserGroup indexes ScimUsers by every group id in spec.groups: this
-	// is what derives a group's members without storing them on the group.
-	ScimUserGroup = TenantField{Name: "scim.group"}
 )
-
-func scimUserIndexes() []registration {
-	user := func(fn func(u *v1.ScimUser) []string) client.IndexerFunc {
-		return func(o client.Object) []string { return fn(o.(*v1.ScimUser)) }
-	}
-	return []registration{
-		{&v1.ScimUser{}, ScimTenant.Name, user(func(u *v1.ScimUser) []string {
-			return []string{u.Spec.IdentityConfigRef.Name}
-		})},
-		{&v1.ScimUser{}, ScimUserGroup.Name, user(func(u *v1.ScimUser) []string {
-			return ScimUserGroup.keys(u.Spec.IdentityConfigRef.Name, u.Spec.Groups...)
-		})},
-	}
-}

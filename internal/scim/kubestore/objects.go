@@ -63,7 +63,8 @@ type kindOf[T client.Object] struct {
 	list        func(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]T, error)
 	indexes     map[store.Index]index.TenantField // store index -> cache field (IndexNone: the tenant)
 	// lookup serves the store indexes that are not cache fields (ok false:
-	// sel is not one of them); nil for kinds without such indexes.
+	// sel is not one of them); nil for kinds without such indexes. ScimUsers
+	// have no cache field at all: it serves every user lookup.
 	lookup func(ctx context.Context, s *Store, t store.Tenant, sel store.Selector) (found []T, ok bool, err error)
 	// hasEmail says whether obj holds email (folded); nil for kinds
 	// without emails.
@@ -94,9 +95,6 @@ var users = kindOf[*v1.ScimUser]{
 			out[i] = &l.Items[i]
 		}
 		return out, nil
-	},
-	indexes: map[store.Index]index.TenantField{
-		store.IndexGroup: index.ScimUserGroup,
 	},
 	lookup: lookupUsers,
 	hasEmail: func(u *v1.ScimUser, email string) bool {
@@ -160,17 +158,28 @@ func lookup[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 	return found, nil
 }
 
-// userFields are the store indexes userindex serves.
+// userFields are the store indexes userindex serves by Lookup.
 var userFields = map[store.Index]userindex.Field{
 	store.IndexUserName:   userindex.UserName,
 	store.IndexExternalID: userindex.ExternalID,
 	store.IndexEmail:      userindex.Email,
+	store.IndexGroup:      userindex.Group,
 }
 
-// lookupUsers serves the user lookups by userName, externalId and email
-// from the store's userindex, or, until the index has seen every user, by
-// filtering the tenant's users.
+// lookupUsers serves every user lookup (by userName, externalId, email,
+// group, or the whole tenant) from the store's userindex, or, until the
+// index has seen every user, by filtering the namespace's users. Either way
+// the users are the cache's own objects, not copies: callers only read
+// them. A write waits for the index to hold it (waitForCache), so that
+// these lookups on this replica see it.
 func lookupUsers(ctx context.Context, s *Store, t store.Tenant, sel store.Selector) ([]*v1.ScimUser, bool, error) {
+	if sel.Index == store.IndexNone {
+		if s.userIndex.Synced() {
+			return s.userIndex.Tenant(t.Namespace, t.IdentityConfig), true, nil
+		}
+		found, err := userindex.FilterTenant(ctx, s.cached, t.Namespace, t.IdentityConfig)
+		return found, true, err
+	}
 	field, ok := userFields[sel.Index]
 	if !ok {
 		return nil, false, nil
