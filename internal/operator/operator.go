@@ -258,11 +258,11 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 // which keeps every Event of the last 6 to 12 minutes, half a KiB a user
 // during a bulk push.
 func newEventBroadcaster(mgr manager.Manager) (*events.Broadcaster, error) {
-	client, err := eventsv1client.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	eventsClient, err := eventsv1client.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
 	if err != nil {
 		return nil, fmt.Errorf("creating the events.k8s.io client: %w", err)
 	}
-	b := events.New(client, mgr.GetScheme(), events.Options{Logger: ctrl.Log.WithName("events")})
+	b := events.New(eventsClient, mgr.GetScheme(), events.Options{Logger: ctrl.Log.WithName("events")})
 	if err := mgr.Add(b); err != nil {
 		return nil, fmt.Errorf("adding the event broadcaster: %w", err)
 	}
