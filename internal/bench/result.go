@@ -188,6 +188,10 @@ type Sync struct {
 	ReconcileMeanMs    float64 `json:"reconcileMeanMs"`
 	Workers            float64 `json:"workers"`
 	LightrunCallMeanMs float64 `json:"lightrunCallMeanMs"`
+	// EventsDropped counts the controllers' Events the manager's recorder
+	// dropped during the sync (lightrun_identity_events_dropped_total, all
+	// reasons): each new user records one.
+	EventsDropped float64 `json:"eventsDropped"`
 	// KubeCalls count the manager's Kubernetes API calls during the sync,
 	// by HTTP method.
 	KubeCalls map[string]float64 `json:"kubeCalls,omitempty"`

@@ -118,6 +118,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	p.f("| ScimUser reconciles; mean time (rate-limit waits included); workers | %s; %.1f ms; %.0f | |\n",
 		thousands(int(sy.Reconciles)), sy.ReconcileMeanMs, sy.Workers)
 	p.f("| mean time the emulator took to answer a call | %.2f ms | |\n", sy.LightrunCallMeanMs)
+	p.f("| the controllers' Events the recorder dropped (queue full, refused, failed) | %s | |\n", thousands(int(sy.EventsDropped)))
 	if len(sy.KubeCalls) > 0 {
 		p.f("| the manager's Kubernetes API calls per ScimUser reconcile, by method (all controllers' calls) | %s | |\n", callsPer(sy.KubeCalls, sy.Reconciles))
 	}
