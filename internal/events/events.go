@@ -84,8 +84,8 @@ type Options struct {
 	// through the same worker, so a series is written in order. Default 8:
 	// an initial sync records an Event a user, about 100 a second against a
 	// Lightrun that takes 100 calls a second, and a write takes 20 ms and
-	// more on a busy API server; with 2 workers, 1,949 of the 100,000
-	// Events of the benchmark's sync found the queue full.
+	// more on a busy API server; with 2 workers, 1,949 Events had found the
+	// queue full by two thirds of the benchmark's 100,000-user sync.
 	Workers int
 	// Retries is how many times a write that failed for a reason that may
 	// pass (the API server unreachable, overloaded or timing out) is tried
