@@ -63,10 +63,7 @@ func (c cacheClient) tenantUsers(ctx context.Context, namespace, identityConfig 
 	if err != nil {
 		return nil, err
 	}
-	if !x.Synced() {
-		return userindex.FilterTenant(ctx, c.Client, namespace, identityConfig)
-	}
-	return x.Tenant(namespace, identityConfig), nil
+	return x.Users(ctx, c.Client, namespace, identityConfig)
 }
 
 // userLookup is a reader that can find ScimUsers through the userindex.

@@ -141,7 +141,7 @@ func (x *Index) groupMembers(tenant, group string) []*v1.ScimUser {
 func (x *Index) Tenant(namespace, identityConfig string) []*v1.ScimUser {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	s := x.users[namespace+"/"+identityConfig]
+	s := x.users[tenantName(namespace, identityConfig)]
 	if s == nil {
 		return nil
 	}

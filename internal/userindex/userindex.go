@@ -267,9 +267,14 @@ func (x *Index) keys(u *v1.ScimUser) []key {
 	return out
 }
 
+// tenantName names a tenant in the index's keys.
+func tenantName(namespace, identityConfig string) string {
+	return namespace + "/" + identityConfig
+}
+
 // tenant interns namespace/identityConfig. Called with mu held for writing.
 func (x *Index) tenant(namespace, identityConfig string) string {
-	t := namespace + "/" + identityConfig
+	t := tenantName(namespace, identityConfig)
 	if shared, ok := x.tenants[t]; ok {
 		return shared
 	}
@@ -289,7 +294,7 @@ func lookupKey(namespace, identityConfig string, field Field, value string) key 
 	if field != ExternalID {
 		value = fold.String(value)
 	}
-	return key{tenant: namespace + "/" + identityConfig, value: value, field: field}
+	return key{tenant: tenantName(namespace, identityConfig), value: value, field: field}
 }
 
 // Lookup returns the users of IdentityConfig identityConfig in namespace
@@ -308,7 +313,7 @@ func (x *Index) Lookup(namespace, identityConfig string, field Field, value stri
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if field == Group {
-		return x.groupMembers(namespace+"/"+identityConfig, value)
+		return x.groupMembers(tenantName(namespace, identityConfig), value)
 	}
 	var out []*v1.ScimUser
 	for _, f := range fields {
@@ -331,6 +336,24 @@ func Filter(ctx context.Context, r client.Reader, namespace, identityConfig stri
 		return nil, err
 	}
 	return slices.DeleteFunc(users, func(u *v1.ScimUser) bool { return !Matches(u, field, value) }), nil
+}
+
+// Find is Lookup once the index has seen every user, and Filter through r
+// until then.
+func (x *Index) Find(ctx context.Context, r client.Reader, namespace, identityConfig string, field Field, value string) ([]*v1.ScimUser, error) {
+	if x.Synced() {
+		return x.Lookup(namespace, identityConfig, field, value), nil
+	}
+	return Filter(ctx, r, namespace, identityConfig, field, value)
+}
+
+// Users is Tenant once the index has seen every user, and FilterTenant
+// through r until then.
+func (x *Index) Users(ctx context.Context, r client.Reader, namespace, identityConfig string) ([]*v1.ScimUser, error) {
+	if x.Synced() {
+		return x.Tenant(namespace, identityConfig), nil
+	}
+	return FilterTenant(ctx, r, namespace, identityConfig)
 }
 
 // FilterTenant answers Tenant without the index: it lists the namespace's

@@ -174,20 +174,14 @@ var userFields = map[store.Index]userindex.Field{
 // these lookups on this replica see it.
 func lookupUsers(ctx context.Context, s *Store, t store.Tenant, sel store.Selector) ([]*v1.ScimUser, bool, error) {
 	if sel.Index == store.IndexNone {
-		if s.userIndex.Synced() {
-			return s.userIndex.Tenant(t.Namespace, t.IdentityConfig), true, nil
-		}
-		found, err := userindex.FilterTenant(ctx, s.cached, t.Namespace, t.IdentityConfig)
+		found, err := s.userIndex.Users(ctx, s.cached, t.Namespace, t.IdentityConfig)
 		return found, true, err
 	}
 	field, ok := userFields[sel.Index]
 	if !ok {
 		return nil, false, nil
 	}
-	if s.userIndex.Synced() {
-		return s.userIndex.Lookup(t.Namespace, t.IdentityConfig, field, sel.Value), true, nil
-	}
-	found, err := userindex.Filter(ctx, s.cached, t.Namespace, t.IdentityConfig, field, sel.Value)
+	found, err := s.userIndex.Find(ctx, s.cached, t.Namespace, t.IdentityConfig, field, sel.Value)
 	return found, true, err
 }
 
