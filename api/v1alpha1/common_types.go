@@ -36,17 +36,15 @@ const LabelWatch = "identity.lightrun.com/watch"
 // is recorded in status.lastHandledResyncRequest.
 const AnnotationResyncRequestedAt = "identity.lightrun.com/resync-requested-at"
 
-// AnnotationLightrunUser is written by the operator on a ScimUser just before
-// it creates the Lightrun user with that email. It is the write-ahead record
-// that makes creation idempotent: after a crash between the create call and
-// the status update, the operator recognises the Lightrun user as its own
-// instead of refusing it as an existing, unmanaged user (Lightrun rule 5).
+// AnnotationLightrunUser held, in versions before ScimUser
+// status.createAttempt, the email of the Lightrun user the operator was about
+// to create (the write-ahead record of the create). The operator moves it
+// into status.createAttempt and removes it from the ScimUsers that still
+// carry it.
 const AnnotationLightrunUser = "identity.lightrun.com/lightrun-user"
 
-// AnnotationLightrunUserCreateAttempt records when the operator last asked
-// Lightrun to create the user AnnotationLightrunUser names (RFC 3339). A
-// Lightrun user found later under that email is the operator's only when
-// Lightrun created it around that time; otherwise someone else made it.
+// AnnotationLightrunUserCreateAttempt held, with AnnotationLightrunUser, when
+// that create was attempted (RFC 3339); moved into status.createAttempt too.
 const AnnotationLightrunUserCreateAttempt = "identity.lightrun.com/lightrun-user-create-attempt"
 
 // FinalizerLightrun is held by ScimUsers and AgentPools until their Lightrun

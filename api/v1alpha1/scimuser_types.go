@@ -338,6 +338,29 @@ type ScimUserStatus struct {
 	// lastSyncTime is when Lightrun was last brought in line with the user.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// createAttempt is the write-ahead record of a create call for the
+	// Lightrun user: written just before the operator asks Lightrun to create
+	// it, removed once the status records the user (or Lightrun refused the
+	// create). While it is set, a Lightrun user with this email that Lightrun
+	// created around this time is the operator's own, made by a call whose
+	// answer was lost to a timeout or a crash (Lightrun rule 6).
+	// +optional
+	CreateAttempt *LightrunCreateAttempt `json:"createAttempt,omitempty"`
+}
+
+// LightrunCreateAttempt names the Lightrun user a create call was made for,
+// and when the call was made.
+type LightrunCreateAttempt struct {
+	// email of the Lightrun user the call creates.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=254
+	Email string `json:"email"`
+
+	// time the call was made.
+	// +required
+	Time metav1.Time `json:"time"`
 }
 
 // +kubebuilder:object:root=true

@@ -205,21 +205,28 @@ var _ = Describe("Resilience", func() {
 		want := c.pushUsers("restart-%03d@example.com", users, everyone)
 
 		// The state a crash between "Lightrun created the user" and "the
-		// status was written" leaves: the write-ahead annotations are there
-		// (the email and the time of the attempt), the Lightrun user exists,
-		// made just after, and the status is empty. provisionExistingUsers is
-		// off, so only recognising its own user lets the operator go on.
+		// status was written" leaves: the write-ahead record is there (the
+		// email and the time of the attempt), the Lightrun user exists, made
+		// just after, and the rest of the status is empty.
+		// provisionExistingUsers is off, so only recognising its own user
+		// lets the operator go on. Three users carry the record in status,
+		// three in the annotations of earlier versions.
 		var list v1.ScimUserList
 		Expect(k8sClient.List(ctx, &list, client.InNamespace(c.ns))).To(Succeed())
-		for _, u := range list.Items[:3] {
+		for i, u := range list.Items[:6] {
 			email := u.Spec.UserName
-			update(&u, func(u *v1.ScimUser) {
-				if u.Annotations == nil {
-					u.Annotations = map[string]string{}
-				}
-				u.Annotations[v1.AnnotationLightrunUser] = email
-				u.Annotations[v1.AnnotationLightrunUserCreateAttempt] = time.Now().UTC().Format(time.RFC3339)
-			})
+			if i < 3 {
+				u.Status.CreateAttempt = &v1.LightrunCreateAttempt{Email: email, Time: metav1.NewTime(time.Now().UTC().Truncate(time.Second))}
+				Expect(k8sClient.Status().Update(ctx, &u)).To(Succeed())
+			} else {
+				update(&u, func(u *v1.ScimUser) {
+					if u.Annotations == nil {
+						u.Annotations = map[string]string{}
+					}
+					u.Annotations[v1.AnnotationLightrunUser] = email
+					u.Annotations[v1.AnnotationLightrunUserCreateAttempt] = time.Now().UTC().Format(time.RFC3339)
+				})
+			}
 			_, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: email, FirstName: "Given-x", LastName: "Family"})
 			Expect(err).NotTo(HaveOccurred())
 		}
@@ -238,11 +245,13 @@ var _ = Describe("Resilience", func() {
 		converged := time.Since(start)
 
 		Expect(c.lightrunEmails()).To(Equal(want), "each user exactly once in Lightrun")
-		Expect(c.created()).To(Equal(users), "no user created twice (3 by the simulated crash, the rest by the operator)")
+		Expect(c.created()).To(Equal(users), "no user created twice (6 by the simulated crash, the rest by the operator)")
 		Expect(k8sClient.List(ctx, &list, client.InNamespace(c.ns))).To(Succeed())
 		for _, u := range list.Items {
 			Expect(u.Status.Adopted).To(BeFalse(), "%s was the operator's own user, not an adopted one", u.Spec.UserName)
 			Expect(u.Status.LightrunUserID).To(Equal(c.lightrunUser(u.Spec.UserName).ID))
+			Expect(u.Status.CreateAttempt).To(BeNil(), "%s: the write-ahead record has served", u.Spec.UserName)
+			Expect(u.Annotations).NotTo(HaveKey(v1.AnnotationLightrunUser), "%s: an earlier version's record moved into status", u.Spec.UserName)
 		}
 		Eventually(func() []string { return c.groupMembers(fresh(p).Status.GroupID) }).Should(Equal(want))
 		Eventually(func() v1.UserCounts { return c.config().Status.Users }).Should(Equal(v1.UserCounts{Total: users, Synced: users}))

@@ -80,13 +80,16 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	}
 	s := openScope(r.Client, u, scimUserStatus)
 	defer func() { res, err = s.close(ctx, res, err) }()
+	if err := r.migrateCreateRecord(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
 	if u.DeletionTimestamp != nil {
 		return r.finalize(ctx, s, ic)
 	}
 	if err := s.ensureFinalizer(ctx); err != nil {
 		return ctrl.Result{}, err
 	}
-	return r.sync(ctx, u, ic)
+	return r.sync(ctx, s, ic)
 }
 
 func (r *ScimUserReconciler) identityConfig(ctx context.Context, u *v1.ScimUser) (*v1.IdentityConfig, error) {
@@ -122,13 +125,16 @@ func (r *ScimUserReconciler) fail(u *v1.ScimUser, ic *v1.IdentityConfig, what st
 
 // managedEmail is the email of the Lightrun user this ScimUser manages, or
 // "" when it manages none: the one recorded in status once created or
-// adopted, else the one the write-ahead annotation names (a create may have
+// adopted, else the one the write-ahead record names (a create may have
 // reached Lightrun before a crash kept the status from being written).
 func managedEmail(u *v1.ScimUser) string {
 	if u.Status.Email != "" && (u.Status.LightrunUserID != "" || u.Status.Adopted) {
 		return u.Status.Email
 	}
-	return u.Annotations[v1.AnnotationLightrunUser]
+	if a := u.Status.CreateAttempt; a != nil {
+		return a.Email
+	}
+	return ""
 }
 
 // owns reports whether the status records the Lightrun user with this email
@@ -147,23 +153,23 @@ const (
 
 // createdByUs reports whether the existing Lightrun user is the one the
 // operator's last create call for u made (a call whose answer was lost to a
-// timeout, a crash or a 5xx after the write): the write-ahead annotations
-// name its email, and Lightrun created it within the window of that call.
-// Ownership is proven by what Lightrun holds, never assumed from the marker
-// alone: a user someone made by hand later is not the operator's.
+// timeout, a crash or a 5xx after the write): the write-ahead record
+// (status.createAttempt) names its email, and Lightrun created it within the
+// window of that call. Ownership is proven by what Lightrun holds, never
+// assumed from the record alone: a user someone made by hand later is not
+// the operator's.
 func createdByUs(u *v1.ScimUser, existing *connect.User) bool {
-	if u.Annotations[v1.AnnotationLightrunUser] != existing.Email {
+	a := u.Status.CreateAttempt
+	if a == nil || a.Email != existing.Email || a.Time.IsZero() || existing.CreatedAt.IsZero() {
 		return false
 	}
-	attempt, err := time.Parse(time.RFC3339, u.Annotations[v1.AnnotationLightrunUserCreateAttempt])
-	if err != nil || existing.CreatedAt.IsZero() {
-		return false
-	}
+	attempt := a.Time.Time
 	return !existing.CreatedAt.Before(attempt.Add(-clockSkew)) && existing.CreatedAt.Before(attempt.Add(createWindow+clockSkew))
 }
 
 // sync brings Lightrun in line with a live ScimUser.
-func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig) (ctrl.Result, error) {
+func (r *ScimUserReconciler) sync(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], ic *v1.IdentityConfig) (ctrl.Result, error) {
+	u := s.obj
 	key, why := emailKey(u.Spec)
 	if key == "" {
 		msg := why + "; Lightrun keys users by email."
@@ -228,7 +234,7 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 		steady = false
 	}
 
-	res, err := r.ensureUser(ctx, u, ic, backend, want, steady)
+	res, err := r.ensureUser(ctx, s, ic, backend, want, steady)
 	if err != nil {
 		return r.fail(u, ic, "Provisioning Lightrun user "+key, err)
 	}
@@ -244,6 +250,8 @@ func (r *ScimUserReconciler) sync(ctx context.Context, u *v1.ScimUser, ic *v1.Id
 
 	wasSynced := conditionIs(u.Status.Conditions, v1.ConditionSynced, metav1.ConditionTrue)
 	u.Status.LightrunUserID = lu.ID
+	// The status now records the user: the write-ahead record has served.
+	u.Status.CreateAttempt = nil
 	u.Status.Email = key
 	u.Status.EffectiveAgentPools = pools
 	u.Status.EffectiveRoles = roles
@@ -397,12 +405,12 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, backend connect.Li
 // ensureUser finds or creates the Lightrun user and keeps its names and
 // roles. Creation is idempotent: the user is looked up first, the
 // write-ahead annotation is recorded before the create call, and a Conflict
-// on a user the annotation names is the operator's own earlier create (a
+// on a user the write-ahead record names is the operator's own earlier create (a
 // retry, or a crash before the status was written), so it is taken over,
 // not refused. A user that exists and is not the operator's is adopted
 // under provisionExistingUsers, and refused otherwise.
-func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
-	res, err := r.ensureLightrunUser(ctx, u, ic, backend, want, steady)
+func (r *ScimUserReconciler) ensureUser(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
+	res, err := r.ensureLightrunUser(ctx, s, ic, backend, want, steady)
 	if err == nil && (res.found == foundCreated || res.found == foundRecreated) {
 		r.directory.created(client.ObjectKeyFromObject(ic), want.Email)
 	}
@@ -412,20 +420,20 @@ func (r *ScimUserReconciler) ensureUser(ctx context.Context, u *v1.ScimUser, ic 
 		err = forgetDeprovisioned(ctx, r.Client, client.ObjectKeyFromObject(ic), want.Email)
 	}
 	if refused(err) || res.found == foundRefused {
-		// No user of the operator's exists under this email: the marker
-		// must not make one found later look like the operator's.
-		if cerr := r.markCreate(ctx, u, "", time.Time{}); cerr != nil {
-			return res, errors.Join(err, cerr)
-		}
+		// No user of the operator's exists under this email: the record
+		// must not make one found later look like the operator's. The
+		// status written when the reconcile ends drops it.
+		s.obj.Status.CreateAttempt = nil
 	}
 	return res, err
 }
 
-func (r *ScimUserReconciler) ensureLightrunUser(ctx context.Context, u *v1.ScimUser, ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
+func (r *ScimUserReconciler) ensureLightrunUser(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
+	u := s.obj
 	// The lookup is skipped only for a user no earlier create was attempted
 	// for: then a refused create proves the existing user is not the
-	// operator's, whatever the time the marker of this attempt says.
-	absent := u.Annotations[v1.AnnotationLightrunUser] == "" && r.directory.absent(client.ObjectKeyFromObject(ic), want.Email)
+	// operator's, whatever the time the record of this attempt says.
+	absent := u.Status.CreateAttempt == nil && r.directory.absent(client.ObjectKeyFromObject(ic), want.Email)
 	return ensure(ctx, r.recorder, u, lightrunObject[connect.User]{
 		kind: userKind, name: want.Email, detail: fmt.Sprintf(" with roles %v", want.Roles),
 		find:   func(ctx context.Context) (*connect.User, error) { return backend.User(ctx, want.Email) },
@@ -458,7 +466,7 @@ func (r *ScimUserReconciler) ensureLightrunUser(ctx context.Context, u *v1.ScimU
 			return foundAdopted
 		},
 		create: func(ctx context.Context) (*connect.User, error) {
-			if err := r.markCreate(ctx, u, want.Email, r.now()); err != nil {
+			if err := r.markCreate(ctx, s, want.Email, r.now()); err != nil {
 				return nil, err
 			}
 			return backend.CreateUser(ctx, want)
@@ -497,35 +505,59 @@ func managedElsewhere(u *connect.User) bool {
 	return false
 }
 
-// markCreate writes the write-ahead annotations before a create call: the
-// email of the Lightrun user about to be created for u and the time of the
-// attempt, so that a create that reached Lightrun before its answer was lost
-// is recognised as the operator's own (createdByUs). An empty email clears
-// them. Nothing is written when they already say so.
-func (r *ScimUserReconciler) markCreate(ctx context.Context, u *v1.ScimUser, email string, at time.Time) error {
-	stamp := ""
-	if email != "" {
-		stamp = at.UTC().Format(time.RFC3339)
-	}
-	if u.Annotations[v1.AnnotationLightrunUser] == email && u.Annotations[v1.AnnotationLightrunUserCreateAttempt] == stamp {
+// markCreate writes the write-ahead record (status.createAttempt) before a
+// create call: the email of the Lightrun user about to be created for the
+// ScimUser and the time of the attempt, so that a create that reached
+// Lightrun before its answer was lost is recognised as the operator's own
+// (createdByUs). It is written at once, alone, before the call; the status
+// written when the reconcile ends, which records the user, drops it.
+func (r *ScimUserReconciler) markCreate(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], email string, at time.Time) error {
+	stamp := metav1.NewTime(at.UTC().Truncate(time.Second))
+	if a := s.before.CreateAttempt; a != nil && a.Email == email && a.Time.Equal(&stamp) {
+		s.obj.Status.CreateAttempt = a.DeepCopy()
 		return nil
 	}
-	base := u.DeepCopy()
-	if u.Annotations == nil {
-		u.Annotations = map[string]string{}
+	err := s.record(ctx, func(st *v1.ScimUserStatus) {
+		st.CreateAttempt = &v1.LightrunCreateAttempt{Email: email, Time: stamp}
+	})
+	if err != nil {
+		return fmt.Errorf("recording the create of %s: %w", email, err)
 	}
-	for key, value := range map[string]string{v1.AnnotationLightrunUser: email, v1.AnnotationLightrunUserCreateAttempt: stamp} {
-		if value == "" {
-			delete(u.Annotations, key)
-		} else {
-			u.Annotations[key] = value
+	return nil
+}
+
+// migrateCreateRecord moves the write-ahead record that versions before
+// status.createAttempt kept in two annotations into the status (written
+// first: a crash between the two writes loses nothing), then removes the
+// annotations. Only objects written by those versions carry them.
+func (r *ScimUserReconciler) migrateCreateRecord(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus]) error {
+	u := s.obj
+	email, hasEmail := u.Annotations[v1.AnnotationLightrunUser]
+	stamp, hasStamp := u.Annotations[v1.AnnotationLightrunUserCreateAttempt]
+	if !hasEmail && !hasStamp {
+		return nil
+	}
+	if email != "" && s.before.CreateAttempt == nil {
+		// An unreadable time proves nothing (createdByUs): the epoch is
+		// outside any create window, as a failed parse was before.
+		at, err := time.Parse(time.RFC3339, stamp)
+		if err != nil {
+			at = time.Unix(0, 0)
+		}
+		if err := s.record(ctx, func(st *v1.ScimUserStatus) {
+			st.CreateAttempt = &v1.LightrunCreateAttempt{Email: email, Time: metav1.NewTime(at.UTC())}
+		}); err != nil {
+			return fmt.Errorf("moving the write-ahead annotations of %s into status: %w", u.Name, err)
 		}
 	}
+	base := u.DeepCopy()
+	delete(u.Annotations, v1.AnnotationLightrunUser)
+	delete(u.Annotations, v1.AnnotationLightrunUserCreateAttempt)
 	// The patch answers with the stored object; the status this reconcile
 	// is computing must survive it.
 	status := u.Status.DeepCopy()
 	if err := r.Patch(ctx, u, client.MergeFrom(base)); err != nil {
-		return fmt.Errorf("recording the create of %s: %w", email, err)
+		return fmt.Errorf("removing the write-ahead annotations of %s: %w", u.Name, err)
 	}
 	u.Status = *status
 	return nil

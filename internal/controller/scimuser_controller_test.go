@@ -327,8 +327,8 @@ var _ = Describe("ScimUser", func() {
 		u := c.user("kate@example.com")
 		Eventually(func() metav1.Condition { return conditionOf(u, v1.ConditionSynced) }).
 			Should(haveCondition(metav1.ConditionFalse, v1.ReasonLightrunRejected))
-		// The refused create leaves no marker behind.
-		Eventually(func() map[string]string { return fresh(u).Annotations }).ShouldNot(HaveKey(v1.AnnotationLightrunUser))
+		// The refused create leaves no record behind.
+		Eventually(func() *v1.LightrunCreateAttempt { return fresh(u).Status.CreateAttempt }).Should(BeNil())
 
 		// Someone creates the user by hand, later; then Lightrun would allow
 		// the operator's request.
@@ -347,10 +347,30 @@ var _ = Describe("ScimUser", func() {
 		Expect(c.lightrunUser("kate@example.com").Enabled).To(BeTrue())
 	})
 
-	It("recognises its own create whose answer was lost, by when Lightrun made the user", func() {
+	It("keeps the write-ahead record in status while a create is in flight, and drops it once the status records the user", func() {
+		c := newCompany(withEmulator(func(o *emulator.Options) {
+			// Every call takes long enough to see the create in flight.
+			o.Faults = emulator.Faults{Latency: emulator.Duration(time.Second)}
+		}))
+		before := time.Now().Truncate(time.Second)
+		u := c.user("inflight@example.com")
+		Eventually(func() *v1.LightrunCreateAttempt { return fresh(u).Status.CreateAttempt }).
+			WithPolling(20 * time.Millisecond).WithTimeout(30 * time.Second).Should(SatisfyAll(
+			Not(BeNil()),
+			HaveField("Email", "inflight@example.com"),
+			HaveField("Time.Time", BeTemporally(">=", before))))
+		Expect(c.requests(http.MethodPost, "/api/v1/users")).To(BeNumerically("<=", 1), "recorded before the create call answered")
+		u = synced(u)
+		Expect(u.Status.LightrunUserID).NotTo(BeEmpty())
+		Expect(u.Status.CreateAttempt).To(BeNil(), "the status records the user: the record has served")
+		Expect(u.Annotations).To(BeEmpty(), "the record is not kept in annotations")
+	})
+
+	It("recognises its own create whose answer was lost, by when Lightrun made the user (record of an earlier version)", func() {
 		c := newCompany()
 		// A create that reached Lightrun, then the operator crashed before
-		// recording it: only the write-ahead annotations say so.
+		// recording it: only the write-ahead annotations of an earlier
+		// version say so. They move into status.createAttempt.
 		u := c.userObject("lost@example.com", "lost@example.com")
 		u.Annotations = map[string]string{
 			v1.AnnotationLightrunUser:              "lost@example.com",
@@ -362,6 +382,9 @@ var _ = Describe("ScimUser", func() {
 		u = synced(u)
 		Expect(u.Status.Adopted).To(BeFalse(), "its own user, not an adoption")
 		Expect(c.lightrunUsers()).To(HaveLen(1))
+		Expect(u.Annotations).NotTo(HaveKey(v1.AnnotationLightrunUser), "the earlier version's annotations are gone")
+		Expect(u.Annotations).NotTo(HaveKey(v1.AnnotationLightrunUserCreateAttempt))
+		Expect(u.Status.CreateAttempt).To(BeNil())
 
 		// The same annotations an hour old prove nothing: a user made then
 		// is not the operator's.

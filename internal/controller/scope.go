@@ -103,6 +103,29 @@ func (s *scope[T, S]) close(ctx context.Context, res ctrl.Result, err error) (ct
 	return res, err
 }
 
+// record writes one change of the status at once, ahead of the rest of the
+// reconcile: a write-ahead record that must be stored before the reconcile
+// acts on the world. set is applied to the status as last written and to
+// the status being computed; the patch carries only what set changed, never
+// the rest of the status the reconcile has computed so far. set must make
+// the values it stores (no pointer shared between the two statuses).
+func (s *scope[T, S]) record(ctx context.Context, set func(*S)) error {
+	base := s.obj.DeepCopy()
+	baseStatus, _ := s.status(base)
+	*baseStatus = s.before
+	next := base.DeepCopy()
+	nextStatus, _ := s.status(next)
+	set(nextStatus)
+	if err := s.client.Status().Patch(ctx, next, client.MergeFrom(base)); err != nil {
+		return err
+	}
+	set(&s.before)
+	st, _ := s.status(s.obj)
+	set(st)
+	s.obj.SetResourceVersion(next.GetResourceVersion())
+	return nil
+}
+
 // ensureFinalizer adds the operator's finalizer.
 func (s *scope[T, S]) ensureFinalizer(ctx context.Context) error {
 	if controllerutil.ContainsFinalizer(s.obj, v1.FinalizerLightrun) {

@@ -101,7 +101,7 @@ var _ = Describe("users", func() {
 		Expect(u.Finalizers).To(ConsistOf(v1.FinalizerLightrun), "the controllers' finalizer comes with the create")
 		Expect(u.Labels).To(HaveKeyWithValue(v1.LabelIdentityConfig, "okta"))
 		Expect(u.Spec.IdentityConfigRef.Name).To(Equal("okta"))
-		Expect(u.Annotations).To(HaveKey(store.AnnotationLastModified))
+		Expect(u.Annotations).NotTo(HaveKey(store.AnnotationLastModified), "a new user's lastModified is its creation time: no annotation map of its own")
 
 		got, err := s.GetUser(ctx, t, u.SCIMID())
 		Expect(err).NotTo(HaveOccurred())
