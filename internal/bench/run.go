@@ -475,6 +475,14 @@ func (r *runner) sample(ctx context.Context, what string, fn func(ctx context.Co
 	// Twenty samples are taken however slow they are, within ten minutes.
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ReadTime+10*time.Minute)
 	defer cancel()
+	gcs := func() (float64, bool) {
+		m, err := r.e.mgr.metrics(ctx)
+		if err != nil {
+			return 0, false
+		}
+		return m.get("go_gc_duration_seconds_count")
+	}
+	gcBefore, gcKnown := gcs()
 	deadline := time.Now().Add(r.cfg.ReadTime)
 	var ds []time.Duration
 	for len(ds) < r.cfg.Reads && (len(ds) < 20 || time.Now().Before(deadline)) {
@@ -485,7 +493,13 @@ func (r *runner) sample(ctx context.Context, what string, fn func(ctx context.Co
 		ds = append(ds, d)
 	}
 	l := Summarize(ds)
-	r.logf("%-40s %4d requests: p50 %7.2f ms, p99 %7.2f ms", what, l.Count, l.P50Ms, l.P99Ms)
+	gcNote := ""
+	if gcAfter, ok := gcs(); ok && gcKnown {
+		n := int(gcAfter - gcBefore)
+		l.ManagerGCs = &n
+		gcNote = fmt.Sprintf(", %d manager GCs", n)
+	}
+	r.logf("%-40s %4d requests: p50 %7.2f ms, p99 %7.2f ms%s", what, l.Count, l.P50Ms, l.P99Ms, gcNote)
 	return l, nil
 }
 

@@ -47,6 +47,11 @@ type Latency struct {
 	P50Ms  float64 `json:"p50Ms"`
 	P99Ms  float64 `json:"p99Ms"`
 	MaxMs  float64 `json:"maxMs"`
+	// ManagerGCs is how many garbage collections the manager ran while the
+	// samples were taken, when they were read from its metrics: a
+	// collection of a heap of hundreds of MiB on two cores is the usual
+	// cause of a tail among requests that take the same path.
+	ManagerGCs *int `json:"managerGCs,omitempty"`
 }
 
 // Summarize returns the Latency of samples (which it sorts in place).
