@@ -43,7 +43,6 @@ import (
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
-	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
 // Run runs the whole benchmark and returns what it measured. Everything it
@@ -344,17 +343,16 @@ func (r *runner) creates(ctx context.Context) error {
 	return r.deleteBare(ctx)
 }
 
-// bareUser is the i-th user as POST /Users stores it (same spec, labels and
-// annotations), in BareNamespace.
+// bareUser is the i-th user as POST /Users stores it (same spec and labels;
+// like a new SCIM user, no annotations), in BareNamespace.
 func (r *runner) bareUser(i int) *v1.ScimUser {
 	spec := userSpec(i)
 	spec.IdentityConfigRef = v1.IdentityConfigReference{Name: r.e.identityConfig}
 	return &v1.ScimUser{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        uuid.NewString(),
-			Namespace:   BareNamespace,
-			Labels:      map[string]string{v1.LabelIdentityConfig: r.e.identityConfig},
-			Annotations: map[string]string{store.AnnotationLastModified: time.Now().UTC().Format(time.RFC3339Nano)},
+			Name:      uuid.NewString(),
+			Namespace: BareNamespace,
+			Labels:    map[string]string{v1.LabelIdentityConfig: r.e.identityConfig},
 		},
 		Spec: spec,
 	}
