@@ -439,3 +439,27 @@ func FuzzParseQueryParams(f *testing.F) {
 		_ = q.Validate(GroupResourceType)
 	})
 }
+
+// FuzzSimpleAttrPath holds the parser-free split of "name" and "name.sub"
+// to the filter parser's attrPath rule: whatever it accepts, the parser
+// accepts as the same name and sub-attribute, with no URI. (It may leave to
+// the parser a path the parser would take, never the reverse.)
+func FuzzSimpleAttrPath(f *testing.F) {
+	for _, s := range []string{"groups", "userName", "name.givenName", "emails.value", "x509Certificates.value",
+		"a-b_c", "a.b.c", "1a", "$ref", "members.$ref", "urn:x:y", "name.", ".name", "", "é", "a b", "a-", "_a", "A9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		name, sub, ok := simpleAttrPath(path)
+		if !ok {
+			return
+		}
+		ap, err := parseAttrPath(path)
+		if err != nil {
+			t.Fatalf("%q: split as %q.%q, but the parser refuses it: %v", path, name, sub, err)
+		}
+		if ap.URI() != "" || ap.AttributeName != name || ap.SubAttributeName() != sub {
+			t.Fatalf("%q: split as %q.%q, the parser reads URI %q, %q.%q", path, name, sub, ap.URI(), ap.AttributeName, ap.SubAttributeName())
+		}
+	})
+}

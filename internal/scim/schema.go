@@ -378,11 +378,42 @@ func nonNil(vs []any) []any {
 // Extension attributes must carry their URN. Errors wrap ErrUnknownAttribute
 // or describe a malformed path.
 func (rt ResourceType) Resolve(path string) (ResolvedAttribute, error) {
+	if name, sub, ok := simpleAttrPath(path); ok {
+		return rt.resolveParts("", name, sub)
+	}
 	ap, err := parseAttrPath(path)
 	if err != nil {
 		return ResolvedAttribute{}, err
 	}
 	return rt.resolveParts(ap.URI(), ap.AttributeName, ap.SubAttributeName())
+}
+
+// simpleAttrPath splits a path without a URI, "name" or "name.sub", each
+// an RFC 7644 ATTRNAME (ALPHA *(ALPHA / DIGIT / "-" / "_")), as the filter
+// parser would, without it: the parser allocates about 2 KB a call, and
+// rendering a page asks whether the attributes include "groups" for every
+// user on it. Any other path (a URI, "$ref", anything malformed) is left to
+// the parser.
+func simpleAttrPath(path string) (name, sub string, ok bool) {
+	name, sub, dotted := strings.Cut(path, ".")
+	if !isAttrName(name) || (dotted && !isAttrName(sub)) {
+		return "", "", false
+	}
+	return name, sub, true
+}
+
+func isAttrName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !alpha && (i == 0 || !(c >= '0' && c <= '9' || c == '-' || c == '_')) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseAttrPath parses "[URI:]name[.sub]" with the filter parser's attrPath
