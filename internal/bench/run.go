@@ -474,6 +474,9 @@ func (r *runner) sample(ctx context.Context, what string, fn func(ctx context.Co
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ReadTime+10*time.Minute)
 	defer cancel()
 	gcs := func() (float64, bool) {
+		if r.e.mgr == nil {
+			return 0, false // a test's runner, without a manager
+		}
 		m, err := r.e.mgr.metrics(ctx)
 		if err != nil {
 			return 0, false
