@@ -403,11 +403,12 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, backend connect.Li
 }
 
 // ensureUser finds or creates the Lightrun user and keeps its names and
-// roles. Creation is idempotent: the user is looked up first, the
-// write-ahead annotation is recorded before the create call, and a Conflict
-// on a user the write-ahead record names is the operator's own earlier create (a
-// retry, or a crash before the status was written), so it is taken over,
-// not refused. A user that exists and is not the operator's is adopted
+// roles. Creation is idempotent: the user is looked up first (unless the
+// last listing of Lightrun showed it absent), the write-ahead record
+// (status.createAttempt) is written before the create call, and a Conflict
+// on a user the record names is the operator's own earlier create (a retry,
+// or a crash before the status was written), so it is taken over, not
+// refused. A user that exists and is not the operator's is adopted
 // under provisionExistingUsers, and refused otherwise.
 func (r *ScimUserReconciler) ensureUser(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], ic *v1.IdentityConfig, backend connect.Lightrun, want connect.User, steady bool) (ensured[connect.User], error) {
 	res, err := r.ensureLightrunUser(ctx, s, ic, backend, want, steady)
