@@ -409,7 +409,8 @@ func isAttrName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if !alpha && (i == 0 || !(c >= '0' && c <= '9' || c == '-' || c == '_')) {
+		nameChar := alpha || c >= '0' && c <= '9' || c == '-' || c == '_'
+		if i == 0 && !alpha || !nameChar {
 			return false
 		}
 	}
