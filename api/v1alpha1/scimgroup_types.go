@@ -106,6 +106,15 @@ type ScimGroup struct {
 
 	// +optional
 	Status ScimGroupStatus `json:"status,omitzero"`
+
+	// lastModified is when the SCIM endpoint last changed the resource
+	// after creating it: SCIM meta.lastModified (RFC 7643 §3.1), which is
+	// the creation time until the first change. Only the SCIM endpoint
+	// writes it. (Earlier versions kept it in the annotation
+	// identity.lightrun.com/last-modified, still read, and removed by the
+	// next change.)
+	// +optional
+	LastModified *metav1.MicroTime `json:"lastModified,omitempty"`
 }
 
 // +kubebuilder:object:root=true

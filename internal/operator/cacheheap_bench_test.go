@@ -199,24 +199,13 @@ func fakeAPIServer(n int) http.Handler {
 	})
 }
 
-// modified is the annotations of the i-th user: the last-modified time of
-// the one user in ten changed after its create.
-func modified(i int, created time.Time) map[string]string {
-	if i%10 != 3 {
-		return nil
-	}
-	return map[string]string{store.AnnotationLastModified: created.Add(time.Hour).Format(time.RFC3339Nano)}
-}
-
 // benchUser is the i-th user as the API server holds it once synced: pushed
 // by the SCIM endpoint (userName, name, a work email equal to the userName,
 // for one user in ten a second one, externalId, two group memberships, the
 // enterprise extension, the tenant label) and reconciled (finalizer,
-// status). One user in ten was changed through the SCIM endpoint after its
-// create and carries the last-modified annotation; a new user's
-// lastModified is its creation time, and the write-ahead record of the
-// Lightrun create (status.createAttempt) is gone once the status records
-// the user.
+// status), then changed through the SCIM endpoint, as a group push changes
+// every member (lastModified set). The write-ahead record of the Lightrun
+// create (status.createAttempt) is gone once the status records the user.
 func benchUser(i int) *v1.ScimUser {
 	email := fmt.Sprintf("bench.user%07d@example.com", i)
 	given, family := fmt.Sprintf("Given%07d", i), fmt.Sprintf("Family%07d", i)
@@ -236,13 +225,13 @@ func benchUser(i int) *v1.ScimUser {
 			Generation:        1,
 			CreationTimestamp: metav1.NewTime(created),
 			Labels:            map[string]string{v1.LabelIdentityConfig: benchTenant},
-			Annotations:       modified(i, created),
 			Finalizers:        []string{v1.FinalizerLightrun},
 			ManagedFields: []metav1.ManagedFieldsEntry{
 				{Manager: "lightrun-identity-operator", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: v1.GroupVersion.String(), Time: &metav1.Time{Time: created}},
 				{Manager: "lightrun-identity-operator", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: v1.GroupVersion.String(), Time: &metav1.Time{Time: created}, Subresource: "status"},
 			},
 		},
+		LastModified: &metav1.MicroTime{Time: created.Add(time.Hour)},
 		Spec: v1.ScimUserSpec{
 			IdentityConfigRef: v1.IdentityConfigReference{Name: benchTenant},
 			UserName:          email,

@@ -101,7 +101,8 @@ var _ = Describe("users", func() {
 		Expect(u.Finalizers).To(ConsistOf(v1.FinalizerLightrun), "the controllers' finalizer comes with the create")
 		Expect(u.Labels).To(HaveKeyWithValue(v1.LabelIdentityConfig, "okta"))
 		Expect(u.Spec.IdentityConfigRef.Name).To(Equal("okta"))
-		Expect(u.Annotations).NotTo(HaveKey(store.AnnotationLastModified), "a new user's lastModified is its creation time: no annotation map of its own")
+		Expect(u.Annotations).To(BeEmpty(), "a new user's lastModified is its creation time: no annotation map of its own")
+		Expect(u.LastModified).To(BeNil())
 
 		got, err := s.GetUser(ctx, t, u.SCIMID())
 		Expect(err).NotTo(HaveOccurred())
@@ -215,6 +216,31 @@ var _ = Describe("users", func() {
 		other.Spec.UserName = "New@Example.com"
 		_, err = s.UpdateUser(ctx, t, other)
 		Expect(err).To(MatchError(store.ErrUniqueness), "a rename onto a taken name is refused")
+	})
+
+	It("records a change in the user's lastModified, not in an annotation, and drops the annotation of earlier versions", func() {
+		at := time.Date(2026, 12, 3, 10, 0, 0, 123456000, time.UTC)
+		s := newReplica(kubestore.Options{Now: func() time.Time { return at }})
+		in := user("dora@example.com")
+		// What an earlier version left on the object: the time in an
+		// annotation, next to an annotation someone else set.
+		in.Annotations = map[string]string{store.AnnotationLastModified: "2026-01-01T00:00:00Z", "example.com/owner": "team-a"}
+		u, err := s.CreateUser(ctx, t, in)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(u.LastModified).To(BeNil(), "a new user's lastModified is its creation time")
+
+		u.Spec.DisplayName = "Dora"
+		changed, err := s.UpdateUser(ctx, t, u)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(changed.LastModified).NotTo(BeNil())
+		Expect(changed.LastModified.Time).To(BeTemporally("==", at))
+		Expect(changed.Annotations).To(Equal(map[string]string{"example.com/owner": "team-a"}), "only the old last-modified annotation goes")
+
+		stored := &v1.ScimUser{}
+		Expect(directClient().Get(ctx, client.ObjectKeyFromObject(changed), stored)).To(Succeed())
+		Expect(stored.LastModified.Time).To(BeTemporally("==", at), "stored with microseconds")
+		Expect(stored.Annotations).NotTo(HaveKey(store.AnnotationLastModified))
+		Expect(store.LastModified(stored.LastModified, stored.Annotations, stored.CreationTimestamp.Time)).To(BeTemporally("==", at))
 	})
 
 	It("refuses an update based on an old version", func() {

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
@@ -241,13 +243,14 @@ const (
 // object's resourceVersion (RFC 7644 §3.14).
 func weakETag(resourceVersion string) string { return `W/"` + resourceVersion + `"` }
 
-func meta(resourceType, location, resourceVersion string, created time.Time, annotations map[string]string) map[string]any {
+func meta(resourceType, location string, obj *metav1.ObjectMeta, lastModified *metav1.MicroTime) map[string]any {
+	created := obj.CreationTimestamp.Time
 	return map[string]any{
 		"resourceType": resourceType,
 		"created":      created.UTC().Format(time.RFC3339),
-		"lastModified": store.LastModified(annotations, created).UTC().Format(time.RFC3339Nano),
+		"lastModified": store.LastModified(lastModified, obj.Annotations, created).UTC().Format(time.RFC3339Nano),
 		"location":     location,
-		"version":      weakETag(resourceVersion),
+		"version":      weakETag(obj.ResourceVersion),
 	}
 }
 
@@ -266,7 +269,7 @@ func userResource(u *v1.ScimUser, groups []groupRef, baseURL string) (map[string
 	if u.Spec.Active != nil {
 		res["active"] = *u.Spec.Active
 	}
-	res["meta"] = meta(scim.UserResourceTypeName, baseURL+"/Users/"+u.SCIMID(), u.ResourceVersion, u.CreationTimestamp.Time, u.Annotations)
+	res["meta"] = meta(scim.UserResourceTypeName, baseURL+"/Users/"+u.SCIMID(), &u.ObjectMeta, u.LastModified)
 	if ext, ok := res[specEnterpriseKey].(map[string]any); ok {
 		delete(res, specEnterpriseKey)
 		if len(ext) > 0 {
@@ -305,7 +308,7 @@ func groupResource(g *v1.ScimGroup, members []memberRef, baseURL string) (map[st
 	delete(res, specGroupsKey) // stored on the member side; shown as the parent's members
 	res["schemas"] = []any{scim.GroupSchemaURN}
 	res["id"] = g.Name
-	res["meta"] = meta(scim.GroupResourceTypeName, baseURL+"/Groups/"+g.Name, g.ResourceVersion, g.CreationTimestamp.Time, g.Annotations)
+	res["meta"] = meta(scim.GroupResourceTypeName, baseURL+"/Groups/"+g.Name, &g.ObjectMeta, g.LastModified)
 	if members != nil {
 		list := make([]any, len(members))
 		for i, m := range members {

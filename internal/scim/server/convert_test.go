@@ -30,6 +30,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
 // specFields lists the json paths of a spec type, "name" for a field and
@@ -330,6 +331,26 @@ func TestUserResource(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %v\nwant %v", got, want)
+	}
+
+	// Changed since: lastModified is the object's, else the annotation
+	// of earlier versions.
+	u.Annotations = map[string]string{store.AnnotationLastModified: "2026-02-01T00:00:00.5Z"}
+	for _, c := range []struct {
+		set  *metav1.MicroTime
+		want string
+	}{
+		{nil, "2026-02-01T00:00:00.5Z"},
+		{&metav1.MicroTime{Time: time.Date(2026, 3, 1, 9, 30, 0, 250000000, time.UTC)}, "2026-03-01T09:30:00.25Z"},
+	} {
+		u.LastModified = c.set
+		got, err := userResource(u, nil, "https://x/scim/v2/ns/okta")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lm := got["meta"].(map[string]any)["lastModified"]; lm != c.want {
+			t.Errorf("lastModified %v, want %s", lm, c.want)
+		}
 	}
 }
 

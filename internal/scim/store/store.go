@@ -25,6 +25,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 )
 
@@ -136,9 +138,13 @@ type MemberChange struct {
 	Types map[string]string
 }
 
-// LastModified returns a resource's SCIM meta.lastModified: the annotation
-// the store sets on every write, else its creation time.
-func LastModified(annotations map[string]string, created time.Time) time.Time {
+// LastModified returns a resource's SCIM meta.lastModified: the time the
+// store sets on every change after the create (the object's lastModified),
+// else the annotation earlier versions set, else its creation time.
+func LastModified(set *metav1.MicroTime, annotations map[string]string, created time.Time) time.Time {
+	if set != nil {
+		return set.Time
+	}
 	if s, ok := annotations[AnnotationLastModified]; ok {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return t
@@ -147,8 +153,9 @@ func LastModified(annotations map[string]string, created time.Time) time.Time {
 	return created
 }
 
-// AnnotationLastModified records when the SCIM endpoint last changed an
-// object, for SCIM meta.lastModified (RFC 7643 §3.1).
+// AnnotationLastModified recorded, in earlier versions, when the SCIM
+// endpoint last changed an object (now the objects' lastModified field). It
+// is still read, and a change removes it.
 const AnnotationLastModified = "identity.lightrun.com/last-modified"
 
 // TenantConfig is what the SCIM endpoint needs to know of an IdentityConfig
