@@ -202,12 +202,33 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *request, members store.Me
 		if err := s.groups.ChangeMembers(r.Context(), r.tenant.Tenant, g.Name, members); err != nil {
 			return err
 		}
+		if g, err = s.touchGroup(r, g); err != nil {
+			return err
+		}
 	}
 	if noContent {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
 	return s.respondGroup(w, r, http.StatusOK, g)
+}
+
+// touchGroup writes the group as it is, once its members changed: they are
+// part of the Group resource, so its meta.version (RFC 7644 §3.14) and
+// meta.lastModified (RFC 7643 §3.1) must change too, though the members are
+// kept on the members' own objects. One write, whatever the number of
+// members; rebased on a newer version when another writer came first.
+func (s *Server) touchGroup(r *request, g *v1.ScimGroup) (*v1.ScimGroup, error) {
+	id := g.Name
+	for attempt := 0; ; attempt++ {
+		touched, err := s.groups.UpdateGroup(r.Context(), r.tenant.Tenant, g)
+		if !errors.Is(err, store.ErrPrecondition) || attempt == conflictRetries {
+			return touched, err
+		}
+		if g, err = s.groups.GetGroup(r.Context(), r.tenant.Tenant, id); err != nil {
+			return nil, notFoundAs(err, scim.GroupResourceTypeName, id)
+		}
+	}
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *request) error {

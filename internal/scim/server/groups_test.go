@@ -74,12 +74,19 @@ var _ = Describe("Okta's group push sequence (Okta SCIM 2.0 protocol reference)"
 	})
 
 	It("adds members one PATCH at a time", func() {
+		before := t.do("GET", "/Groups/"+groupID+"?excludedAttributes=members", nil)
 		for _, u := range []string{alice, bob} {
 			r := t.do("PATCH", "/Groups/"+groupID, `{`+patchSchema+`, "Operations": [{"op": "add", "path": "members", "value": [{"value": "`+u+`", "display": "user"}]}]}`)
 			Expect(r.status).To(Equal(http.StatusNoContent), r.String())
 		}
 		r := t.do("GET", "/Groups/"+groupID, nil)
 		Expect(memberValues(r)).To(ConsistOf(alice, bob))
+		// The members are part of the Group resource: their change is a
+		// new version (RFC 7644 §3.14) and a new lastModified (RFC 7643
+		// §3.1), though they are kept on the users.
+		Expect(r.header.Get("ETag")).NotTo(Equal(before.header.Get("ETag")))
+		Expect(r.body["meta"]).To(HaveKeyWithValue("version", r.header.Get("ETag")))
+		Expect(r.body["meta"].(map[string]any)["lastModified"]).NotTo(Equal(before.body["meta"].(map[string]any)["lastModified"]))
 		Expect(r.body["members"]).To(ContainElement(And(HaveKeyWithValue("display", "alice@okta.local"), HaveKeyWithValue("$ref", t.base+"/Users/"+alice))))
 
 		// The user's side shows the direct membership.
