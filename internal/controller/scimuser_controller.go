@@ -515,8 +515,7 @@ func managedElsewhere(u *connect.User) bool {
 func (r *ScimUserReconciler) markCreate(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], email string, at time.Time) error {
 	stamp := metav1.NewTime(at.UTC().Truncate(time.Second))
 	if a := s.before.CreateAttempt; a != nil && a.Email == email && a.Time.Equal(&stamp) {
-		s.obj.Status.CreateAttempt = a.DeepCopy()
-		return nil
+		return nil // already written, and in the status being computed since the reconcile began
 	}
 	err := s.record(ctx, func(st *v1.ScimUserStatus) {
 		st.CreateAttempt = &v1.LightrunCreateAttempt{Email: email, Time: stamp}
