@@ -394,6 +394,7 @@ func FuzzParseSearchRequest(f *testing.F) {
 			_ = q.Validate(rt)
 			before := mustJSON(t, user)
 			if s, err := q.AttributeSet(rt); err == nil {
+				checkApplyInPlace(t, s, user)
 				out := s.Apply(user)
 				if _, has := out["password"]; has {
 					t.Fatal("projection returned a password")
@@ -420,6 +421,14 @@ func FuzzParseQueryParams(f *testing.F) {
 	f.Add(`userName eq "a"`, "userName,emails", "members", "userName", "descending", "1", "100")
 	f.Add(``, ``, ``, ``, ``, `-1`, `-1`)
 	f.Add(`emails[type eq "work"].value eq "x"`, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "", "name.familyName", "ascending", "99999999999999999999", "0")
+	f.Add(``, "emails.value,name.givenName,members.display", "", "", "", "", "")
+	f.Add(``, "", "emails.type,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName,members", "", "", "", "")
+	user := fixture(f, "rfc7643_user_full.json")
+	user["password"] = "t1meMa$heen"
+	group := fixture(f, "okta_create_group.json")
+	group["members"] = []any{map[string]any{"value": "1", "display": "one", "type": "User"}}
+	group["id"] = "g"
+	group["password"] = "not in a Group's schema"
 	f.Fuzz(func(t *testing.T, filter, attrs, excluded, sortBy, sortOrder, startIndex, count string) {
 		q, err := ParseQueryParams(map[string][]string{
 			"filter": {filter}, "attributes": {attrs}, "excludedAttributes": {excluded},
@@ -437,6 +446,14 @@ func FuzzParseQueryParams(f *testing.F) {
 		}
 		_ = q.Validate(UserResourceType)
 		_ = q.Validate(GroupResourceType)
+		for _, c := range []struct {
+			rt  ResourceType
+			res map[string]any
+		}{{UserResourceType, user}, {GroupResourceType, group}} {
+			if s, err := q.AttributeSet(c.rt); err == nil {
+				checkApplyInPlace(t, s, c.res)
+			}
+		}
 	})
 }
 

@@ -106,6 +106,11 @@ func TestProjection(t *testing.T) {
 				t.Fatal("Project modified its input")
 			}
 			tt.check(t, out)
+			set, err := NewAttributeSet(UserResourceType, tt.attrs, tt.excluded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkApplyInPlace(t, set, user)
 		})
 	}
 	if _, err := Project(UserResourceType, user, []string{"emails[type eq \"work\"]"}, nil); err == nil {
@@ -127,6 +132,13 @@ func TestProjectionUnknownKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	eqJSON(t, out, map[string]any{"id": "1", "userName": "u"})
+	for _, attrs := range [][]string{nil, {"userName"}, {EnterpriseUserSchemaURN}, {EnterpriseUserSchemaURN + ":department"}} {
+		set, err := NewAttributeSet(UserResourceType, attrs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkApplyInPlace(t, set, res)
+	}
 	// The result shares nothing with the input.
 	out, _ = Project(UserResourceType, res, nil, nil)
 	out[EnterpriseUserSchemaURN].(map[string]any)["department"] = "changed"
@@ -177,5 +189,51 @@ func TestSplitAttributeList(t *testing.T) {
 	want := []string{"userName", "name.givenName", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// checkApplyInPlace holds ApplyInPlace to Apply: on a copy of res, which
+// it may change, it must give what Apply gives, as JSON.
+func checkApplyInPlace(t testing.TB, s AttributeSet, res map[string]any) {
+	t.Helper()
+	want := mustJSON(t, s.Apply(res))
+	owned := deepCopy(res).(map[string]any)
+	if got := mustJSON(t, s.ApplyInPlace(owned)); got != want {
+		t.Fatalf("ApplyInPlace gave\n%s\nApply gave\n%s", got, want)
+	}
+}
+
+func TestApplyInPlaceShapes(t *testing.T) {
+	// Values Apply reshapes: a multi-valued attribute held as one value or
+	// as null, a sub-attribute the schema does not define, a password.
+	res := js(t, `{"id":"1","schemas":["`+UserSchemaURN+`","`+EnterpriseUserSchemaURN+`"],"userName":"u","password":"p",`+
+		`"emails":{"value":"a@example.com","type":"work","x-sub":"kept"},"phoneNumbers":null,"ims":[],`+
+		`"name":{"givenName":"A","x-sub":1},"`+EnterpriseUserSchemaURN+`":{"manager":{"value":"2","x-sub":true}}}`)
+	for _, sets := range []struct{ attrs, excluded []string }{
+		{nil, nil},
+		{[]string{"emails.value"}, nil},
+		{[]string{"emails", "phoneNumbers", "ims"}, nil},
+		{nil, []string{"emails.type", "name.givenName"}},
+		{[]string{EnterpriseUserSchemaURN + ":manager.value"}, nil},
+		{nil, []string{EnterpriseUserSchemaURN + ":manager"}},
+	} {
+		set, err := NewAttributeSet(UserResourceType, sets.attrs, sets.excluded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkApplyInPlace(t, set, res)
+	}
+	// A Group's schema has no password: it goes as an unknown key, always.
+	group := js(t, `{"id":"g","schemas":["`+GroupSchemaURN+`"],"displayName":"G","password":"p","x-custom":1,`+
+		`"members":[{"value":"1","display":"one","type":"User","x-sub":1}]}`)
+	for _, excluded := range [][]string{nil, {"members.display"}} {
+		set, err := NewAttributeSet(GroupResourceType, nil, excluded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkApplyInPlace(t, set, group)
+		if _, has := set.ApplyInPlace(deepCopy(group).(map[string]any))["password"]; has {
+			t.Fatal("ApplyInPlace returned a password")
+		}
 	}
 }

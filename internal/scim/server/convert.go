@@ -78,12 +78,8 @@ func specFromResource(res map[string]any, spec any) error {
 		}
 		in[k] = v
 	}
-	data, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("encoding the resource: %w", err)
-	}
-	if err := json.Unmarshal(data, spec); err != nil {
-		return fmt.Errorf("decoding the resource into %T: %w", spec, err)
+	if err := withJSON(in, func(data []byte) error { return json.Unmarshal(data, spec) }); err != nil {
+		return fmt.Errorf("reading the resource into %T: %w", spec, err)
 	}
 	return nil
 }
@@ -91,13 +87,9 @@ func specFromResource(res map[string]any, spec any) error {
 // resourceFromSpec returns a spec's fields as SCIM attributes by their json
 // tags; omitempty leaves unassigned ones out, as RFC 7643 §2.5 allows.
 func resourceFromSpec(spec any) (map[string]any, error) {
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("encoding %T: %w", spec, err)
-	}
 	var res map[string]any
-	if err := json.Unmarshal(data, &res); err != nil {
-		return nil, fmt.Errorf("decoding %T: %w", spec, err)
+	if err := withJSON(spec, func(data []byte) error { return json.Unmarshal(data, &res) }); err != nil {
+		return nil, fmt.Errorf("rendering %T: %w", spec, err)
 	}
 	return res, nil
 }

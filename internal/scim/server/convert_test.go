@@ -17,11 +17,15 @@ limitations under the License.
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -444,5 +448,71 @@ func BenchmarkListPage(b *testing.B) {
 			b.Fatal(err)
 		}
 		writeJSON(httptest.NewRecorder(), 200, scim.ListResponse{TotalResults: 100_000, StartIndex: 1, Resources: page})
+	}
+}
+
+// BenchmarkGetUserRequest serves GET /Users/{id} through the whole handler
+// (authentication, routing, rendering, projection, encoding) over the
+// in-memory store: what one lookup allocates besides the store's own work.
+func BenchmarkGetUserRequest(b *testing.B) {
+	s, st := newFakeServer(Options{RateLimit: 1e9, RateBurst: 1e9})
+	email := "bench.user0000001@example.com"
+	u, err := st.CreateUser(b.Context(), store.Tenant{Namespace: "ns", IdentityConfig: "ic"}, &v1.ScimUser{
+		ObjectMeta: metav1.ObjectMeta{ResourceVersion: "7"},
+		Spec: v1.ScimUserSpec{
+			IdentityConfigRef: v1.IdentityConfigReference{Name: "ic"},
+			UserName:          email,
+			ExternalID:        "00u00000000000000001",
+			Active:            new(true),
+			DisplayName:       "User One",
+			Name:              &v1.ScimName{GivenName: "User", FamilyName: "One", Formatted: "User One"},
+			Emails:            []v1.ScimMultiValue{{Value: email, Type: "work", Primary: new(true)}},
+			Enterprise:        &v1.ScimEnterpriseUser{EmployeeNumber: "1001", Department: "Engineering"},
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if w := serve(s, http.MethodGet, "/Users/"+u.Name, ""); w.Code != http.StatusOK {
+			b.Fatalf("GET: %d %s", w.Code, w.Body)
+		}
+	}
+}
+
+// TestWithJSONMatchesMarshal: bodies encoded into pooled buffers are the
+// bytes json.Marshal gives (no trailing newline, HTML characters escaped),
+// and a buffer reused for a shorter value keeps nothing of the longer one.
+func TestWithJSONMatchesMarshal(t *testing.T) {
+	for _, v := range []any{
+		map[string]any{"displayName": "<Admins> & \u2028co", "members": []any{map[string]any{"value": "1"}}},
+		scim.ListResponse{TotalResults: 1, StartIndex: 1, Resources: []map[string]any{{"id": "a"}}},
+		"x",
+	} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		if err := withJSON(v, func(data []byte) error { got = bytes.Clone(data); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("withJSON gave %q, json.Marshal %q", got, want)
+		}
+		w := httptest.NewRecorder()
+		writeJSON(w, http.StatusOK, v)
+		if !bytes.Equal(w.Body.Bytes(), want) || w.Header().Get("Content-Length") != strconv.Itoa(len(want)) {
+			t.Fatalf("writeJSON wrote %q (Content-Length %s), want %q", w.Body.Bytes(), w.Header().Get("Content-Length"), want)
+		}
+	}
+	if err := withJSON(make(chan int), func([]byte) error { t.Fatal("use called after an encoding error"); return nil }); err == nil {
+		t.Fatal("a value JSON cannot encode gave no error")
+	}
+	w := httptest.NewRecorder()
+	writeJSON(w, http.StatusOK, make(chan int))
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("an unencodable body: status %d, want 500", w.Code)
 	}
 }

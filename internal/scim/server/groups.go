@@ -244,7 +244,7 @@ func (s *Server) respondGroup(w http.ResponseWriter, r *request, status int, g *
 	if err != nil {
 		return err
 	}
-	writeResource(w, status, attrs.Apply(res), g.ResourceVersion, r.baseURL+"/Groups/"+g.Name)
+	writeResource(w, status, attrs.ApplyInPlace(res), g.ResourceVersion, r.baseURL+"/Groups/"+g.Name)
 	return nil
 }
 

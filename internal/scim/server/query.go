@@ -182,6 +182,7 @@ func pageMatching[T client.Object](s *Server, r *request, q scim.Query, l lister
 }
 
 // renderPage renders the resources of a page with the attributes asked for.
+// A rendered resource is the page's alone, so it is projected in place.
 func renderPage[T client.Object](r *request, l lister[T], objs []T, attrs scim.AttributeSet) ([]map[string]any, error) {
 	page := make([]map[string]any, 0, len(objs))
 	for _, obj := range objs {
@@ -189,7 +190,7 @@ func renderPage[T client.Object](r *request, l lister[T], objs []T, attrs scim.A
 		if err != nil {
 			return nil, err
 		}
-		page = append(page, attrs.Apply(res))
+		page = append(page, attrs.ApplyInPlace(res))
 	}
 	return page, nil
 }

@@ -144,7 +144,7 @@ func (s *Server) respondUser(w http.ResponseWriter, r *request, status int, u *v
 	if err != nil {
 		return err
 	}
-	writeResource(w, status, attrs.Apply(res), u.ResourceVersion, r.baseURL+"/Users/"+u.SCIMID())
+	writeResource(w, status, attrs.ApplyInPlace(res), u.ResourceVersion, r.baseURL+"/Users/"+u.SCIMID())
 	return nil
 }
 
