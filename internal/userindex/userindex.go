@@ -32,6 +32,7 @@ import (
 	"slices"
 	"sync"
 
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -103,6 +104,10 @@ type Index struct {
 	members    map[groupKey]*memberSet
 	groupsPeak shrink.Peak
 	synced     func() bool
+
+	// observers are told of each user change the index has taken in.
+	observersMu sync.Mutex
+	observers   []func(types.NamespacedName)
 }
 
 // New returns an empty index; Watch feeds it.
@@ -147,13 +152,20 @@ func (x *Index) Watch(ctx context.Context, informers cache.Informers) error {
 		return fmt.Errorf("getting the ScimUser informer: %w", err)
 	}
 	reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { x.Update(nil, user(obj)) },
-		UpdateFunc: func(old, obj any) { x.Update(user(old), user(obj)) },
+		AddFunc: func(obj any) {
+			x.Update(nil, user(obj))
+			x.observed(user(obj))
+		},
+		UpdateFunc: func(old, obj any) {
+			x.Update(user(old), user(obj))
+			x.observed(user(obj))
+		},
 		DeleteFunc: func(obj any) {
 			if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 				obj = d.Obj
 			}
 			x.Update(user(obj), nil)
+			x.observed(user(obj))
 		},
 	})
 	if err != nil {
@@ -163,6 +175,28 @@ func (x *Index) Watch(ctx context.Context, informers cache.Informers) error {
 	x.synced = reg.HasSynced
 	x.mu.Unlock()
 	return nil
+}
+
+// Observe has fn called with the namespace and name of every user whose
+// change, from the informer, the index has taken in, once it has. fn runs
+// in the informer's handler and must not block. A SCIM write waiting for
+// the index to hold it (Holds) is woken this way.
+func (x *Index) Observe(fn func(types.NamespacedName)) {
+	x.observersMu.Lock()
+	defer x.observersMu.Unlock()
+	x.observers = append(x.observers, fn)
+}
+
+func (x *Index) observed(u *v1.ScimUser) {
+	if u == nil {
+		return
+	}
+	x.observersMu.Lock()
+	observers := x.observers
+	x.observersMu.Unlock()
+	for _, fn := range observers {
+		fn(types.NamespacedName{Namespace: u.Namespace, Name: u.Name})
+	}
 }
 
 func user(obj any) *v1.ScimUser {

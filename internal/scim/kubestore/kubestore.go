@@ -34,7 +34,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -70,6 +69,10 @@ type Store struct {
 	groupOrder *order[*v1.ScimGroup]
 	// userIndex finds users by userName, externalId and email.
 	userIndex *userindex.Index
+	// cacheSignal wakes the writes waiting for the orders and the index;
+	// they look again every recheck (default cacheRecheck) besides.
+	cacheSignal signal
+	recheck     time.Duration
 }
 
 var (
@@ -114,6 +117,8 @@ func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 		userOrder:  newOrder(func(u *v1.ScimUser) string { return u.Spec.IdentityConfigRef.Name }),
 		groupOrder: newOrder(func(g *v1.ScimGroup) string { return g.Spec.IdentityConfigRef.Name }),
 	}
+	s.userOrder.observed = s.cacheSignal.notify
+	s.groupOrder.observed = s.cacheSignal.notify
 	if err := s.userOrder.watch(ctx, cl.GetCache(), &v1.ScimUser{}); err != nil {
 		return nil, err
 	}
@@ -121,6 +126,7 @@ func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	users.Observe(s.cacheSignal.notify)
 	s.userIndex = users
 	if err := s.groupOrder.watch(ctx, cl.GetCache(), &v1.ScimGroup{}); err != nil {
 		return nil, err
@@ -174,17 +180,49 @@ func unavailable(err error) bool {
 // slow cache costs consistency only for list queries.
 func (s *Store) waitForCache(ctx context.Context, obj client.Object, rv string) {
 	key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
-	seen := func(context.Context) (bool, error) { return true, nil }
+	var seen func() bool
 	switch o := obj.(type) {
 	case *v1.ScimUser:
-		seen = func(context.Context) (bool, error) {
-			return s.userOrder.has(key, rv, atLeast) && s.userIndex.Holds(o, rv, atLeast), nil
-		}
+		seen = func() bool { return s.userOrder.has(key, rv, atLeast) && s.userIndex.Holds(o, rv, atLeast) }
 	case *v1.ScimGroup:
-		seen = func(context.Context) (bool, error) { return s.groupOrder.has(key, rv, atLeast), nil }
+		seen = func() bool { return s.groupOrder.has(key, rv, atLeast) }
+	default:
+		return
 	}
-	_ = wait.PollUntilContextTimeout(ctx, 2*time.Millisecond, s.opts.CacheWait, true, seen)
+	if seen() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.CacheWait)
+	defer cancel()
+	// A look every cacheRecheck besides the wake-ups, should a change
+	// ever reach the cache without its handlers passing it on.
+	every := s.recheck
+	if every == 0 {
+		every = cacheRecheck
+	}
+	recheck := time.NewTicker(every)
+	defer recheck.Stop()
+	for {
+		woken, stop := s.cacheSignal.subscribe(key)
+		if seen() {
+			stop()
+			return
+		}
+		select {
+		case <-woken:
+		case <-recheck.C:
+		case <-ctx.Done():
+		}
+		stop()
+		if ctx.Err() != nil {
+			return
+		}
+	}
 }
+
+// cacheRecheck is how often a write waiting for the cache looks again
+// without being woken.
+const cacheRecheck = 100 * time.Millisecond
 
 // atLeast reports whether resourceVersion got is want or later.
 func atLeast(got, want string) bool {

@@ -44,6 +44,9 @@ import (
 // informer's: the order holds pointers to them, never copies.
 type order[T client.Object] struct {
 	tenantOf func(T) string
+	// observed, when set, is told the name of each object whose change the
+	// order has taken in, once it has (see signal).
+	observed func(types.NamespacedName)
 
 	mu      sync.RWMutex
 	tenants map[string]*tenantKeys
@@ -87,8 +90,8 @@ func (o *order[T]) watch(ctx context.Context, informers cache.Informers, obj T) 
 		return fmt.Errorf("getting the informer of %T: %w", obj, err)
 	}
 	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { o.set(obj) },
-		UpdateFunc: func(_, obj any) { o.set(obj) },
+		AddFunc:    func(obj any) { o.set(obj); o.notify(obj) },
+		UpdateFunc: func(_, obj any) { o.set(obj); o.notify(obj) },
 		DeleteFunc: func(obj any) {
 			if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 				obj = d.Obj
@@ -96,12 +99,19 @@ func (o *order[T]) watch(ctx context.Context, informers cache.Informers, obj T) 
 			if t, ok := obj.(T); ok {
 				o.remove(types.NamespacedName{Namespace: t.GetNamespace(), Name: t.GetName()})
 			}
+			o.notify(obj)
 		},
 	})
 	if err != nil {
 		return fmt.Errorf("watching %T for list order: %w", obj, err)
 	}
 	return nil
+}
+
+func (o *order[T]) notify(raw any) {
+	if obj, ok := raw.(T); ok && o.observed != nil {
+		o.observed(types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()})
+	}
 }
 
 // set records obj's latest state; an object being deleted leaves the order
