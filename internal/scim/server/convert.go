@@ -87,6 +87,11 @@ func specFromResource(res map[string]any, spec any) error {
 // resourceFromSpec returns a spec's fields as SCIM attributes by their json
 // tags; omitempty leaves unassigned ones out, as RFC 7643 §2.5 allows.
 func resourceFromSpec(spec any) (map[string]any, error) {
+	if plain, ok := plainValue(reflect.ValueOf(spec)); ok {
+		if res, ok := plain.(map[string]any); ok {
+			return res, nil
+		}
+	}
 	var res map[string]any
 	if err := withJSON(spec, func(data []byte) error { return json.Unmarshal(data, &res) }); err != nil {
 		return nil, fmt.Errorf("rendering %T: %w", spec, err)
