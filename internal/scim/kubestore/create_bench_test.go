@@ -136,3 +136,69 @@ func BenchmarkCreateUser(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkChangeMembers adds 400 users to a group and removes them again
+// through the store, one ChangeMembers of 400 a time (the way an IdP's
+// group push does in batches): each membership is a write of the user and
+// a wait for the cache. ns/op is one ChangeMembers.
+func BenchmarkChangeMembers(b *testing.B) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	bctx := b.Context()
+	env, err := testenv.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	cfg.QPS, cfg.Burst = 5000, 10000
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: operator.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := index.Setup(bctx, mgr.GetFieldIndexer()); err != nil {
+		b.Fatal(err)
+	}
+	st, err := kubestore.New(bctx, mgr, kubestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = mgr.Start(bctx) }()
+	if !mgr.GetCache().WaitForCacheSync(bctx) {
+		b.Fatal("cache did not sync")
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
+	if err := mgr.GetClient().Create(bctx, ns); err != nil {
+		b.Fatal(err)
+	}
+	t := store.Tenant{Namespace: ns.Name, IdentityConfig: "idp"}
+	const members = 400
+	ids := make([]string, members)
+	for i := range ids {
+		u, err := st.CreateUser(bctx, t, &v1.ScimUser{Spec: v1.ScimUserSpec{
+			IdentityConfigRef: v1.IdentityConfigReference{Name: "idp"},
+			UserName:          fmt.Sprintf("member-%d@example.com", i),
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = u.SCIMID()
+	}
+	g, err := st.CreateGroup(bctx, t, &v1.ScimGroup{Spec: v1.ScimGroupSpec{IdentityConfigRef: v1.IdentityConfigReference{Name: "idp"}, DisplayName: "Everyone"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		change := store.MemberChange{Add: ids}
+		if i%2 == 1 {
+			change = store.MemberChange{Remove: ids}
+		}
+		if err := st.ChangeMembers(bctx, t, g.Name, change); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*members)/b.Elapsed().Seconds(), "memberships/s")
+}
