@@ -83,7 +83,7 @@ func main() {
 		"Requests per second the operator sends to one Lightrun (API key and URL), retries included.")
 	flag.IntVar(&opts.Controllers.Lightrun.Burst, "lightrun-burst", 20,
 		"Burst of requests above --lightrun-qps.")
-	flag.IntVar(&opts.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 8,
+	flag.IntVar(&opts.Controllers.MaxConcurrentReconciles, "max-concurrent-reconciles", 12,
 		"ScimUsers and AgentPools reconciled in parallel.")
 	flag.DurationVar(&opts.Controllers.BackendCheckInterval, "backend-check-interval", time.Minute,
 		"How often each IdentityConfig re-checks Lightrun's reachability, login method and built-in SCIM.")
