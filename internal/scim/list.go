@@ -423,27 +423,35 @@ func NewListResponse(total, startIndex int, page []map[string]any) ListResponse 
 // is returned, which Entra ID expects ([Entra SCIM] "Get User by query -
 // Zero results").
 func (l ListResponse) MarshalJSON() ([]byte, error) {
-	resources := l.Resources
-	if resources == nil {
-		resources = []map[string]any{}
-	}
-	var startIndex *int
+	return l.appendJSON(nil, 0)
+}
+
+// appendJSON appends the encoding MarshalJSON returns: the members in the
+// order below, the resources through AppendJSON.
+func (l ListResponse) appendJSON(dst []byte, depth int) ([]byte, error) {
+	dst = append(dst, `{"schemas":[`...)
+	dst = appendString(dst, ListResponseURN)
+	dst = append(dst, `],"totalResults":`...)
+	dst = strconv.AppendInt(dst, int64(l.TotalResults), 10)
 	if !l.Cursored {
-		startIndex = new(max(l.StartIndex, 1))
+		dst = append(dst, `,"startIndex":`...)
+		dst = strconv.AppendInt(dst, int64(max(l.StartIndex, 1)), 10)
 	}
-	return json.Marshal(struct {
-		Schemas      []string         `json:"schemas"`
-		TotalResults int              `json:"totalResults"`
-		StartIndex   *int             `json:"startIndex,omitempty"`
-		ItemsPerPage int              `json:"itemsPerPage"`
-		NextCursor   string           `json:"nextCursor,omitempty"`
-		Resources    []map[string]any `json:"Resources"`
-	}{
-		Schemas:      []string{ListResponseURN},
-		TotalResults: l.TotalResults,
-		StartIndex:   startIndex,
-		ItemsPerPage: len(resources),
-		NextCursor:   l.NextCursor,
-		Resources:    resources,
-	})
+	dst = append(dst, `,"itemsPerPage":`...)
+	dst = strconv.AppendInt(dst, int64(len(l.Resources)), 10)
+	if l.NextCursor != "" {
+		dst = append(dst, `,"nextCursor":`...)
+		dst = appendString(dst, l.NextCursor)
+	}
+	dst = append(dst, `,"Resources":[`...)
+	for i, r := range l.Resources {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = appendObject(dst, r, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(dst, "]}"...), nil
 }
