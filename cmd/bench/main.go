@@ -41,6 +41,10 @@ import (
 	"strings"
 	"syscall"
 
+	"go.uber.org/zap/zapcore"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/bench"
 )
 
@@ -110,6 +114,9 @@ func run() error {
 	// stops what it started. A closed pipe (bench | head) must not kill it
 	// before that: writes to it fail instead.
 	signal.Ignore(syscall.SIGPIPE)
+	// The harness's own Kubernetes clients (envtest, the bare baseline)
+	// log through controller-runtime: only their errors, to stderr.
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	res, runErr := bench.Run(ctx, c)
