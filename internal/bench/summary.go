@@ -53,6 +53,15 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		}
 		return value + " " + t.Verdict()
 	}
+	// unless is value, or "—" when the run stopped before it measured the
+	// target the row belongs to (its zeros are no measurement).
+	unless := func(r *Result, target, value string) string {
+		if t := r.target(target); t != nil && t.Skipped == notMeasured {
+			return "—"
+		}
+		return value
+	}
+	const syncTarget, heapTarget = "sync, fraction of the rate-limit bound", "heap per user"
 	lat := func(l Latency) string { return msec(l.P50Ms) + " / " + msec(l.P99Ms) }
 
 	row("date (UTC)", "", func(r *Result) string { return r.Date.UTC().Format("2006-01-02 15:04") })
@@ -163,22 +172,22 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		return lat(r.Group.GetExcludedMembers)
 	})
 	row("sync: controllers start → the emulator holds every user", "", func(r *Result) string {
-		return fmt.Sprintf("%.1f s", r.Sync.Seconds)
+		return unless(r, syncTarget, fmt.Sprintf("%.1f s", r.Sync.Seconds))
 	})
 	row("sync: last SCIM write → the emulator holds every user", "", func(r *Result) string {
-		return fmt.Sprintf("%.1f s", r.Sync.SinceLastWriteSeconds)
+		return unless(r, syncTarget, fmt.Sprintf("%.1f s", r.Sync.SinceLastWriteSeconds))
 	})
 	row("emulator rate limit; bound (accepted calls − burst) / rate", "", func(r *Result) string {
-		return fmt.Sprintf("%g/s; %.1f s", r.Settings.EmulatorRate, r.Sync.BoundSeconds)
+		return unless(r, syncTarget, fmt.Sprintf("%g/s; %.1f s", r.Settings.EmulatorRate, r.Sync.BoundSeconds))
 	})
 	row("sync: bound / sync time", "≥ 0.9", func(r *Result) string {
-		return judged(r, "sync, fraction of the rate-limit bound", fmt.Sprintf("%.2f", r.Sync.Fraction))
+		return judged(r, syncTarget, fmt.Sprintf("%.2f", r.Sync.Fraction))
 	})
 	row("Lightrun calls per provisioned user (answered 429)", "", func(r *Result) string {
-		return fmt.Sprintf("%.2f (%s)", r.Sync.RequestsPerUser, thousands(int(r.Sync.Throttled)))
+		return unless(r, syncTarget, fmt.Sprintf("%.2f (%s)", r.Sync.RequestsPerUser, thousands(int(r.Sync.Throttled))))
 	})
 	row("ScimUser reconcile: mean time; Kubernetes calls each", "", func(r *Result) string {
-		return fmt.Sprintf("%.0f ms; %s", r.Sync.ReconcileMeanMs, callsPer(r.Sync.KubeCalls, r.Sync.Reconciles))
+		return unless(r, syncTarget, fmt.Sprintf("%.0f ms; %s", r.Sync.ReconcileMeanMs, callsPer(r.Sync.KubeCalls, r.Sync.Reconciles)))
 	})
 	row("manager live heap after sync; per user", "≤ 3 KiB per user", func(r *Result) string {
 		m := r.Memory
@@ -186,13 +195,13 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		if !m.AfterGC {
 			gc = " (no forced GC)"
 		}
-		return judged(r, "heap per user", fmt.Sprintf("%.0f MiB; %.2f KiB%s", m.LiveHeapBytes/(1<<20), m.HeapPerUserBytes/1024, gc))
+		return judged(r, heapTarget, fmt.Sprintf("%.0f MiB; %.2f KiB%s", m.LiveHeapBytes/(1<<20), m.HeapPerUserBytes/1024, gc))
 	})
 	row("manager live heap per user above the idle manager's", "", func(r *Result) string {
-		return fmt.Sprintf("%.2f KiB", r.Memory.MarginalHeapPerUserBytes/1024)
+		return unless(r, heapTarget, fmt.Sprintf("%.2f KiB", r.Memory.MarginalHeapPerUserBytes/1024))
 	})
 	row("manager RSS after sync; per user", "", func(r *Result) string {
-		return fmt.Sprintf("%.0f MiB; %.2f KiB", r.Memory.RSSBytes/(1<<20), r.Memory.RSSPerUserBytes/1024)
+		return unless(r, heapTarget, fmt.Sprintf("%.0f MiB; %.2f KiB", r.Memory.RSSBytes/(1<<20), r.Memory.RSSPerUserBytes/1024))
 	})
 	return p.err
 }

@@ -215,6 +215,35 @@ func TestTargetsOfAStoppedRun(t *testing.T) {
 	}
 }
 
+// The side-by-side table of a run stopped before the sync shows no zeros
+// as measurements for what it never measured.
+func TestSummaryOfAStoppedRun(t *testing.T) {
+	stopped := result(0.85, 3, 0)
+	stopped.Memory = Memory{}
+	stopped.judge()
+	synced := result(0.85, 3, 2.5)
+	synced.Sync = Sync{Seconds: 1100, BoundSeconds: 1000, Fraction: 0.91, Reconciles: 1000, ReconcileMeanMs: 90}
+	synced.Memory.RSSBytes = 600 << 20
+	synced.judge()
+	var b strings.Builder
+	if err := WriteSummary(&b, []*Result{synced, stopped}); err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"| sync: controllers start", "| emulator rate limit", "| Lightrun calls per provisioned user",
+		"| ScimUser reconcile", "| manager live heap per user above", "| manager RSS after sync"} {
+		var line string
+		for l := range strings.Lines(b.String()) {
+			if strings.HasPrefix(l, prefix) {
+				line = l
+			}
+		}
+		cells := strings.Split(strings.TrimSpace(line), " | ")
+		if len(cells) != 4 || cells[1] == "—" || strings.TrimSpace(cells[2]) != "—" {
+			t.Errorf("row %q: %q, want the synced run's value, then —", prefix, line)
+		}
+	}
+}
+
 func TestParseMetrics(t *testing.T) {
 	m, err := parseMetrics(strings.NewReader(`# HELP go_memstats_heap_alloc_bytes Number of heap bytes allocated and currently in use.
 # TYPE go_memstats_heap_alloc_bytes gauge
