@@ -19,8 +19,10 @@ package scim
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -479,4 +481,57 @@ func FuzzSimpleAttrPath(f *testing.F) {
 			t.Fatalf("%q: split as %q.%q, the parser reads URI %q, %q.%q", path, name, sub, ap.URI(), ap.AttributeName, ap.SubAttributeName())
 		}
 	})
+}
+
+// FuzzFilterFastPaths holds the filters read without the parser (one
+// comparison of a plain attribute path with a string, and one value path,
+// Entra's emails[type eq "work"].value eq "x" among them) to the parser:
+// with and without the fast paths, every filter gives the same tree, or the
+// same error.
+func FuzzFilterFastPaths(f *testing.F) {
+	for _, s := range seedFilters {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		`userName eq "bjensen@example.com"`, `externalId eq "00u1"`, `displayName eq "Admins"`, `id eq "x"`,
+		`emails[type eq "work"].value eq "a@example.com"`, `emails[type eq "work" and value eq "a"]`,
+		`emails[value eq "a"]`, `name.givenName sw "B"`, `userName EQ "x"`, `userName eq  "x"`, ` userName eq "x"`,
+		`userName eq "x" `, `userName eq x`, `userName eq "1"`, `members[value eq "a"].display eq "b"`,
+		`emails[type eq "work"].value pr`, `emails[type eq "work"]`, `emails[type.sub eq "work"]`,
+		`and eq "x"`, `not eq "x"`, `pr eq "x"`, `true eq "x"`, `null eq "x"`, `or eq "x"`, `eq eq "x"`,
+		`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"`, `userName.x.y eq "x"`, `userName ne ""`,
+		`emails[type eq "work"].value eq "a" or userName eq "b"`, `emails [type eq "work"].value eq "a"`,
+		`scimvaluepathplaceholder0 pr`, `x[a eq "1"].b eq "2"`, `x-y_z gt "0"`, `$ref eq "x"`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		slow, slowErr := parseFilterExpr(s, false)
+		fast, fastErr := parseFilterExpr(s, true)
+		if (slowErr == nil) != (fastErr == nil) || slowErr != nil && slowErr.Error() != fastErr.Error() {
+			t.Fatalf("%q: the parser's error %v, with the fast paths %v", s, slowErr, fastErr)
+		}
+		if !reflect.DeepEqual(slow, fast) {
+			t.Fatalf("%q: the parser reads %s, the fast paths %s", s, dumpExpr(slow), dumpExpr(fast))
+		}
+	})
+}
+
+// dumpExpr writes a filter tree for a failure message.
+func dumpExpr(e expr) string {
+	switch x := e.(type) {
+	case *logicalExpr:
+		op := "or"
+		if x.and {
+			op = "and"
+		}
+		return "(" + dumpExpr(x.left) + " " + op + " " + dumpExpr(x.right) + ")"
+	case *notExpr:
+		return "not(" + dumpExpr(x.x) + ")"
+	case *compareExpr:
+		return fmt.Sprintf("%#v %s %#v", x.path, x.op, x.value)
+	case *valuePathExpr:
+		return fmt.Sprintf("%#v[%s]", x.path, dumpExpr(x.filter))
+	}
+	return fmt.Sprintf("%#v", e)
 }

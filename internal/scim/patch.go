@@ -206,7 +206,7 @@ func parsePatchPath(s string) (patchPath, error) {
 	if ap.SubAttribute != nil {
 		return patchPath{}, ErrInvalidPath("path %q: a value filter applies to an attribute, not a sub-attribute", s)
 	}
-	inner, err := parseText(text[open+1:closing], lits, true)
+	inner, err := parseText(text[open+1:closing], lits, true, true)
 	if err != nil {
 		return patchPath{}, asInvalidPath(s, err)
 	}
