@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -451,9 +452,11 @@ func BenchmarkListPage(b *testing.B) {
 	}
 }
 
-// BenchmarkGetUserRequest serves GET /Users/{id} through the whole handler
-// (authentication, routing, rendering, projection, encoding) over the
-// in-memory store: what one lookup allocates besides the store's own work.
+// BenchmarkGetUserRequest serves the lookups an IdP makes (GET /Users/{id},
+// and the userName, externalId and email filters) through the whole
+// handler (authentication, routing, filter parsing, rendering, projection,
+// encoding) over the in-memory store: what one lookup allocates besides
+// the store's own work.
 func BenchmarkGetUserRequest(b *testing.B) {
 	s, st := newFakeServer(Options{RateLimit: 1e9, RateBurst: 1e9})
 	email := "bench.user0000001@example.com"
@@ -473,11 +476,20 @@ func BenchmarkGetUserRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if w := serve(s, http.MethodGet, "/Users/"+u.Name, ""); w.Code != http.StatusOK {
-			b.Fatalf("GET: %d %s", w.Code, w.Body)
-		}
+	for _, l := range []struct{ name, path string }{
+		{"id", "/Users/" + u.Name},
+		{"userName eq", "/Users?filter=" + url.QueryEscape(`userName eq "`+email+`"`)},
+		{"externalId eq", "/Users?filter=" + url.QueryEscape(`externalId eq "00u00000000000000001"`)},
+		{"emails value eq", "/Users?filter=" + url.QueryEscape(`emails[type eq "work"].value eq "`+email+`"`)},
+	} {
+		b.Run(l.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := serve(s, http.MethodGet, l.path, ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), u.Name) {
+					b.Fatalf("GET %s: %d %s", l.path, w.Code, w.Body)
+				}
+			}
+		})
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,36 @@ func (f *fakeStore) GetUser(_ context.Context, t store.Tenant, id string) (*v1.S
 		return nil, fmt.Errorf("ScimUser %s: %w", id, store.ErrNotFound)
 	}
 	return u.DeepCopy(), nil
+}
+
+// ListUsers answers the lookups by id, userName, externalId and email
+// (what the benchmarks ask); other selectors list every user.
+func (f *fakeStore) ListUsers(_ context.Context, t store.Tenant, sel store.Selector) ([]*v1.ScimUser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*v1.ScimUser
+	for _, u := range f.users {
+		if u.Namespace != t.Namespace {
+			continue
+		}
+		var match bool
+		switch sel.Index {
+		case store.IndexID:
+			match = u.Name == sel.Value
+		case store.IndexUserName:
+			match = strings.EqualFold(u.Spec.UserName, sel.Value)
+		case store.IndexExternalID:
+			match = u.Spec.ExternalID == sel.Value
+		case store.IndexEmail:
+			match = slices.ContainsFunc(u.Spec.Emails, func(e v1.ScimMultiValue) bool { return strings.EqualFold(e.Value, sel.Value) })
+		default:
+			match = true
+		}
+		if match {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeStore) userCount() int {
