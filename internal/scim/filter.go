@@ -291,12 +291,21 @@ func simpleComparison(text string, lits []string, inValuePath bool) (expr, bool)
 	if len(lit) < 3 || lit[0] != '"' || lit[len(lit)-1] != '"' {
 		return nil, false
 	}
-	digits := lit[1 : len(lit)-1]
-	idx, err := strconv.Atoi(digits)
-	if err != nil || idx < 0 || idx >= len(lits) || strconv.Itoa(idx) != digits {
+	value, ok := placeholderLiteral(lits, lit[1:len(lit)-1])
+	if !ok {
 		return nil, false
 	}
-	return &compareExpr{path: attrRef{name: name, sub: sub}, op: op, value: lits[idx]}, true
+	return &compareExpr{path: attrRef{name: name, sub: sub}, op: op, value: value}, true
+}
+
+// placeholderLiteral is the literal a placeholder ("0", "1"...; see
+// extractLiterals) stands for.
+func placeholderLiteral(lits []string, placeholder string) (string, bool) {
+	idx, err := strconv.Atoi(placeholder)
+	if err != nil || idx < 0 || idx >= len(lits) || strconv.Itoa(idx) != placeholder {
+		return "", false
+	}
+	return lits[idx], true
 }
 
 // libraryParse runs the filter parser, turning its errors (and any panic on
@@ -476,11 +485,11 @@ func convertAttrExpr(t *filter.AttributeExpression, lits []string, vps []rawValu
 	switch v := t.CompareValue.(type) {
 	case string:
 		// Every literal the parser sees is a placeholder for lits[index].
-		idx, err := strconv.Atoi(v)
-		if err != nil || idx < 0 || idx >= len(lits) {
+		lit, ok := placeholderLiteral(lits, v)
+		if !ok {
 			return nil, ErrInvalidFilter("malformed string literal")
 		}
-		c.value = lits[idx]
+		c.value = lit
 	case json.Number, bool, nil:
 		c.value = v
 	default:

@@ -443,15 +443,12 @@ func (l ListResponse) appendJSON(dst []byte, depth int) ([]byte, error) {
 		dst = append(dst, `,"nextCursor":`...)
 		dst = appendString(dst, l.NextCursor)
 	}
-	dst = append(dst, `,"Resources":[`...)
-	for i, r := range l.Resources {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		var err error
-		if dst, err = appendObject(dst, r, depth+1); err != nil {
-			return nil, err
-		}
+	dst = append(dst, `,"Resources":`...)
+	dst, err := appendList(dst, len(l.Resources), func(dst []byte, i int) ([]byte, error) {
+		return appendObject(dst, l.Resources[i], depth+1)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return append(dst, "]}"...), nil
+	return append(dst, '}'), nil
 }
