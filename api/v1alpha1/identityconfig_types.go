@@ -307,6 +307,52 @@ type IdentityConfigStatus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=1000
 	DeprovisionedUsers []DeprovisionedUser `json:"deprovisionedUsers,omitempty"`
+
+	// createAttempts are write-ahead records of Lightrun user creates whose
+	// outcome no ScimUser status records yet, kept for many ScimUsers in one
+	// list so that one write records the creates of a whole batch of users
+	// (Lightrun rule 6). An entry goes once its ScimUser's status records the
+	// Lightrun user, when Lightrun refused the create, or when the ScimUser
+	// is gone. A ScimUser created less than two minutes ago, or one whose
+	// record does not fit (at most MaxCreateAttempts), keeps its own record
+	// in its status.createAttempt instead.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=500
+	CreateAttempts []UserCreateAttempt `json:"createAttempts,omitempty"`
+}
+
+// MaxCreateAttempts bounds status.createAttempts: 500 entries of at most
+// about 600 bytes keep the IdentityConfig far below the API server's object
+// size limit. The list holds the creates in flight (one per ScimUser worker)
+// and those a crash left unanswered until their users are reconciled again.
+const MaxCreateAttempts = 500
+
+// UserCreateAttempt is the write-ahead record of a create call for the
+// Lightrun user of one ScimUser.
+type UserCreateAttempt struct {
+	// user is the ScimUser's name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	User string `json:"user"`
+
+	// uid is the ScimUser's UID: an object made again under the same name is
+	// another user, and the record is not its.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	UID string `json:"uid"`
+
+	// email of the Lightrun user the call creates.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=254
+	Email string `json:"email"`
+
+	// time the call was made.
+	// +required
+	Time metav1.Time `json:"time"`
 }
 
 // MaxDeprovisionedUsers bounds status.deprovisionedUsers: 1,000 entries of

@@ -17,6 +17,8 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -348,6 +350,22 @@ type ScimUserStatus struct {
 	// +optional
 	CreateAttempt *LightrunCreateAttempt `json:"createAttempt,omitempty"`
 }
+
+// CreateUndoWindow bounds how long after a ScimUser's creation the SCIM
+// endpoint may still take the create back by removing the object's
+// finalizer itself (a concurrent create of the same userName won, and the
+// controllers have not acted on the object); past it the controllers'
+// finalizer cleans up. The endpoint's removal is conditioned on the
+// object's version, so a write-ahead record in the ScimUser's own status
+// stops it; a record in the IdentityConfig's status.createAttempts does
+// not, which is why the ScimUser controller records there only the creates
+// of users older than CreateAttemptsMinAge.
+const CreateUndoWindow = time.Minute
+
+// CreateAttemptsMinAge is the age from which a ScimUser's Lightrun create is
+// recorded in the IdentityConfig's status.createAttempts: twice
+// CreateUndoWindow, a margin for clocks that differ between replicas.
+const CreateAttemptsMinAge = 2 * CreateUndoWindow
 
 // LightrunCreateAttempt names the Lightrun user a create call was made for,
 // and when the call was made.

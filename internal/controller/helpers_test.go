@@ -152,6 +152,17 @@ func (c *company) config() *v1.IdentityConfig {
 	return ic
 }
 
+// createAttempts is the IdentityConfig's journal of create records:
+// ScimUser name → email.
+func (c *company) createAttempts() map[string]string {
+	GinkgoHelper()
+	out := map[string]string{}
+	for _, e := range c.config().Status.CreateAttempts {
+		out[e.User] = e.Email
+	}
+	return out
+}
+
 // updateConfig changes the IdentityConfig, retrying on conflicts.
 func (c *company) updateConfig(f func(*v1.IdentityConfig)) {
 	GinkgoHelper()

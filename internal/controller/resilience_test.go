@@ -210,15 +210,21 @@ var _ = Describe("Resilience", func() {
 		// just after, and the rest of the status is empty.
 		// provisionExistingUsers is off, so only recognising its own user
 		// lets the operator go on. Three users carry the record in status,
-		// three in the annotations of earlier versions.
+		// three in the annotations of earlier versions, three in the
+		// IdentityConfig's journal.
 		var list v1.ScimUserList
 		Expect(k8sClient.List(ctx, &list, client.InNamespace(c.ns))).To(Succeed())
-		for i, u := range list.Items[:6] {
+		var journal []v1.UserCreateAttempt
+		for i, u := range list.Items[:9] {
 			email := u.Spec.UserName
-			if i < 3 {
-				u.Status.CreateAttempt = &v1.LightrunCreateAttempt{Email: email, Time: metav1.NewTime(time.Now().UTC().Truncate(time.Second))}
+			now := metav1.NewTime(time.Now().UTC().Truncate(time.Second))
+			switch {
+			case i < 3:
+				u.Status.CreateAttempt = &v1.LightrunCreateAttempt{Email: email, Time: now}
 				Expect(k8sClient.Status().Update(ctx, &u)).To(Succeed())
-			} else {
+			case i >= 6:
+				journal = append(journal, v1.UserCreateAttempt{User: u.Name, UID: string(u.UID), Email: email, Time: now})
+			default:
 				update(&u, func(u *v1.ScimUser) {
 					if u.Annotations == nil {
 						u.Annotations = map[string]string{}
@@ -230,6 +236,9 @@ var _ = Describe("Resilience", func() {
 			_, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: email, FirstName: "Given-x", LastName: "Family"})
 			Expect(err).NotTo(HaveOccurred())
 		}
+		ic := c.config()
+		ic.Status.CreateAttempts = journal
+		Expect(k8sClient.Status().Update(ctx, ic)).To(Succeed())
 
 		start := time.Now()
 		stopFirst := startManager(managerOptions())
@@ -245,7 +254,7 @@ var _ = Describe("Resilience", func() {
 		converged := time.Since(start)
 
 		Expect(c.lightrunEmails()).To(Equal(want), "each user exactly once in Lightrun")
-		Expect(c.created()).To(Equal(users), "no user created twice (6 by the simulated crash, the rest by the operator)")
+		Expect(c.created()).To(Equal(users), "no user created twice (9 by the simulated crash, the rest by the operator)")
 		Expect(k8sClient.List(ctx, &list, client.InNamespace(c.ns))).To(Succeed())
 		for _, u := range list.Items {
 			Expect(u.Status.Adopted).To(BeFalse(), "%s was the operator's own user, not an adopted one", u.Spec.UserName)
@@ -255,6 +264,7 @@ var _ = Describe("Resilience", func() {
 		}
 		Eventually(func() []string { return c.groupMembers(fresh(p).Status.GroupID) }).Should(Equal(want))
 		Eventually(func() v1.UserCounts { return c.config().Status.Users }).Should(Equal(v1.UserCounts{Total: users, Synced: users}))
+		Eventually(c.createAttempts).WithTimeout(20*time.Second).Should(BeEmpty(), "every record in the journal has served")
 
 		reqs := c.emu.Requests()
 		AddReportEntry("restart", fmt.Sprintf("%d users: manager stopped with %d synced and %d in Lightrun; %d requests in all; all synced %s after the first start",

@@ -57,6 +57,7 @@ type ScimUserReconciler struct {
 	recorder recorder.EventRecorder
 	now      func() time.Time
 	versions *versions
+	journal  *createJournal
 }
 
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=scimusers,verbs=get;list;watch;patch;update
@@ -77,6 +78,11 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	ic, err := r.identityConfig(ctx, u)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if ic != nil {
+		if err := r.journal.load(ctx, tenantOf(u)); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	s := openScope(r.Client, u, scimUserStatus)
 	defer func() { res, err = s.close(ctx, res, err) }()
@@ -127,14 +133,25 @@ func (r *ScimUserReconciler) fail(u *v1.ScimUser, ic *v1.IdentityConfig, what st
 // "" when it manages none: the one recorded in status once created or
 // adopted, else the one the write-ahead record names (a create may have
 // reached Lightrun before a crash kept the status from being written).
-func managedEmail(u *v1.ScimUser) string {
+func (r *ScimUserReconciler) managedEmail(u *v1.ScimUser) string {
 	if u.Status.Email != "" && (u.Status.LightrunUserID != "" || u.Status.Adopted) {
 		return u.Status.Email
 	}
-	if a := u.Status.CreateAttempt; a != nil {
+	if a := r.createAttempt(u); a != nil {
 		return a.Email
 	}
 	return ""
+}
+
+// createAttempt is the write-ahead record of u's last create call, or nil:
+// the one in the IdentityConfig's journal or the one in u's status,
+// whichever is newer.
+func (r *ScimUserReconciler) createAttempt(u *v1.ScimUser) *v1.LightrunCreateAttempt {
+	a := u.Status.CreateAttempt
+	if e := r.journal.attempt(u); e != nil && (a == nil || e.Time.After(a.Time.Time)) {
+		return e
+	}
+	return a
 }
 
 // owns reports whether the status records the Lightrun user with this email
@@ -158,8 +175,8 @@ const (
 // window of that call. Ownership is proven by what Lightrun holds, never
 // assumed from the record alone: a user someone made by hand later is not
 // the operator's.
-func createdByUs(u *v1.ScimUser, existing *connect.User) bool {
-	a := u.Status.CreateAttempt
+func (r *ScimUserReconciler) createdByUs(u *v1.ScimUser, existing *connect.User) bool {
+	a := r.createAttempt(u)
 	if a == nil || a.Email != existing.Email || a.Time.IsZero() || existing.CreatedAt.IsZero() {
 		return false
 	}
@@ -173,7 +190,7 @@ func (r *ScimUserReconciler) sync(ctx context.Context, s *scope[*v1.ScimUser, v1
 	key, why := emailKey(u.Spec)
 	if key == "" {
 		msg := why + "; Lightrun keys users by email."
-		if prev := managedEmail(u); prev != "" {
+		if prev := r.managedEmail(u); prev != "" {
 			msg += fmt.Sprintf(" The Lightrun user %s is left as it was.", prev)
 		}
 		r.setSynced(u, metav1.ConditionFalse, v1.ReasonNoEmail, "%s", msg)
@@ -222,7 +239,7 @@ func (r *ScimUserReconciler) sync(ctx context.Context, s *scope[*v1.ScimUser, v1
 		u.Status.LightrunUserID != "" && slices.Equal(u.Status.EffectiveRoles, roles)
 
 	var notes []string
-	if prev := managedEmail(u); prev != "" && prev != key {
+	if prev := r.managedEmail(u); prev != "" && prev != key {
 		note, refused, err := r.changeEmail(ctx, u, ic, backend, prev, key)
 		if err != nil {
 			return r.fail(u, ic, "Changing the user's email from "+prev+" to "+key, err)
@@ -252,6 +269,9 @@ func (r *ScimUserReconciler) sync(ctx context.Context, s *scope[*v1.ScimUser, v1
 	u.Status.LightrunUserID = lu.ID
 	// The status now records the user: the write-ahead record has served.
 	u.Status.CreateAttempt = nil
+	if r.journal.attempt(u) != nil {
+		r.journal.settle(u)
+	}
 	u.Status.Email = key
 	u.Status.EffectiveAgentPools = pools
 	u.Status.EffectiveRoles = roles
@@ -322,15 +342,15 @@ func (r *ScimUserReconciler) emailOwner(ctx context.Context, u *v1.ScimUser, key
 			continue
 		}
 		seen[o.Name] = true
-		if k, _ := emailKey(o.Spec); k == key || managedEmail(o) == key {
+		if k, _ := emailKey(o.Spec); k == key || r.managedEmail(o) == key {
 			rivals = append(rivals, o)
 		}
 	}
-	if managedEmail(u) == key {
+	if r.managedEmail(u) == key {
 		return nil, nil
 	}
 	for _, o := range rivals {
-		if managedEmail(o) == key {
+		if r.managedEmail(o) == key {
 			return o, nil
 		}
 	}
@@ -423,8 +443,12 @@ func (r *ScimUserReconciler) ensureUser(ctx context.Context, s *scope[*v1.ScimUs
 	if refused(err) || res.found == foundRefused {
 		// No user of the operator's exists under this email: the record
 		// must not make one found later look like the operator's. The
-		// status written when the reconcile ends drops it.
+		// status written when the reconcile ends drops it; the journal's
+		// goes at once.
 		s.obj.Status.CreateAttempt = nil
+		if ferr := r.journal.forget(ctx, s.obj); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
 	}
 	return res, err
 }
@@ -434,14 +458,14 @@ func (r *ScimUserReconciler) ensureLightrunUser(ctx context.Context, s *scope[*v
 	// The lookup is skipped only for a user no earlier create was attempted
 	// for: then a refused create proves the existing user is not the
 	// operator's, whatever the time the record of this attempt says.
-	absent := u.Status.CreateAttempt == nil && r.directory.absent(client.ObjectKeyFromObject(ic), want.Email)
+	absent := r.createAttempt(u) == nil && r.directory.absent(client.ObjectKeyFromObject(ic), want.Email)
 	return ensure(ctx, r.recorder, u, lightrunObject[connect.User]{
 		kind: userKind, name: want.Email, detail: fmt.Sprintf(" with roles %v", want.Roles),
 		find:   func(ctx context.Context) (*connect.User, error) { return backend.User(ctx, want.Email) },
 		absent: absent,
 		claim: func(existing *connect.User) found {
 			switch {
-			case owns(u, want.Email) || (!absent && createdByUs(u, existing)):
+			case owns(u, want.Email) || (!absent && r.createdByUs(u, existing)):
 				return foundKept
 			case isDeprovisioned(ic, existing):
 				// The operator's own user, disabled when the IdP deleted it
@@ -506,16 +530,32 @@ func managedElsewhere(u *connect.User) bool {
 	return false
 }
 
-// markCreate writes the write-ahead record (status.createAttempt) before a
-// create call: the email of the Lightrun user about to be created for the
+// markCreate writes the write-ahead record of a create call before it is
+// made: the email of the Lightrun user about to be created for the
 // ScimUser and the time of the attempt, so that a create that reached
 // Lightrun before its answer was lost is recognised as the operator's own
-// (createdByUs). It is written at once, alone, before the call; the status
-// written when the reconcile ends, which records the user, drops it.
+// (createdByUs). The record goes into the IdentityConfig's journal, one
+// write for the creates of many users (createJournal), when the ScimUser
+// is older than CreateAttemptsMinAge (v1.CreateAttemptsMinAge); else, or when the journal is full
+// or cannot be written, it is written at once, alone, into the ScimUser's
+// status.createAttempt. The status written when the reconcile ends, which
+// records the user, drops it.
 func (r *ScimUserReconciler) markCreate(ctx context.Context, s *scope[*v1.ScimUser, v1.ScimUserStatus], email string, at time.Time) error {
+	u := s.obj
 	stamp := metav1.NewTime(at.UTC().Truncate(time.Second))
-	if a := s.before.CreateAttempt; a != nil && a.Email == email && a.Time.Equal(&stamp) {
-		return nil // already written, and in the status being computed since the reconcile began
+	if a := r.createAttempt(u); a != nil && a.Email == email && a.Time.Equal(&stamp) {
+		return nil // already written
+	}
+	if at.Sub(u.CreationTimestamp.Time) >= r.opts.CreateAttemptsMinAge {
+		recorded, err := r.journal.record(ctx, u, email, stamp)
+		switch {
+		case recorded:
+			return nil
+		case err != nil && ctx.Err() != nil:
+			return fmt.Errorf("recording the create of %s: %w", email, err)
+		case err != nil:
+			logf.FromContext(ctx).Info("The IdentityConfig's create records could not be written; recording the create on the ScimUser", "error", err.Error())
+		}
 	}
 	err := s.record(ctx, func(st *v1.ScimUserStatus) {
 		st.CreateAttempt = &v1.LightrunCreateAttempt{Email: email, Time: stamp}
@@ -593,7 +633,7 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser
 		s.released = true
 		return ctrl.Result{}, nil
 	}
-	email := managedEmail(u)
+	email := r.managedEmail(u)
 	switch {
 	case email == "":
 		// Never provisioned (refused, or still waiting): nothing in Lightrun.
@@ -616,7 +656,7 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser
 		// when Lightrun shows the operator's create made it.
 		lu, err := backend.User(ctx, email)
 		switch {
-		case lightrun.IsNotFound(err) || (err == nil && !createdByUs(u, lu)):
+		case lightrun.IsNotFound(err) || (err == nil && !r.createdByUs(u, lu)):
 			return ctrl.Result{}, s.removeFinalizer(ctx)
 		case err != nil:
 			return r.fail(u, ic, "Looking up Lightrun user "+email, err)
@@ -647,6 +687,7 @@ func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.recorder = r.opts.Recorders("scimuser-controller")
 	r.now = time.Now
 	r.versions = newVersions(mgr.GetAPIReader())
+	r.journal = newCreateJournal(r.Client, mgr.GetAPIReader(), v1.MaxCreateAttempts)
 	if err := r.versions.follow(context.Background(), mgr.GetCache(), &v1.ScimUser{}); err != nil {
 		return err
 	}

@@ -329,6 +329,7 @@ var _ = Describe("ScimUser", func() {
 			Should(haveCondition(metav1.ConditionFalse, v1.ReasonLightrunRejected))
 		// The refused create leaves no record behind.
 		Eventually(func() *v1.LightrunCreateAttempt { return fresh(u).Status.CreateAttempt }).Should(BeNil())
+		Expect(c.createAttempts()).NotTo(HaveKey(u.Name), "nor in the IdentityConfig's journal")
 
 		// Someone creates the user by hand, later; then Lightrun would allow
 		// the operator's request.
@@ -347,23 +348,73 @@ var _ = Describe("ScimUser", func() {
 		Expect(c.lightrunUser("kate@example.com").Enabled).To(BeTrue())
 	})
 
-	It("keeps the write-ahead record in status while a create is in flight, and drops it once the status records the user", func() {
+	It("keeps the write-ahead record in the IdentityConfig's journal while a create is in flight, and drops it once the status records the user", func() {
 		c := newCompany(withEmulator(func(o *emulator.Options) {
 			// Every call takes long enough to see the create in flight.
 			o.Faults = emulator.Faults{Latency: emulator.Duration(time.Second)}
 		}))
 		before := time.Now().Truncate(time.Second)
 		u := c.user("inflight@example.com")
+		Eventually(func() []v1.UserCreateAttempt { return c.config().Status.CreateAttempts }).
+			WithPolling(20 * time.Millisecond).WithTimeout(30 * time.Second).Should(ContainElement(SatisfyAll(
+			HaveField("User", u.Name),
+			HaveField("UID", string(fresh(u).UID)),
+			HaveField("Email", "inflight@example.com"),
+			HaveField("Time.Time", BeTemporally(">=", before)))))
+		Expect(c.requests(http.MethodPost, "/api/v1/users")).To(BeNumerically("<=", 1), "recorded before the create call answered")
+		Expect(fresh(u).Status.CreateAttempt).To(BeNil(), "one record, in the journal")
+		u = synced(u)
+		Expect(u.Status.LightrunUserID).NotTo(BeEmpty())
+		Expect(u.Status.CreateAttempt).To(BeNil())
+		Expect(u.Annotations).To(BeEmpty(), "the record is not kept in annotations")
+		Eventually(c.createAttempts).WithTimeout(20*time.Second).ShouldNot(HaveKey(u.Name), "the status records the user: the record has served")
+	})
+
+	It("records in its own status the create of a user younger than CreateAttemptsMinAge", func() {
+		stopShared()
+		DeferCleanup(func() { stopShared = startManager(managerOptions()) })
+		opts := managerOptions()
+		opts.Controllers.CreateAttemptsMinAge = time.Hour
+		DeferCleanup(startManager(opts))
+
+		c := newCompany(withEmulator(func(o *emulator.Options) {
+			o.Faults = emulator.Faults{Latency: emulator.Duration(time.Second)}
+		}))
+		before := time.Now().Truncate(time.Second)
+		u := c.user("young@example.com")
 		Eventually(func() *v1.LightrunCreateAttempt { return fresh(u).Status.CreateAttempt }).
 			WithPolling(20 * time.Millisecond).WithTimeout(30 * time.Second).Should(SatisfyAll(
 			Not(BeNil()),
-			HaveField("Email", "inflight@example.com"),
+			HaveField("Email", "young@example.com"),
 			HaveField("Time.Time", BeTemporally(">=", before))))
 		Expect(c.requests(http.MethodPost, "/api/v1/users")).To(BeNumerically("<=", 1), "recorded before the create call answered")
+		Expect(c.createAttempts()).To(BeEmpty(), "not in the journal: the SCIM endpoint may still take a young user's create back")
 		u = synced(u)
 		Expect(u.Status.LightrunUserID).NotTo(BeEmpty())
 		Expect(u.Status.CreateAttempt).To(BeNil(), "the status records the user: the record has served")
-		Expect(u.Annotations).To(BeEmpty(), "the record is not kept in annotations")
+	})
+
+	It("recognises its own create whose answer was lost, by the record a manager before it left in the IdentityConfig's journal", func() {
+		stopShared()
+		DeferCleanup(func() { stopShared = startManager(managerOptions()) })
+		// What a crash between "Lightrun created the user" and "the status
+		// was written" leaves when the record was in the journal: the
+		// record, the Lightrun user, an empty status. No other user of the
+		// IdentityConfig writes the journal after the restart.
+		c := newCompany()
+		u := c.user("journal-lost@example.com")
+		_, err := c.portal.CreateUser(ctx, lightrun.CreateUserRequest{Email: "journal-lost@example.com", FirstName: "Given-lost", LastName: "Family"})
+		Expect(err).NotTo(HaveOccurred())
+		ic := c.config()
+		ic.Status.CreateAttempts = []v1.UserCreateAttempt{{User: u.Name, UID: string(u.UID), Email: "journal-lost@example.com",
+			Time: metav1.NewTime(time.Now().UTC().Truncate(time.Second))}}
+		Expect(k8sClient.Status().Update(ctx, ic)).To(Succeed())
+
+		DeferCleanup(startManager(managerOptions()))
+		u = synced(u)
+		Expect(u.Status.Adopted).To(BeFalse(), "its own user, not an adoption")
+		Expect(c.lightrunUsers()).To(HaveLen(1))
+		Eventually(c.createAttempts).WithTimeout(20*time.Second).Should(BeEmpty(), "the record has served")
 	})
 
 	It("recognises its own create whose answer was lost, by when Lightrun made the user (record of an earlier version)", func() {

@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/connect"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
@@ -88,6 +89,11 @@ type Options struct {
 	// backoff); default 10m, long enough for a resync that lists a large
 	// company at a low --lightrun-qps.
 	ReconcileTimeout time.Duration
+	// CreateAttemptsMinAge is the age from which a ScimUser's Lightrun
+	// create is recorded in its IdentityConfig's status.createAttempts
+	// rather than in its own status; default v1.CreateAttemptsMinAge,
+	// which must stay above v1.CreateUndoWindow (tests lower it).
+	CreateAttemptsMinAge time.Duration
 
 	// SecretWatchNamespaces are the namespaces whose Secrets labelled
 	// identity.lightrun.com/watch=true the manager's cache holds (metadata
@@ -119,6 +125,9 @@ func (o *Options) secretWatched(namespace string) bool {
 func (o *Options) defaults() {
 	if o.MaxConcurrentReconciles <= 0 {
 		o.MaxConcurrentReconciles = 12
+	}
+	if o.CreateAttemptsMinAge <= 0 {
+		o.CreateAttemptsMinAge = v1.CreateAttemptsMinAge
 	}
 	if o.RetryBaseDelay <= 0 {
 		o.RetryBaseDelay = time.Second

@@ -362,6 +362,31 @@ var _ = Describe("users", func() {
 		Expect(err).NotTo(HaveOccurred(), "after the grace period the claim is abandoned")
 		Expect(u.Name).To(Equal(kubestore.DerivedName(t, "grace@example.com")))
 	})
+
+	It("leaves a lost create older than the undo window to the controllers' finalizer", func() {
+		// The store's clock runs past v1.CreateUndoWindow between the
+		// create of the object and its undoing: the controllers may have
+		// recorded a Lightrun create for it where its version does not
+		// show, so the store does not remove their finalizer.
+		late := func() time.Time { return time.Now().Add(v1.CreateUndoWindow + time.Second) }
+		s = newReplica(kubestore.Options{ClaimGrace: time.Hour, Now: late})
+		c := directClient()
+		claim := &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Namespace: t.Namespace, Name: kubestore.UserClaimName(t, "late@example.com"),
+				Labels: map[string]string{kubestore.LabelClaim: "user", v1.LabelIdentityConfig: t.IdentityConfig}},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: new("never-created")},
+		}
+		Expect(c.Create(ctx, claim)).To(Succeed())
+
+		_, err := s.CreateUser(ctx, t, user("late@example.com"))
+		Expect(err).To(MatchError(store.ErrUniqueness))
+		var left v1.ScimUserList
+		Expect(c.List(ctx, &left, client.InNamespace(t.Namespace))).To(Succeed())
+		Expect(left.Items).To(HaveLen(1), "deleted, waiting on the controllers' finalizer")
+		Expect(left.Items[0].DeletionTimestamp).NotTo(BeNil())
+		Expect(left.Items[0].Finalizers).To(ConsistOf(v1.FinalizerLightrun))
+		finalize(c, &left.Items[0])
+	})
 })
 
 var _ = Describe("claims of deleted users", func() {

@@ -318,6 +318,12 @@ func undoCreate[T client.Object](ctx context.Context, s *Store, k kindOf[T], obj
 	if live.GetUID() != obj.GetUID() || len(live.GetFinalizers()) == 0 || k.provisioned(live) {
 		return nil
 	}
+	if s.opts.Now().Sub(live.GetCreationTimestamp().Time) > v1.CreateUndoWindow {
+		// The controllers may have recorded a Lightrun create for it where
+		// its version does not show (the IdentityConfig's
+		// status.createAttempts): their finalizer cleans up.
+		return nil
+	}
 	patch := client.MergeFromWithOptions(live.DeepCopyObject().(T), client.MergeFromWithOptimisticLock{})
 	for _, f := range k.finalizers {
 		controllerutil.RemoveFinalizer(live, f)
