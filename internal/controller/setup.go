@@ -56,8 +56,9 @@ type Options struct {
 	Lightrun lightrun.Options
 
 	// MaxConcurrentReconciles of the ScimUser and AgentPool controllers;
-	// default 12. A new user's reconcile is mostly waiting: two writes to
-	// the API server and a Lightrun call, about 40 ms on a busy control
+	// default 12. A new user's reconcile is mostly waiting: its write-ahead
+	// record (a write shared with other users' creates), its status write
+	// and a Lightrun call, about 40 ms on a busy control
 	// plane at 10,000 users and 90 ms at 100,000, so 8 workers kept up
 	// with 0.88–0.92 of a Lightrun that takes 100 calls a second, 12 with
 	// 0.93 (docs/sizing.md).
