@@ -121,11 +121,10 @@ func (j *createJournal) load(ctx context.Context, key client.ObjectKey) error {
 
 // read reads the list as stored.
 func (j *createJournal) read(ctx context.Context, key client.ObjectKey) error {
+	// A missing IdentityConfig reads as an empty list at no version, which
+	// commit refuses to write.
 	ic := &v1.IdentityConfig{}
-	err := j.reader.Get(ctx, key, ic)
-	if apierrors.IsNotFound(err) {
-		ic.ResourceVersion = ""
-	} else if err != nil {
+	if err := j.reader.Get(ctx, key, ic); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("reading the create records of IdentityConfig %s: %w", key.Name, err)
 	}
 	j.mu.Lock()
