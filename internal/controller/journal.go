@@ -138,6 +138,11 @@ func (j *createJournal) read(ctx context.Context, key client.ObjectKey) error {
 func (j *createJournal) attempt(u *v1.ScimUser) *v1.LightrunCreateAttempt {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.find(u)
+}
+
+// find is attempt with j.mu held.
+func (j *createJournal) find(u *v1.ScimUser) *v1.LightrunCreateAttempt {
 	b := j.books[tenantOf(u)]
 	if b == nil {
 		return nil
@@ -179,12 +184,14 @@ func (j *createJournal) forget(ctx context.Context, u *v1.ScimUser) error {
 	return err
 }
 
-// settle asks for a write soon that drops the records that have served:
-// u's status now records its user.
+// settle asks for a write soon that drops the records that have served,
+// when the journal holds one for u: u's status now records its user.
 func (j *createJournal) settle(u *v1.ScimUser) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.schedulePrune(tenantOf(u))
+	if j.find(u) != nil {
+		j.schedulePrune(tenantOf(u))
+	}
 }
 
 // schedulePrune arms one prune-only write of key's list. j.mu is held.

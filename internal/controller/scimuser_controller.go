@@ -100,7 +100,7 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 
 func (r *ScimUserReconciler) identityConfig(ctx context.Context, u *v1.ScimUser) (*v1.IdentityConfig, error) {
 	ic := &v1.IdentityConfig{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: u.Namespace, Name: u.Spec.IdentityConfigRef.Name}, ic)
+	err := r.Get(ctx, tenantOf(u), ic)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -269,9 +269,7 @@ func (r *ScimUserReconciler) sync(ctx context.Context, s *scope[*v1.ScimUser, v1
 	u.Status.LightrunUserID = lu.ID
 	// The status now records the user: the write-ahead record has served.
 	u.Status.CreateAttempt = nil
-	if r.journal.attempt(u) != nil {
-		r.journal.settle(u)
-	}
+	r.journal.settle(u)
 	u.Status.Email = key
 	u.Status.EffectiveAgentPools = pools
 	u.Status.EffectiveRoles = roles

@@ -57,7 +57,7 @@ func (c *userCounts) get(key types.NamespacedName) v1.UserCounts {
 // counts: synced when Synced is True, failed when its reason is one retrying
 // cannot fix, pending otherwise (no condition yet included).
 func (c *userCounts) apply(u *v1.ScimUser, sign int32) {
-	key := types.NamespacedName{Namespace: u.Namespace, Name: u.Spec.IdentityConfigRef.Name}
+	key := tenantOf(u)
 	cond := meta.FindStatusCondition(u.Status.Conditions, v1.ConditionSynced)
 	c.mu.Lock()
 	defer c.mu.Unlock()
