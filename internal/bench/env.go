@@ -88,6 +88,9 @@ type env struct {
 	token          string
 	mgr            *managerProc
 	scim           *scimClient
+	// cpu reads the CPU time of the control plane, the manager and the
+	// harness, for each phase's CPU.
+	cpu cpuMeter
 }
 
 // startEnv starts everything but the manager.

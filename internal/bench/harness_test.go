@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,16 @@ func checkMeasured(t *testing.T, res *bench.Result) {
 		if l.SCIM.PerSecond <= 0 || l.Bare.PerSecond <= 0 || l.Ratio <= 0 || l.SCIM.Latency.Count != l.Users || l.Bare.Latency.Count != l.Users {
 			t.Errorf("create level %+v is incomplete", l)
 		}
+		if runtime.GOOS == "linux" {
+			for arm, c := range map[string]*bench.CPU{"SCIM": l.SCIM.CPU, "bare": l.Bare.CPU} {
+				if c == nil || c.APIServer <= 0 || c.PerOpMs <= 0 || c.APIServerPerOpMs > c.PerOpMs {
+					t.Errorf("create level c=%d, %s: %v, want kube-apiserver's CPU within every process's", l.Concurrency, arm, c)
+				}
+			}
+		}
+	}
+	if c := res.Sync.CPU; runtime.GOOS == "linux" && (c == nil || c.APIServer <= 0 || c.Manager <= 0 || c.PerOpMs <= 0) {
+		t.Errorf("sync: %v, want the API server's and the manager's", c)
 	}
 	for name, l := range map[string]bench.Latency{
 		"get by id": res.Reads.GetByID, "userName": res.Reads.UserNameEq, "externalId": res.Reads.ExternalIDEq,

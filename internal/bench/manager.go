@@ -125,6 +125,11 @@ func (e *env) startManager(binary string) error {
 	}()
 	e.mgr = m
 	e.logf("manager started (pid %d, log %s)", cmd.Process.Pid, logPath)
+	cpu, err := newCPUMeter(cmd.Process.Pid)
+	if err != nil {
+		e.logf("no CPU per phase: %v", err)
+	}
+	e.cpu = cpu
 	return nil
 }
 

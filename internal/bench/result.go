@@ -96,6 +96,8 @@ type Throughput struct {
 	PerSecond float64 `json:"perSecond"`
 	Seconds   float64 `json:"seconds"`
 	Latency   Latency `json:"latency"`
+	// CPU is where the machine's cores went meanwhile (Linux only).
+	CPU *CPU `json:"cpu,omitempty"`
 }
 
 // CreateLevel compares POST /Users with bare API-server creates of the same
@@ -195,6 +197,9 @@ type Sync struct {
 	// KubeCalls count the manager's Kubernetes API calls during the sync,
 	// by HTTP method.
 	KubeCalls map[string]float64 `json:"kubeCalls,omitempty"`
+	// CPU is where the machine's cores went from the controllers' start
+	// until the emulator held every user; PerOpMs is per user (Linux only).
+	CPU *CPU `json:"cpu,omitempty"`
 	// ByRoute counts the calls by "METHOD /path/template status".
 	ByRoute map[string]int64 `json:"byRoute"`
 	// TotalRequests are every Lightrun call of the run, until the memory

@@ -289,6 +289,7 @@ func (r *runner) creates(ctx context.Context) error {
 			r.profileCPU(ctx, fmt.Sprintf("create-c%d", conc), min(30*time.Second, expect))
 		}
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Minute+time.Duration(n)*100*time.Millisecond)
+		cpuBefore := r.e.cpu.read()
 		durations, wall, err := pool(lctx, conc, n, func(ctx context.Context, k int) (time.Duration, error) {
 			i := first + k
 			body, err := userPayload(userSpec(i))
@@ -302,6 +303,7 @@ func (r *runner) creates(ctx context.Context) error {
 			r.ids[i] = out.ID
 			return d, err
 		})
+		cpuAfter := r.e.cpu.read()
 		cancel()
 		if err != nil {
 			return fmt.Errorf("POST /Users at concurrency %d: %w", conc, err)
@@ -313,6 +315,7 @@ func (r *runner) creates(ctx context.Context) error {
 		}
 		level.KubeCalls = kubeCalls(mBefore, mAfter)
 		level.SCIM = throughput(durations, wall)
+		level.SCIM.CPU = cpuAfter.since(cpuBefore, n)
 		r.logf("POST /Users      c=%-3d %6d users in %6.1fs: %7.1f/s, p50 %6.1f ms, p99 %6.1f ms",
 			conc, n, wall.Seconds(), level.SCIM.PerSecond, level.SCIM.Latency.P50Ms, level.SCIM.Latency.P99Ms)
 		if li == 0 {
@@ -322,6 +325,7 @@ func (r *runner) creates(ctx context.Context) error {
 		}
 
 		lctx, cancel = context.WithTimeout(ctx, 5*time.Minute+time.Duration(n)*100*time.Millisecond)
+		cpuBefore = r.e.cpu.read()
 		durations, wall, err = pool(lctx, conc, n, func(ctx context.Context, k int) (time.Duration, error) {
 			u := r.bareUser(first + k)
 			start := time.Now()
@@ -330,14 +334,18 @@ func (r *runner) creates(ctx context.Context) error {
 			}
 			return time.Since(start), nil
 		})
+		cpuAfter = r.e.cpu.read()
 		cancel()
 		if err != nil {
 			return fmt.Errorf("bare creates at concurrency %d: %w", conc, err)
 		}
 		level.Bare = throughput(durations, wall)
+		level.Bare.CPU = cpuAfter.since(cpuBefore, n)
 		level.Ratio = level.SCIM.PerSecond / level.Bare.PerSecond
 		r.logf("bare API create  c=%-3d %6d users in %6.1fs: %7.1f/s, p50 %6.1f ms, p99 %6.1f ms (SCIM/bare %.2f×)",
 			conc, n, wall.Seconds(), level.Bare.PerSecond, level.Bare.Latency.P50Ms, level.Bare.Latency.P99Ms, level.Ratio)
+		r.logf("  CPU, POST /Users: %s", level.SCIM.CPU)
+		r.logf("  CPU, bare:        %s", level.Bare.CPU)
 		r.res.Create = append(r.res.Create, level)
 		first += n
 	}
@@ -817,6 +825,7 @@ func (r *runner) sync(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
+	cpuBefore := r.e.cpu.read()
 	// At most a minute, within the least the sync can take.
 	r.profileCPU(ctx, "sync", min(time.Minute, time.Duration(float64(n)*2/r.cfg.EmulatorRate*float64(time.Second))))
 	s.HandoverSeconds = start.Sub(released).Seconds()
@@ -834,6 +843,7 @@ func (r *runner) sync(ctx context.Context) error {
 		return err
 	}
 	done := time.Now()
+	s.CPU = r.e.cpu.read().since(cpuBefore, n)
 	d := r.e.counter.snapshot().sub(before)
 	s.Seconds = done.Sub(start).Seconds()
 	s.SinceLastWriteSeconds = done.Sub(r.lastWrite).Seconds()
@@ -844,6 +854,7 @@ func (r *runner) sync(ctx context.Context) error {
 	s.Fraction = s.BoundSeconds / s.Seconds
 	r.logf("the emulator holds every user after %.1fs: %d calls (%d throttled), %.2f per user; bound %.1fs, fraction %.2f",
 		s.Seconds, d.total, d.throttled, s.RequestsPerUser, s.BoundSeconds, s.Fraction)
+	r.logf("  CPU in the sync: %s", s.CPU)
 	if d.total > 0 {
 		s.LightrunCallMeanMs = float64(d.nanos) / float64(d.total) / 1e6
 	}

@@ -131,6 +131,12 @@ func WriteSummary(w io.Writer, results []*Result) error {
 			}
 			return "—"
 		})
+		row(fmt.Sprintf("CPU a create, c=%d, SCIM / bare: every process (kube-apiserver's)", c), "", func(r *Result) string {
+			if l := level(r); l != nil && l.SCIM.CPU != nil && l.Bare.CPU != nil {
+				return perOp(l.SCIM.CPU) + " / " + perOp(l.Bare.CPU)
+			}
+			return "—"
+		})
 	}
 	row("`GET /Users/{id}` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
 		return judged(r, "GET /Users/{id} p99", lat(r.Reads.GetByID))
@@ -189,6 +195,13 @@ func WriteSummary(w io.Writer, results []*Result) error {
 	row("ScimUser reconcile: mean time; Kubernetes calls each", "", func(r *Result) string {
 		return unless(r, syncTarget, fmt.Sprintf("%.0f ms; %s", r.Sync.ReconcileMeanMs, callsPer(r.Sync.KubeCalls, r.Sync.Reconciles)))
 	})
+	row("sync: cores of kube-apiserver, manager, etcd, harness (machine); CPU a user", "", func(r *Result) string {
+		c := r.Sync.CPU
+		if c == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f, %.2f, %.2f, %.2f (%.2f); %s", c.APIServer, c.Manager, c.Etcd, c.Harness, c.Machine, perOp(c))
+	})
 	row("manager live heap after sync; per user", "≤ 3 KiB per user", func(r *Result) string {
 		m := r.Memory
 		gc := ""
@@ -204,4 +217,10 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		return unless(r, heapTarget, fmt.Sprintf("%.0f MiB; %.2f KiB", r.Memory.RSSBytes/(1<<20), r.Memory.RSSPerUserBytes/1024))
 	})
 	return p.err
+}
+
+// perOp is the CPU of every process an operation, and kube-apiserver's
+// share in parentheses.
+func perOp(c *CPU) string {
+	return fmt.Sprintf("%.1f ms (%.1f)", c.PerOpMs, c.APIServerPerOpMs)
 }

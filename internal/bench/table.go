@@ -66,6 +66,15 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		}
 		p.f("\n")
 	}
+	if len(r.Create) > 0 && r.Create[0].SCIM.CPU != nil {
+		p.f("\nCPU of every process a create, kube-apiserver's in parentheses (the cores are shared: where both arms keep every core busy, their throughputs are in the inverse ratio of these):")
+		for _, l := range r.Create {
+			if l.SCIM.CPU != nil && l.Bare.CPU != nil {
+				p.f(" c=%d: SCIM %s, bare %s;", l.Concurrency, perOp(l.SCIM.CPU), perOp(l.Bare.CPU))
+			}
+		}
+		p.f("\n")
+	}
 
 	rd := r.Reads
 	p.f("\n**Lookups and pages**, one request at a time among %s users (targets are stated at %s users; at another size the verdict is in parentheses):\n\n",
@@ -121,6 +130,10 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 	p.f("| the controllers' Events the recorder dropped (queue full, refused, failed) | %s | |\n", thousands(int(sy.EventsDropped)))
 	if len(sy.KubeCalls) > 0 {
 		p.f("| the manager's Kubernetes API calls per ScimUser reconcile, by method (all controllers' calls) | %s | |\n", callsPer(sy.KubeCalls, sy.Reconciles))
+	}
+	if c := sy.CPU; c != nil {
+		p.f("| cores: kube-apiserver, manager, etcd, harness (the whole machine); CPU of every process a user, kube-apiserver's in parentheses | %.2f, %.2f, %.2f, %.2f (%.2f); %s | |\n",
+			c.APIServer, c.Manager, c.Etcd, c.Harness, c.Machine, perOp(c))
 	}
 
 	mem := r.Memory

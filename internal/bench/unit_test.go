@@ -18,6 +18,7 @@ package bench
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -299,4 +300,70 @@ func TestUserPayload(t *testing.T) {
 	if s, _ := m["schemas"].([]string); len(s) != 2 {
 		t.Errorf("schemas = %v", m["schemas"])
 	}
+}
+
+func TestParseStat(t *testing.T) {
+	// proc(5): the command name is in parentheses and may hold both
+	// spaces and parentheses; the fields after it start with the state.
+	line := "4242 (a (b) c) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 12 0 1000 0 0\n"
+	comm, fields, ok := parseStat(line)
+	if !ok || comm != "a (b) c" {
+		t.Fatalf("parseStat: comm %q, ok %v", comm, ok)
+	}
+	if fields[0] != "S" || fields[1] != "17" || fields[11] != "250" || fields[12] != "75" {
+		t.Errorf("fields %q: want state S, parent 17, user time 250, system time 75", fields)
+	}
+	if _, _, ok := parseStat("4242 no parentheses"); ok {
+		t.Error("a line without the command name parsed")
+	}
+}
+
+func TestCPUSince(t *testing.T) {
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	before := cpuReading{at: at, apiServer: 10, etcd: 1, manager: 2, harness: 0.5, machine: 100, ok: true}
+	after := cpuReading{at: at.Add(2 * time.Second), apiServer: 12.6, etcd: 1.4, manager: 2.8, harness: 0.6, machine: 104, ok: true}
+	c := after.since(before, 400)
+	if c == nil {
+		t.Fatal("no CPU from two good readings")
+	}
+	want := CPU{APIServer: 1.3, Etcd: 0.2, Manager: 0.4, Harness: 0.05, Machine: 2, PerOpMs: 9.75, APIServerPerOpMs: 6.5}
+	for _, x := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"kube-apiserver", c.APIServer, want.APIServer}, {"etcd", c.Etcd, want.Etcd}, {"manager", c.Manager, want.Manager},
+		{"harness", c.Harness, want.Harness}, {"machine", c.Machine, want.Machine},
+		{"per op", c.PerOpMs, want.PerOpMs}, {"kube-apiserver per op", c.APIServerPerOpMs, want.APIServerPerOpMs},
+	} {
+		if math.Abs(x.got-x.want) > 1e-9 {
+			t.Errorf("%s: %v, want %v", x.name, x.got, x.want)
+		}
+	}
+	failed := after
+	failed.ok = false
+	if failed.since(before, 400) != nil || after.since(failed, 400) != nil {
+		t.Error("CPU from a failed reading")
+	}
+}
+
+func TestProcessSeconds(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	start, ok := processSeconds(os.Getpid())
+	if !ok {
+		t.Fatal("cannot read this process's CPU time")
+	}
+	// Spin until the kernel has counted at least two ticks more.
+	deadline := time.Now().Add(10 * time.Second)
+	var x uint64
+	for time.Now().Before(deadline) {
+		for i := range 1_000_000 {
+			x += uint64(i)
+		}
+		if now, _ := processSeconds(os.Getpid()); now >= start+0.02 {
+			return
+		}
+	}
+	t.Errorf("this process's CPU time did not grow from %.2f s in 10 s of spinning (%d)", start, x)
 }
