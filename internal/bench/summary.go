@@ -132,10 +132,7 @@ func WriteSummary(w io.Writer, results []*Result) error {
 			return "—"
 		})
 		row(fmt.Sprintf("CPU a create, c=%d, SCIM / bare: every process (kube-apiserver's)", c), "", func(r *Result) string {
-			if l := level(r); l != nil && l.SCIM.CPU != nil && l.Bare.CPU != nil {
-				return perOp(l.SCIM.CPU) + " / " + perOp(l.Bare.CPU)
-			}
-			return "—"
+			return createCPU(level(r))
 		})
 	}
 	row("`GET /Users/{id}` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
@@ -196,11 +193,7 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		return unless(r, syncTarget, fmt.Sprintf("%.0f ms; %s", r.Sync.ReconcileMeanMs, callsPer(r.Sync.KubeCalls, r.Sync.Reconciles)))
 	})
 	row("sync: cores of kube-apiserver, manager, etcd, harness (machine); CPU a user", "", func(r *Result) string {
-		c := r.Sync.CPU
-		if c == nil {
-			return "—"
-		}
-		return fmt.Sprintf("%.2f, %.2f, %.2f, %.2f (%.2f); %s", c.APIServer, c.Manager, c.Etcd, c.Harness, c.Machine, perOp(c))
+		return syncCPU(r.Sync.CPU)
 	})
 	row("manager live heap after sync; per user", "≤ 3 KiB per user", func(r *Result) string {
 		m := r.Memory
@@ -223,4 +216,22 @@ func WriteSummary(w io.Writer, results []*Result) error {
 // share in parentheses.
 func perOp(c *CPU) string {
 	return fmt.Sprintf("%.1f ms (%.1f)", c.PerOpMs, c.APIServerPerOpMs)
+}
+
+// createCPU is the CPU a create of both arms of a level, or "—" where it
+// was not measured.
+func createCPU(l *CreateLevel) string {
+	if l == nil || l.SCIM.CPU == nil || l.Bare.CPU == nil {
+		return "—"
+	}
+	return perOp(l.SCIM.CPU) + " / " + perOp(l.Bare.CPU)
+}
+
+// syncCPU is the cores of each process in the sync and the CPU a user, or
+// "—" where it was not measured.
+func syncCPU(c *CPU) string {
+	if c == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f, %.2f, %.2f, %.2f (%.2f); %s", c.APIServer, c.Manager, c.Etcd, c.Harness, c.Machine, perOp(c))
 }
