@@ -44,6 +44,10 @@ type CPU struct {
 	APIServerPerOpMs float64 `json:"apiServerPerOpMs"`
 }
 
+// userHZ is the clock tick /proc counts CPU time in: USER_HZ, 100 on every
+// Linux architecture Go supports.
+const userHZ = 100
+
 // cpuMeter reads the CPU time the run's processes have used, from Linux's
 // /proc; where there is none, read reports nothing and no CPU is recorded.
 type cpuMeter struct {
@@ -125,8 +129,7 @@ func processSeconds(pid int) (float64, bool) {
 	if err1 != nil || err2 != nil {
 		return 0, false
 	}
-	// USER_HZ is 100 on every Linux architecture Go supports.
-	return float64(user+system) / 100, true
+	return float64(user+system) / userHZ, true
 }
 
 func (m cpuMeter) read() cpuReading {

@@ -518,8 +518,7 @@ func machineBusySeconds() (seconds float64, known bool) {
 			busy += n
 		}
 	}
-	// USER_HZ is 100 on every Linux architecture Go supports.
-	return float64(busy) / 100, true
+	return float64(busy) / userHZ, true
 }
 
 // sample takes up to Reads samples of fn, or fewer when ReadTime runs out

@@ -132,8 +132,7 @@ func (r *Result) WriteMarkdown(w io.Writer) error {
 		p.f("| the manager's Kubernetes API calls per ScimUser reconcile, by method (all controllers' calls) | %s | |\n", callsPer(sy.KubeCalls, sy.Reconciles))
 	}
 	if c := sy.CPU; c != nil {
-		p.f("| cores: kube-apiserver, manager, etcd, harness (the whole machine); CPU of every process a user, kube-apiserver's in parentheses | %.2f, %.2f, %.2f, %.2f (%.2f); %s | |\n",
-			c.APIServer, c.Manager, c.Etcd, c.Harness, c.Machine, perOp(c))
+		p.f("| cores: kube-apiserver, manager, etcd, harness (the whole machine); CPU of every process a user, kube-apiserver's in parentheses | %s | |\n", syncCPU(c))
 	}
 
 	mem := r.Memory
