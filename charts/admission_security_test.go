@@ -159,6 +159,21 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 			Expect(admin.Create(ctx, other)).To(Succeed())
 		})
 
+		It("refuses the operator a user claim that does not reserve its name, as earlier versions made them", func() {
+			l := claim(ns, "earlier-version")
+			delete(l.Labels, kubestore.LabelClaimOccupies)
+			err := operator.Create(ctx, l)
+			Expect(err).To(Satisfy(apierrors.IsForbidden))
+			Expect(err.Error()).To(ContainSubstring("scim-claim-occupies"))
+			group := claim(ns, "a-group")
+			group.Labels = map[string]string{kubestore.LabelClaim: "group", v1.LabelIdentityConfig: "okta"}
+			Expect(operator.Create(ctx, group)).To(Succeed(), "group claims reserve nothing")
+			l = claim(ns, "earlier-then-labelled")
+			Expect(operator.Create(ctx, l)).To(Succeed())
+			delete(l.Labels, kubestore.LabelClaimOccupies)
+			Expect(operator.Update(ctx, l)).To(Succeed(), "only creates are checked: an earlier replica may still release or mark its claims")
+		})
+
 		It("lets the break-glass group through", func() {
 			l := claim(ns, "stuck")
 			Expect(operator.Create(ctx, l)).To(Succeed())
@@ -281,7 +296,7 @@ func claim(namespace, name string) *coordinationv1.Lease {
 	return &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "scim-user-" + name, Namespace: namespace,
-			Labels: map[string]string{kubestore.LabelClaim: "user", v1.LabelIdentityConfig: "okta"},
+			Labels: map[string]string{kubestore.LabelClaim: "user", kubestore.LabelClaimOccupies: "true", v1.LabelIdentityConfig: "okta"},
 		},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: new("holder")},
 	}

@@ -51,6 +51,34 @@ const AnnotationLightrunUserCreateAttempt = "identity.lightrun.com/lightrun-user
 // counterpart has been deprovisioned or removed.
 const FinalizerLightrun = "identity.lightrun.com/lightrun"
 
+// LabelReservation, set to "true", marks a ScimUser that is no user: it
+// occupies the object name derived from a userName (see DerivedNameLen) for
+// the user that holds that userName after a rename, so that a create of the
+// userName, one write of that object name, fails on it. The manager's cache
+// leaves reservations out, and nothing the operator serves or provisions
+// reads them; the SCIM endpoint writes and removes them.
+const LabelReservation = "identity.lightrun.com/reservation"
+
+// ReservationIdentityConfig is the spec.identityConfigRef of every
+// reservation: no IdentityConfig may have this name, so no tenant's lookups
+// and no controller of any version take a reservation for a user.
+const ReservationIdentityConfig = "scim-reservation"
+
+// AnnotationNameHeldBy, on a reservation or on a user renamed away from the
+// userName its object name is derived from, is the SCIM id of the user that
+// holds that userName now; AnnotationNameClaim is the name of the holder's
+// uniqueness claim (a Lease in the same namespace).
+const (
+	AnnotationNameHeldBy = "identity.lightrun.com/name-held-by"
+	AnnotationNameClaim  = "identity.lightrun.com/name-claim"
+)
+
+// FinalizerNameGuard is held by a user renamed away from the userName its
+// object name is derived from while another user holds that userName: the
+// object name stays occupied, even after the user is deleted, until the
+// holder lets the userName go.
+const FinalizerNameGuard = "identity.lightrun.com/name-guard"
+
 // SecretKeyReference selects one key of a Secret in the referring object's namespace.
 // +structType=atomic
 type SecretKeyReference struct {

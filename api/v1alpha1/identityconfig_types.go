@@ -380,6 +380,7 @@ type DeprovisionedUser struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=idc,categories=lightrun-identity
+// +kubebuilder:validation:XValidation:rule="self.metadata.name != 'scim-reservation'",message="scim-reservation is the tenant of the SCIM endpoint's userName reservations; choose another name"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Company",type=string,JSONPath=`.spec.lightrun.companyId`

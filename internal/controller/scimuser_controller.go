@@ -43,6 +43,7 @@ import (
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/userindex"
 )
 
@@ -58,6 +59,8 @@ type ScimUserReconciler struct {
 	now      func() time.Time
 	versions *versions
 	journal  *createJournal
+	// live reads the API server: the name claim a guard names.
+	live client.Reader
 }
 
 // +kubebuilder:rbac:groups=identity.lightrun.com,resources=scimusers,verbs=get;list;watch;patch;update
@@ -90,7 +93,11 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		return ctrl.Result{}, err
 	}
 	if u.DeletionTimestamp != nil {
-		return r.finalize(ctx, s, ic)
+		res, err := r.finalize(ctx, s, ic)
+		if finished(res, err) && !controllerutil.ContainsFinalizer(u, v1.FinalizerLightrun) {
+			return r.releaseStaleGuard(ctx, u)
+		}
+		return res, err
 	}
 	if err := s.ensureFinalizer(ctx); err != nil {
 		return ctrl.Result{}, err
@@ -679,11 +686,32 @@ func (r *ScimUserReconciler) finalize(ctx context.Context, s *scope[*v1.ScimUser
 	return ctrl.Result{}, s.removeFinalizer(ctx)
 }
 
+// releaseStaleGuard lets a deleted user go once the SCIM endpoint's name
+// guard on it protects no one: the holder it names let the userName go
+// without removing the guard (a crash), or was deleted itself.
+func (r *ScimUserReconciler) releaseStaleGuard(ctx context.Context, u *v1.ScimUser) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(u, v1.FinalizerNameGuard) {
+		return ctrl.Result{}, nil
+	}
+	stale, err := kubestore.GuardStale(ctx, r.live, u, 0)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !stale {
+		return ctrl.Result{RequeueAfter: r.opts.GuardRecheck}, nil
+	}
+	if err := kubestore.ReleaseGuard(ctx, r.Client, u); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("removing the name guard: %w", err))
+	}
+	return ctrl.Result{}, nil
+}
+
 // SetupWithManager registers the controller and its watches.
 func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = withCache(mgr.GetClient(), mgr.GetCache())
 	r.recorder = r.opts.Recorders("scimuser-controller")
 	r.now = time.Now
+	r.live = mgr.GetAPIReader()
 	r.versions = newVersions(mgr.GetAPIReader())
 	r.journal = newCreateJournal(r.Client, mgr.GetAPIReader(), v1.MaxCreateAttempts)
 	if err := r.versions.follow(context.Background(), mgr.GetCache(), &v1.ScimUser{}); err != nil {

@@ -23,6 +23,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,6 +32,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/controller"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/lightrun/emulator"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/kubestore"
 )
 
 var _ = Describe("ScimUser", func() {
@@ -243,6 +245,36 @@ var _ = Describe("ScimUser", func() {
 		Expect(k8sClient.Delete(ctx, u)).To(Succeed())
 		deleted(u)
 		Expect(c.requests(http.MethodPost, "/api/v1/users")).To(BeZero())
+	})
+
+	It("keeps a deleted user the SCIM endpoint guards for another user's userName, and lets it go once that user's claim is gone", func() {
+		// The SCIM endpoint guards a user renamed away from the userName its
+		// object name is derived from while another user holds that
+		// userName by a claim; the guard names the claim and its holder.
+		c := newCompany()
+		holder := synced(c.user("kim-holder@example.com"))
+		claim := &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Namespace: c.ns, Name: "scim-user-guarded",
+				Labels: map[string]string{kubestore.LabelClaim: "user", kubestore.LabelClaimOccupies: "true", v1.LabelIdentityConfig: c.name}},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: new(holder.SCIMID())},
+		}
+		Expect(k8sClient.Create(ctx, claim)).To(Succeed())
+		u := synced(c.user("kim-renamed@example.com", func(u *v1.ScimUser) {
+			u.Finalizers = []string{v1.FinalizerNameGuard}
+			u.Annotations = map[string]string{v1.AnnotationNameHeldBy: holder.SCIMID(), v1.AnnotationNameClaim: claim.Name}
+		}))
+		Expect(k8sClient.Delete(ctx, u)).To(Succeed())
+		Eventually(func() []string {
+			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(u), u)).To(Succeed())
+			return u.Finalizers
+		}).Should(Equal([]string{v1.FinalizerNameGuard}), "Lightrun is cleaned up; the guard stays while its holder holds the claim")
+		Expect(c.lightrunUser("kim-renamed@example.com").Enabled).To(BeFalse())
+		Consistently(func() error {
+			return k8sClient.Get(ctx, client.ObjectKeyFromObject(u), u)
+		}).WithTimeout(time.Second).Should(Succeed())
+
+		Expect(k8sClient.Delete(ctx, claim)).To(Succeed())
+		deleted(u)
 	})
 
 	It("deletes the Lightrun user when the IdP deletes the user (deprovisionPolicy Delete)", func() {

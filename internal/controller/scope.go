@@ -131,9 +131,11 @@ func (s *scope[T, S]) ensureFinalizer(ctx context.Context) error {
 	if controllerutil.ContainsFinalizer(s.obj, v1.FinalizerLightrun) {
 		return nil
 	}
-	base := s.obj.DeepCopy()
+	// On the version read: a merge patch replaces the whole list, and
+	// the SCIM endpoint may have added its name guard since.
+	patch := client.MergeFromWithOptions(s.obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.AddFinalizer(s.obj, v1.FinalizerLightrun)
-	if err := s.client.Patch(ctx, s.obj, client.MergeFrom(base)); err != nil {
+	if err := s.client.Patch(ctx, s.obj, patch); err != nil {
 		return fmt.Errorf("adding finalizer: %w", err)
 	}
 	return nil

@@ -95,6 +95,10 @@ type Options struct {
 	// rather than in its own status; default v1.CreateAttemptsMinAge,
 	// which must stay above v1.CreateUndoWindow (tests lower it).
 	CreateAttemptsMinAge time.Duration
+	// GuardRecheck is how often a deleted ScimUser the SCIM endpoint's name
+	// guard keeps (another user holds the userName its object name is
+	// derived from) is looked at again; default 1m.
+	GuardRecheck time.Duration
 
 	// SecretWatchNamespaces are the namespaces whose Secrets labelled
 	// identity.lightrun.com/watch=true the manager's cache holds (metadata
@@ -150,6 +154,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxResyncUsers <= 0 {
 		o.MaxResyncUsers = connect.MaxListedUsers
+	}
+	if o.GuardRecheck <= 0 {
+		o.GuardRecheck = time.Minute
 	}
 	if o.StatusDelay <= 0 {
 		o.StatusDelay = time.Second

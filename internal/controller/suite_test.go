@@ -141,6 +141,7 @@ func managerOptions() operator.Options {
 			RetryBurst:              200,
 			BackendCheckInterval:    time.Second,
 			StatusDelay:             200 * time.Millisecond,
+			GuardRecheck:            200 * time.Millisecond,
 			MaxResyncUsers:          maxResyncUsers,
 			// Every user is old enough for the IdentityConfig's journal of
 			// create records at once: the specs run the journal, as a

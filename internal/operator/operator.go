@@ -148,6 +148,21 @@ func secretCache(opts Options) cache.ByObject {
 	return c
 }
 
+// ScimUserCache keeps the SCIM endpoint's userName reservations out of the
+// manager's ScimUser informer: they are no users, and nothing the operator
+// serves or provisions reads them (see kubestore's occupy).
+func ScimUserCache() cache.ByObject {
+	sel, err := labels.Parse("!" + identityv1alpha1.LabelReservation)
+	utilruntime.Must(err)
+	return cache.ByObject{Label: sel}
+}
+
+// StoreCacheOptions is the cache a manager needs to run the SCIM store
+// alone (tests and benchmarks): ScimUserCache, nothing else.
+func StoreCacheOptions() cache.Options {
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{&identityv1alpha1.ScimUser{}: ScimUserCache()}}
+}
+
 // NewManager builds the manager with everything the operator runs.
 func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	var tlsOpts []func(*tls.Config)
@@ -181,7 +196,10 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 		GracefulShutdownTimeout:       &shutdown,
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation},
 		Cache: cache.Options{
-			ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: secretCache(opts)},
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Secret{}:             secretCache(opts),
+				&identityv1alpha1.ScimUser{}: ScimUserCache(),
+			},
 			// Nothing reads managedFields from the cache; at 100,000 users
 			// they would be a third of its memory.
 			DefaultTransform: shrinkTransform(),

@@ -35,7 +35,7 @@ import (
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;patch;delete
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;create;patch;delete
 
 // Uniqueness of userName and displayName per tenant is enforced by the
 // Kubernetes API server, not by a cache lookup.
@@ -73,6 +73,10 @@ const (
 
 	// LabelClaim marks a Lease as a SCIM uniqueness claim; its value is the kind.
 	LabelClaim = "identity.lightrun.com/scim-claim"
+	// LabelClaimOccupies, "true" on a user claim, says its holder occupies
+	// the name's derived object name before relying on the claim (see
+	// occupy): claims without it were taken by earlier versions.
+	LabelClaimOccupies = "identity.lightrun.com/scim-claim-occupies"
 	// annotationClaimKey keeps the claimed name readable for people.
 	annotationClaimKey = "identity.lightrun.com/claimed-name"
 	// annotationHolderDeleting marks a claim whose holder was deleted
@@ -100,11 +104,15 @@ func claimName(kind claimKind, t store.Tenant, name string) string {
 // holder and returns store.ErrUniqueness when another live object holds it.
 func (c *claims) acquire(ctx context.Context, kind claimKind, t store.Tenant, name, holder string) error {
 	for range 3 {
+		labels := map[string]string{LabelClaim: string(kind), v1.LabelIdentityConfig: t.IdentityConfig}
+		if kind == claimUser {
+			labels[LabelClaimOccupies] = "true"
+		}
 		lease := &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{
 				Name:        claimName(kind, t, name),
 				Namespace:   t.Namespace,
-				Labels:      map[string]string{LabelClaim: string(kind), v1.LabelIdentityConfig: t.IdentityConfig},
+				Labels:      labels,
 				Annotations: map[string]string{annotationClaimKey: truncate(name, 1024)},
 			},
 			Spec: coordinationv1.LeaseSpec{

@@ -56,7 +56,7 @@ func startStore(b *testing.B) (client.Client, *kubestore.Store) {
 	}
 	b.Cleanup(func() { _ = env.Stop() })
 	cfg.QPS, cfg.Burst = 5000, 10000
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: operator.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: operator.NewScheme(), Cache: operator.StoreCacheOptions(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,6 +74,9 @@ type Store struct {
 	// they look again every recheck (default cacheRecheck) besides.
 	cacheSignal signal
 	recheck     time.Duration
+	// occupied holds, per namespace, the zero time once every user claim
+	// there occupies its name (claimsOccupy), else when to look again.
+	occupied sync.Map
 }
 
 var (
@@ -91,6 +95,9 @@ type Cluster interface {
 	GetCache() cache.Cache
 }
 
+// defaultClaimGrace is Options.ClaimGrace when it is zero.
+const defaultClaimGrace = 30 * time.Second
+
 // DefaultMemberWorkers is Options.MemberWorkers when it is zero.
 const DefaultMemberWorkers = 16
 
@@ -101,7 +108,7 @@ func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 		opts.CacheWait = 2 * time.Second
 	}
 	if opts.ClaimGrace == 0 {
-		opts.ClaimGrace = 30 * time.Second
+		opts.ClaimGrace = defaultClaimGrace
 	}
 	if opts.MemberWorkers == 0 {
 		opts.MemberWorkers = DefaultMemberWorkers

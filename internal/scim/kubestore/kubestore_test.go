@@ -29,6 +29,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
 	"github.com/lightrun-platform/lightrun-identity-operator/internal/operator"
@@ -69,7 +70,7 @@ func finalize(c client.Client, u *v1.ScimUser) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(u), live); err != nil {
 			return client.IgnoreNotFound(err)
 		}
-		live.Finalizers = nil
+		controllerutil.RemoveFinalizer(live, v1.FinalizerLightrun)
 		return c.Update(ctx, live)
 	}).WithTimeout(10 * time.Second).Should(Succeed())
 }

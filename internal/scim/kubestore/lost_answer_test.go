@@ -80,7 +80,7 @@ var _ = Describe("a create whose answer is lost after the API server committed i
 		}))
 		DeferCleanup(proxy.Close)
 
-		mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: operator.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+		mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: operator.NewScheme(), Cache: operator.StoreCacheOptions(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(index.Setup(ctx, mgr.GetFieldIndexer())).To(Succeed())
 		writes, err := client.New(&rest.Config{Host: proxy.URL}, client.Options{

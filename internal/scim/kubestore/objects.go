@@ -236,6 +236,9 @@ func createDerived[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 	var zero T
 	name := k.unique(obj)
 	obj.SetName(derivedName(t, name))
+	// Asked before the write: claims of an earlier version are occupied
+	// first, so that the write fails on them.
+	occupied := s.claimsOccupy(ctx, t)
 	for range 3 {
 		err := s.cached.Create(ctx, obj)
 		if err == nil {
@@ -260,18 +263,31 @@ func createDerived[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 			continue // deleted meanwhile: try again
 		case holds:
 			return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
-		default:
-			// The object named after the name was renamed since: the name
-			// is free, and is taken with a claim, as a rename takes one.
-			obj.SetName(newID())
-			return createClaimed(ctx, s, k, t, obj)
 		}
+		if dropped, err := s.dropStaleReservation(ctx, t, name); err != nil || dropped {
+			if err != nil {
+				return zero, err
+			}
+			continue // a reservation no one holds any longer: try again
+		}
+		// The object named after the name was renamed since, or reserves
+		// the name for a holder of its claim: the claim decides, taken as
+		// a rename takes one.
+		obj.SetName(newID())
+		return createClaimed(ctx, s, k, t, obj)
 	}
 	if obj.GetUID() == "" {
 		return zero, fmt.Errorf("%s %q: name contended: %w", k.claim, name, store.ErrUniqueness)
 	}
-	// The claim is read while the cache catches up with the write: the
-	// create's latency is the write and the slower of the two.
+	if occupied {
+		// Every holder of a name by claim occupies the name's derived
+		// object name (see occupy): the write alone was the check.
+		s.waitForCache(ctx, obj, obj.GetResourceVersion())
+		return obj, nil
+	}
+	// Claims of an earlier version may hold names without occupying them:
+	// the claim is read while the cache catches up with the write, the
+	// create's latency being the write and the slower of the two.
 	wctx, stopWait := context.WithCancel(ctx)
 	waited := make(chan struct{})
 	go func() {
@@ -361,6 +377,16 @@ func definite(err error) bool {
 		apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err)
 }
 
+// releaseName lets holder's claim on name go, and for users what occupies
+// the name's derived object name for it.
+func releaseName[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, name, holder string) {
+	if k.derived {
+		s.releaseUserName(ctx, t, name, holder)
+		return
+	}
+	_ = s.claims.release(ctx, k.claim, t, name, holder)
+}
+
 // createClaimed creates obj under a fresh random name after claiming its
 // unique name with a Lease: groups always, users whose derived name another
 // user (renamed since) occupies.
@@ -373,22 +399,19 @@ func createClaimed[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 		return zero, err
 	}
 	if k.derived {
-		// The object named after the name may take it back (a rename to
-		// it); as for any claim, the object is read after the claim.
-		holds, _, err := holdsName(ctx, s, k, t, name, "")
-		if err != nil || holds {
-			_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
-			if err != nil {
-				return zero, err
-			}
-			return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
+		// The name's derived object name is occupied for the claim, so
+		// that a create of the name fails on it; a user of the name
+		// already there (a rename back to it) keeps the name.
+		if err := s.occupy(ctx, t, name, obj.GetName()); err != nil {
+			releaseName(ctx, s, k, t, name, obj.GetName())
+			return zero, err
 		}
 	}
 	// A claim whose object does not exist yet counts as abandoned after
 	// the grace period: a create this slow gives up rather than race a
 	// later create that takes the name over.
 	if s.opts.Now().Sub(started) > s.opts.ClaimGrace/2 {
-		_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
+		releaseName(ctx, s, k, t, name, obj.GetName())
 		return zero, fmt.Errorf("creating %s: claiming its name took longer than %s: %w", k.kind, s.opts.ClaimGrace/2, store.ErrUnavailable)
 	}
 	if err := s.cached.Create(ctx, obj); err != nil {
@@ -401,7 +424,7 @@ func createClaimed[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 		case gerr == nil:
 			obj = stored
 		case apierrors.IsNotFound(gerr):
-			_ = s.claims.release(ctx, k.claim, t, name, obj.GetName())
+			releaseName(ctx, s, k, t, name, obj.GetName())
 			return zero, classify(err, "creating "+k.kind)
 		default:
 			// Unknown: the claim stays, and counts as abandoned after the
@@ -473,13 +496,11 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 			return zero, err
 		}
 		if k.derived {
-			holds, _, err := holdsName(ctx, s, k, t, newName, obj.GetName())
-			if err != nil || holds {
-				_ = s.claims.release(ctx, k.claim, t, newName, id)
-				if err != nil {
-					return zero, err
-				}
-				return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, newName, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
+			// Occupying the new name's derived object name finds a user
+			// created with it, as a create of it fails on the occupation.
+			if err := s.occupy(ctx, t, newName, id); err != nil {
+				releaseName(ctx, s, k, t, newName, id)
+				return zero, err
 			}
 		}
 	}
@@ -491,7 +512,7 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 			stored := k.newObj()
 			gerr := s.live.Get(ctx, client.ObjectKeyFromObject(obj), stored)
 			if gerr == nil && !fold.Equal(k.unique(stored), newName) {
-				_ = s.claims.release(ctx, k.claim, t, newName, id)
+				releaseName(ctx, s, k, t, newName, id)
 			}
 		}
 		return zero, classify(err, "updating "+k.kind+" "+obj.GetName())
@@ -500,11 +521,12 @@ func update[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 		// A failed release leaves a claim whose holder no longer has that
 		// name; acquire treats it as taken until the object is deleted,
 		// which errs on the side of uniqueness.
-		_ = s.claims.release(ctx, k.claim, t, oldName, id)
+		releaseName(ctx, s, k, t, oldName, id)
 		if k.derived && derivedName(t, newName) == obj.GetName() {
 			// Renamed back to the name it was created with: its object
-			// name holds the name now (createClaimed reads it after its
-			// claim, so this release races no create).
+			// name holds the name now (a create fails on it, and
+			// createClaimed's occupy finds it after its claim, so this
+			// release races no create).
 			_ = s.claims.release(ctx, k.claim, t, newName, id)
 		}
 	}
@@ -565,7 +587,7 @@ func remove[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store
 		// waiting out the grace.
 		gone := k.newObj()
 		if err := s.live.Get(ctx, client.ObjectKeyFromObject(obj), gone); apierrors.IsNotFound(err) {
-			_ = s.claims.release(ctx, k.claim, t, k.unique(obj), id)
+			releaseName(ctx, s, k, t, k.unique(obj), id)
 		} else {
 			_ = s.claims.holderDeleting(ctx, k.claim, t, k.unique(obj), id)
 		}

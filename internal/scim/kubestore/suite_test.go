@@ -69,8 +69,15 @@ var _ = AfterSuite(func() {
 // returns a store on it: two replicas model two operator pods.
 func newReplica(opts kubestore.Options) *kubestore.Store {
 	GinkgoHelper()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	return newReplicaOn(cfg, opts)
+}
+
+// newReplicaOn is newReplica talking to the API server through config.
+func newReplicaOn(config *rest.Config, opts kubestore.Options) *kubestore.Store {
+	GinkgoHelper()
+	mgr, err := ctrl.NewManager(config, ctrl.Options{
 		Scheme:                 operator.NewScheme(),
+		Cache:                  operator.StoreCacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})

@@ -76,7 +76,7 @@ func BenchmarkLargeGroup(b *testing.B) {
 	// The benchmark's own writes would otherwise be throttled client-side.
 	cfg.QPS, cfg.Burst = 5000, 10000
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: operator.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: operator.NewScheme(), Cache: operator.StoreCacheOptions(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -107,6 +107,7 @@ func startServerWith(cfg *rest.Config, opts server.Options, wrap func(store.User
 	GinkgoHelper()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 operator.NewScheme(),
+		Cache:                  operator.StoreCacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
