@@ -95,6 +95,10 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if u.DeletionTimestamp != nil {
 		res, err := r.finalize(ctx, s, ic)
 		if finished(res, err) && !controllerutil.ContainsFinalizer(u, v1.FinalizerLightrun) {
+			// Deprovisioned: the userName it held by a claim is free.
+			if err := kubestore.ReleaseNames(ctx, r.Client, r.live, u); err != nil {
+				return ctrl.Result{}, fmt.Errorf("releasing the userName of a deleted user: %w", err)
+			}
 			return r.releaseStaleGuard(ctx, u)
 		}
 		return res, err

@@ -684,6 +684,51 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 		Expect(lu.Enabled).To(BeFalse())
 	})
 
+	It("renames a user as the chart runs the operator: the new userName reserved, the old one free, nothing left once both are deleted", func() {
+		newUser := func(userName string, want int) scimResponse {
+			GinkgoHelper()
+			return scimSend(entra, http.MethodPost, "/Users", map[string]any{
+				"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": userName, "active": true,
+			}, want)
+		}
+		reservations := func() []v1.ScimUser {
+			GinkgoHelper()
+			var l v1.ScimUserList
+			Expect(admin.List(ctx, &l, client.InNamespace(entra.ns), client.HasLabels{v1.LabelReservation})).To(Succeed())
+			return l.Items
+		}
+		renamed := newUser("before.rename@entra.local", http.StatusCreated)
+		scimSend(entra, http.MethodPatch, "/Users/"+renamed.id(),
+			patchOp(map[string]any{"op": "replace", "path": "userName", "value": "after.rename@entra.local"}), http.StatusOK)
+		Expect(reservations()).To(ConsistOf(HaveField("ObjectMeta.Annotations", HaveKeyWithValue(v1.AnnotationNameHeldBy, renamed.id()))),
+			"the new userName's derived object name is reserved for the renamed user")
+		newUser("AFTER.rename@entra.local", http.StatusConflict)
+		found := scimGet(entra, "/Users?filter="+url.QueryEscape(`userName eq "after.rename@entra.local"`))
+		Expect(found.body).To(HaveKeyWithValue("totalResults", BeEquivalentTo(1)), "a reservation is no user")
+
+		again := newUser("before.rename@entra.local", http.StatusCreated)
+		occupied := &v1.ScimUser{}
+		Expect(admin.Get(ctx, client.ObjectKey{Namespace: entra.ns, Name: v1.ScimUserNameOf(renamed.id())}, occupied)).To(Succeed())
+		Expect(occupied.Finalizers).To(ContainElement(v1.FinalizerNameGuard), "the renamed user's object keeps the old name occupied for the new user")
+
+		scimSend(entra, http.MethodDelete, "/Users/"+renamed.id(), nil, http.StatusNoContent)
+		scimSend(entra, http.MethodDelete, "/Users/"+again.id(), nil, http.StatusNoContent)
+		Eventually(func() []string {
+			var l v1.ScimUserList
+			Expect(admin.List(ctx, &l, client.InNamespace(entra.ns))).To(Succeed())
+			var left []string
+			for _, u := range l.Items {
+				if strings.Contains(u.Spec.UserName, "rename@entra.local") {
+					left = append(left, u.Name)
+				}
+			}
+			return left
+		}).Should(BeEmpty(), "the users, the guard and the reservation are gone")
+		var claims coordinationv1.LeaseList
+		Expect(admin.List(ctx, &claims, client.InNamespace(entra.ns), client.MatchingLabels{claimLabel: "user"})).To(Succeed())
+		Expect(claims.Items).To(BeEmpty(), "no user claim is left")
+	})
+
 	It("serves metrics to the ServiceAccount metrics.readerServiceAccounts names, and to no other", func() {
 		Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "monitoring"}})).To(Succeed())
 		scrape := func(sa string) (int, string) {

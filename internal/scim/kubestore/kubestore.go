@@ -95,8 +95,12 @@ type Cluster interface {
 	GetCache() cache.Cache
 }
 
-// defaultClaimGrace is Options.ClaimGrace when it is zero.
-const defaultClaimGrace = 30 * time.Second
+// defaultCacheWait and defaultClaimGrace are Options.CacheWait and
+// Options.ClaimGrace when they are zero.
+const (
+	defaultCacheWait  = 2 * time.Second
+	defaultClaimGrace = 30 * time.Second
+)
 
 // DefaultMemberWorkers is Options.MemberWorkers when it is zero.
 const DefaultMemberWorkers = 16
@@ -105,7 +109,7 @@ const DefaultMemberWorkers = 16
 // ScimGroup informers, so call it before cl starts.
 func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 	if opts.CacheWait == 0 {
-		opts.CacheWait = 2 * time.Second
+		opts.CacheWait = defaultCacheWait
 	}
 	if opts.ClaimGrace == 0 {
 		opts.ClaimGrace = defaultClaimGrace

@@ -389,3 +389,22 @@ func (s *Store) claimedName(ctx context.Context, t store.Tenant, lease *coordina
 		return "", nil
 	}
 }
+
+// ReleaseNames lets go of the userName a deleted user u held by a claim
+// (its object is not named after its userName): the claim, then what
+// occupies the name for it. The ScimUser controller calls it once u's
+// Lightrun user is deprovisioned, so that no claim or reservation of a
+// deleted user is left for a later create of the name to clear. c writes,
+// live reads the API server.
+func ReleaseNames(ctx context.Context, c client.Client, live client.Reader, u *v1.ScimUser) error {
+	t := store.Tenant{Namespace: u.Namespace, IdentityConfig: u.Spec.IdentityConfigRef.Name}
+	if IsReservation(u) || u.Name == derivedName(t, u.Spec.UserName) {
+		return nil
+	}
+	s := &Store{cached: c, live: live, opts: Options{ClaimGrace: defaultClaimGrace, CacheWait: defaultCacheWait, Now: time.Now}}
+	s.claims = claims{client: c, live: live, grace: defaultClaimGrace, now: time.Now}
+	if err := s.claims.release(ctx, claimUser, t, u.Spec.UserName, u.SCIMID()); err != nil {
+		return err
+	}
+	return s.vacate(ctx, t, u.Spec.UserName, u.SCIMID())
+}
