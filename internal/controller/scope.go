@@ -20,9 +20,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -147,9 +149,14 @@ func (s *scope[T, S]) removeFinalizer(ctx context.Context) error {
 	if !controllerutil.ContainsFinalizer(s.obj, v1.FinalizerLightrun) {
 		return nil
 	}
-	base := s.obj.DeepCopy()
-	controllerutil.RemoveFinalizer(s.obj, v1.FinalizerLightrun)
-	if err := s.client.Patch(ctx, s.obj, client.MergeFrom(base)); err != nil {
+	// Only this finalizer, by its index, tested: a merge patch would write
+	// back the whole list as read, and with it a finalizer someone removed
+	// since (the SCIM endpoint's name guard), which the API server refuses
+	// on an object being deleted.
+	i := slices.Index(s.obj.GetFinalizers(), v1.FinalizerLightrun)
+	patch := fmt.Sprintf(`[{"op":"test","path":"/metadata/finalizers/%d","value":%q},{"op":"remove","path":"/metadata/finalizers/%d"}]`,
+		i, v1.FinalizerLightrun, i)
+	if err := s.client.Patch(ctx, s.obj, client.RawPatch(types.JSONPatchType, []byte(patch))); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("removing finalizer: %w", err))
 	}
 	return nil
