@@ -226,23 +226,30 @@ func (c *claims) holderDeleting(ctx context.Context, kind claimKind, t store.Ten
 }
 
 // release drops holder's claim on name; someone else's claim is left alone.
+// A claim changed since it was read (marked as its holder deleting, by
+// another replica) is read again.
 func (c *claims) release(ctx context.Context, kind claimKind, t store.Tenant, name, holder string) error {
-	lease := &coordinationv1.Lease{}
 	key := client.ObjectKey{Namespace: t.Namespace, Name: claimName(kind, t, name)}
-	if err := c.live.Get(ctx, key, lease); err != nil {
-		if apierrors.IsNotFound(err) {
+	for range 3 {
+		lease := &coordinationv1.Lease{}
+		if err := c.live.Get(ctx, key, lease); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return classify(err, "reading "+string(kind)+" name claim")
+		}
+		if ptr.Deref(lease.Spec.HolderIdentity, "") != holder {
 			return nil
 		}
-		return classify(err, "reading "+string(kind)+" name claim")
+		err := c.client.Delete(ctx, lease, client.Preconditions{UID: &lease.UID, ResourceVersion: &lease.ResourceVersion})
+		if !apierrors.IsConflict(err) {
+			if err != nil && !apierrors.IsNotFound(err) {
+				return classify(err, "releasing "+string(kind)+" name claim")
+			}
+			return nil
+		}
 	}
-	if ptr.Deref(lease.Spec.HolderIdentity, "") != holder {
-		return nil
-	}
-	err := c.client.Delete(ctx, lease, client.Preconditions{UID: &lease.UID, ResourceVersion: &lease.ResourceVersion})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		return classify(err, "releasing "+string(kind)+" name claim")
-	}
-	return nil
+	return fmt.Errorf("releasing %s name claim %s: changed three times while read: %w", kind, key.Name, store.ErrUnavailable)
 }
 
 // holderOf returns the SCIM id holding name, reading the API server directly:
