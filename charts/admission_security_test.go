@@ -171,7 +171,8 @@ var _ = Describe("the chart's admission policies", Ordered, func() {
 			l = claim(ns, "earlier-then-labelled")
 			Expect(operator.Create(ctx, l)).To(Succeed())
 			delete(l.Labels, kubestore.LabelClaimOccupies)
-			Expect(operator.Update(ctx, l)).To(Succeed(), "only creates are checked: an earlier replica may still release or mark its claims")
+			Expect(operator.Update(ctx, l)).To(Succeed(),
+				"only creates are checked: an earlier replica may still release or mark its claims")
 		})
 
 		It("lets the break-glass group through", func() {
@@ -296,7 +297,9 @@ func claim(namespace, name string) *coordinationv1.Lease {
 	return &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "scim-user-" + name, Namespace: namespace,
-			Labels: map[string]string{kubestore.LabelClaim: "user", kubestore.LabelClaimOccupies: "true", v1.LabelIdentityConfig: "okta"},
+			Labels: map[string]string{
+				kubestore.LabelClaim: "user", kubestore.LabelClaimOccupies: "true", v1.LabelIdentityConfig: "okta",
+			},
 		},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: new("holder")},
 	}

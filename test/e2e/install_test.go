@@ -684,7 +684,8 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 		Expect(lu.Enabled).To(BeFalse())
 	})
 
-	It("renames a user as the chart runs the operator: the new userName reserved, the old one free, nothing left once both are deleted", func() {
+	It("renames a user as the chart runs the operator: the new userName reserved, the old one free, "+
+		"nothing left once both are deleted", func() {
 		newUser := func(userName string, want int) scimResponse {
 			GinkgoHelper()
 			return scimSend(entra, http.MethodPost, "/Users", map[string]any{
@@ -698,9 +699,10 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 			return l.Items
 		}
 		renamed := newUser("before.rename@entra.local", http.StatusCreated)
-		scimSend(entra, http.MethodPatch, "/Users/"+renamed.id(),
-			patchOp(map[string]any{"op": "replace", "path": "userName", "value": "after.rename@entra.local"}), http.StatusOK)
-		Expect(reservations()).To(ConsistOf(HaveField("ObjectMeta.Annotations", HaveKeyWithValue(v1.AnnotationNameHeldBy, renamed.id()))),
+		rename := map[string]any{"op": "replace", "path": "userName", "value": "after.rename@entra.local"}
+		scimSend(entra, http.MethodPatch, "/Users/"+renamed.id(), patchOp(rename), http.StatusOK)
+		heldBy := HaveKeyWithValue(v1.AnnotationNameHeldBy, renamed.id())
+		Expect(reservations()).To(ConsistOf(HaveField("ObjectMeta.Annotations", heldBy)),
 			"the new userName's derived object name is reserved for the renamed user")
 		newUser("AFTER.rename@entra.local", http.StatusConflict)
 		found := scimGet(entra, "/Users?filter="+url.QueryEscape(`userName eq "after.rename@entra.local"`))
@@ -708,8 +710,10 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 
 		again := newUser("before.rename@entra.local", http.StatusCreated)
 		occupied := &v1.ScimUser{}
-		Expect(admin.Get(ctx, client.ObjectKey{Namespace: entra.ns, Name: v1.ScimUserNameOf(renamed.id())}, occupied)).To(Succeed())
-		Expect(occupied.Finalizers).To(ContainElement(v1.FinalizerNameGuard), "the renamed user's object keeps the old name occupied for the new user")
+		key := client.ObjectKey{Namespace: entra.ns, Name: v1.ScimUserNameOf(renamed.id())}
+		Expect(admin.Get(ctx, key, occupied)).To(Succeed())
+		Expect(occupied.Finalizers).To(ContainElement(v1.FinalizerNameGuard),
+			"the renamed user's object keeps the old name occupied for the new user")
 
 		scimSend(entra, http.MethodDelete, "/Users/"+renamed.id(), nil, http.StatusNoContent)
 		scimSend(entra, http.MethodDelete, "/Users/"+again.id(), nil, http.StatusNoContent)
@@ -725,7 +729,8 @@ var _ = Describe("Installing the chart and running the operator", Ordered, func(
 			return left
 		}).Should(BeEmpty(), "the users, the guard and the reservation are gone")
 		var claims coordinationv1.LeaseList
-		Expect(admin.List(ctx, &claims, client.InNamespace(entra.ns), client.MatchingLabels{claimLabel: "user"})).To(Succeed())
+		userClaims := client.MatchingLabels{claimLabel: "user"}
+		Expect(admin.List(ctx, &claims, client.InNamespace(entra.ns), userClaims)).To(Succeed())
 		Expect(claims.Items).To(BeEmpty(), "no user claim is left")
 	})
 

@@ -77,6 +77,8 @@ const (
 	// the name's derived object name before relying on the claim (see
 	// occupy): claims without it were taken by earlier versions.
 	LabelClaimOccupies = "identity.lightrun.com/scim-claim-occupies"
+	// labelTrue is the value of the labels that are flags.
+	labelTrue = "true"
 	// annotationClaimKey keeps the claimed name readable for people.
 	annotationClaimKey = "identity.lightrun.com/claimed-name"
 	// annotationHolderDeleting marks a claim whose holder was deleted
@@ -106,7 +108,7 @@ func (c *claims) acquire(ctx context.Context, kind claimKind, t store.Tenant, na
 	for range 3 {
 		labels := map[string]string{LabelClaim: string(kind), v1.LabelIdentityConfig: t.IdentityConfig}
 		if kind == claimUser {
-			labels[LabelClaimOccupies] = "true"
+			labels[LabelClaimOccupies] = labelTrue
 		}
 		lease := &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{

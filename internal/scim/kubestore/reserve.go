@@ -69,7 +69,7 @@ func reservationFor(t store.Tenant, name, holder string) *v1.ScimUser {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      derivedName(t, name),
 			Namespace: t.Namespace,
-			Labels:    map[string]string{v1.LabelReservation: "true"},
+			Labels:    map[string]string{v1.LabelReservation: labelTrue},
 			Annotations: map[string]string{
 				v1.AnnotationNameHeldBy: holder,
 				v1.AnnotationNameClaim:  claimName(claimUser, t, name),
@@ -335,7 +335,7 @@ func (s *Store) occupyEarlierClaims(ctx context.Context, namespace string) error
 	}
 	for i := range leases.Items {
 		lease := &leases.Items[i]
-		if lease.Labels[LabelClaimOccupies] == "true" {
+		if lease.Labels[LabelClaimOccupies] == labelTrue {
 			continue
 		}
 		t := store.Tenant{Namespace: namespace, IdentityConfig: lease.Labels[v1.LabelIdentityConfig]}
@@ -355,7 +355,7 @@ func (s *Store) occupyEarlierClaims(ctx context.Context, namespace string) error
 			}
 		}
 		patch := client.MergeFromWithOptions(lease.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		lease.Labels[LabelClaimOccupies] = "true"
+		lease.Labels[LabelClaimOccupies] = labelTrue
 		if err := s.cached.Patch(ctx, lease, patch); client.IgnoreNotFound(err) != nil {
 			return classify(err, "labelling user name claim "+lease.Name)
 		}
