@@ -697,7 +697,7 @@ func (r *ScimUserReconciler) releaseStaleGuard(ctx context.Context, u *v1.ScimUs
 	if !controllerutil.ContainsFinalizer(u, v1.FinalizerNameGuard) {
 		return ctrl.Result{}, nil
 	}
-	stale, err := kubestore.GuardStale(ctx, r.live, u, 0)
+	stale, err := kubestore.GuardStale(ctx, r.live, u)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

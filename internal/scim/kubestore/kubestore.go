@@ -108,26 +108,9 @@ const DefaultMemberWorkers = 16
 // New returns a Store on cl. It registers handlers on cl's ScimUser and
 // ScimGroup informers, so call it before cl starts.
 func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
-	if opts.CacheWait == 0 {
-		opts.CacheWait = defaultCacheWait
-	}
-	if opts.ClaimGrace == 0 {
-		opts.ClaimGrace = defaultClaimGrace
-	}
-	if opts.MemberWorkers == 0 {
-		opts.MemberWorkers = DefaultMemberWorkers
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	s := &Store{
-		cached:     cl.GetClient(),
-		live:       cl.GetAPIReader(),
-		claims:     claims{client: cl.GetClient(), live: cl.GetAPIReader(), grace: opts.ClaimGrace, now: opts.Now},
-		opts:       opts,
-		userOrder:  newOrder(func(u *v1.ScimUser) string { return u.Spec.IdentityConfigRef.Name }),
-		groupOrder: newOrder(func(g *v1.ScimGroup) string { return g.Spec.IdentityConfigRef.Name }),
-	}
+	s := storeOn(cl.GetClient(), cl.GetAPIReader(), opts)
+	s.userOrder = newOrder(func(u *v1.ScimUser) string { return u.Spec.IdentityConfigRef.Name })
+	s.groupOrder = newOrder(func(g *v1.ScimGroup) string { return g.Spec.IdentityConfigRef.Name })
 	s.userOrder.observed = s.cacheSignal.notify
 	s.groupOrder.observed = s.cacheSignal.notify
 	if err := s.userOrder.watch(ctx, cl.GetCache(), &v1.ScimUser{}); err != nil {
@@ -143,6 +126,30 @@ func New(ctx context.Context, cl Cluster, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// storeOn returns a Store that writes with c and reads the API server with
+// live, opts defaulted, without the cache's orders and index (New adds
+// them): enough for the claims and the name occupation.
+func storeOn(c client.Client, live client.Reader, opts Options) *Store {
+	if opts.CacheWait == 0 {
+		opts.CacheWait = defaultCacheWait
+	}
+	if opts.ClaimGrace == 0 {
+		opts.ClaimGrace = defaultClaimGrace
+	}
+	if opts.MemberWorkers == 0 {
+		opts.MemberWorkers = DefaultMemberWorkers
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{
+		cached: c,
+		live:   live,
+		claims: claims{client: c, live: live, grace: opts.ClaimGrace, now: opts.Now},
+		opts:   opts,
+	}
 }
 
 // newID returns a SCIM id: a random UUID, stable for the resource's life

@@ -254,7 +254,7 @@ func createDerived[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 			// the IdP's retry finds the name taken and looks the user up.
 			return zero, fmt.Errorf("creating %s: the API server's answer was lost: %w: %w", k.kind, store.ErrUnavailable, err)
 		}
-		holds, exists, err := holdsName(ctx, s, k, t, name, "")
+		existing, holds, exists, err := holdsName(ctx, s, k, t, name)
 		if err != nil {
 			return zero, err
 		}
@@ -264,11 +264,14 @@ func createDerived[T client.Object](ctx context.Context, s *Store, k kindOf[T], 
 		case holds:
 			return zero, fmt.Errorf("%s %q is already taken in %s/%s: %w", k.claim, name, t.Namespace, t.IdentityConfig, store.ErrUniqueness)
 		}
-		if dropped, err := s.dropStaleReservation(ctx, t, name); err != nil || dropped {
+		if u, ok := any(existing).(*v1.ScimUser); ok {
+			dropped, err := s.dropStaleReservation(ctx, u)
 			if err != nil {
 				return zero, err
 			}
-			continue // a reservation no one holds any longer: try again
+			if dropped {
+				continue // a reservation no one holds any longer: try again
+			}
 		}
 		// The object named after the name was renamed since, or reserves
 		// the name for a holder of its claim: the claim decides, taken as
@@ -350,24 +353,20 @@ func undoCreate[T client.Object](ctx context.Context, s *Store, k kindOf[T], obj
 	return nil
 }
 
-// holdsName reads, from the API server, the object named after name in t and
-// reports whether it holds name: its userName still folds to name, whether
-// or not it is being deleted (a user still being deprovisioned keeps its
-// name). An object named self does not count. exists says whether there is
-// such an object at all.
-func holdsName[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, name, self string) (holds, exists bool, err error) {
+// holdsName reads, from the API server, the object named after name in t,
+// and reports whether it holds name: its userName still folds to name,
+// whether or not it is being deleted (a user still being deprovisioned
+// keeps its name). exists says whether there is such an object at all.
+func holdsName[T client.Object](ctx context.Context, s *Store, k kindOf[T], t store.Tenant, name string) (existing T, holds, exists bool, err error) {
 	key := client.ObjectKey{Namespace: t.Namespace, Name: derivedName(t, name)}
-	if key.Name == self {
-		return false, true, nil
-	}
-	existing := k.newObj()
+	existing = k.newObj()
 	if err := s.live.Get(ctx, key, existing); err != nil {
 		if apierrors.IsNotFound(err) {
-			return false, false, nil
+			return existing, false, false, nil
 		}
-		return false, false, classify(err, "reading "+k.kind+" "+key.Name)
+		return existing, false, false, classify(err, "reading "+k.kind+" "+key.Name)
 	}
-	return k.tenant(existing).Name == t.IdentityConfig && fold.Equal(k.unique(existing), name), true, nil
+	return existing, k.tenant(existing).Name == t.IdentityConfig && fold.Equal(k.unique(existing), name), true, nil
 }
 
 // definite reports errors after which the API server certainly did not

@@ -227,14 +227,13 @@ func (s *Store) waitGone(ctx context.Context, d *v1.ScimUser) bool {
 
 // GuardStale reports whether u's name guard protects no one any longer: the
 // claim its mark names is gone, held by another than the mark names, or
-// abandoned (its holder gone). live reads the API server; grace is the
-// store's ClaimGrace (0: the default). A user without a guard has none to
-// be stale.
-func GuardStale(ctx context.Context, live client.Reader, u *v1.ScimUser, grace time.Duration) (bool, error) {
+// abandoned (its holder gone, by the default ClaimGrace). live reads the
+// API server. A user without a guard has none to be stale.
+func GuardStale(ctx context.Context, live client.Reader, u *v1.ScimUser) (bool, error) {
 	if !controllerutil.ContainsFinalizer(u, v1.FinalizerNameGuard) {
 		return false, nil
 	}
-	return markStale(ctx, live, u, grace)
+	return markStale(ctx, live, u, defaultClaimGrace)
 }
 
 // markStale reports whether the reservation or mark on u names a holder
@@ -254,25 +253,15 @@ func markStale(ctx context.Context, live client.Reader, u *v1.ScimUser, grace ti
 	if ptr.Deref(lease.Spec.HolderIdentity, "") != holder {
 		return true, nil
 	}
-	if grace == 0 {
-		grace = defaultClaimGrace
-	}
 	c := claims{live: live, grace: grace, now: time.Now}
 	return c.abandoned(ctx, claimUser, store.Tenant{Namespace: u.Namespace, IdentityConfig: lease.Labels[v1.LabelIdentityConfig]}, lease)
 }
 
-// dropStaleReservation deletes the reservation at name's derived object
-// name if it names a holder that no longer holds the name, so that a create
-// of the name can have its derived object name again; it reports whether
-// it did (or the name was free meanwhile).
-func (s *Store) dropStaleReservation(ctx context.Context, t store.Tenant, name string) (bool, error) {
-	d := &v1.ScimUser{}
-	if err := s.live.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: derivedName(t, name)}, d); err != nil {
-		if apierrors.IsNotFound(err) {
-			return true, nil
-		}
-		return false, classify(err, "reading ScimUser "+derivedName(t, name))
-	}
+// dropStaleReservation deletes d, the object a create found at its derived
+// object name, if d is a reservation that names a holder no longer holding
+// the name, so that the create can have the name again; it reports whether
+// it did (or d was gone meanwhile).
+func (s *Store) dropStaleReservation(ctx context.Context, d *v1.ScimUser) (bool, error) {
 	if !IsReservation(d) {
 		return false, nil
 	}
@@ -401,8 +390,7 @@ func ReleaseNames(ctx context.Context, c client.Client, live client.Reader, u *v
 	if IsReservation(u) || u.Name == derivedName(t, u.Spec.UserName) {
 		return nil
 	}
-	s := &Store{cached: c, live: live, opts: Options{ClaimGrace: defaultClaimGrace, CacheWait: defaultCacheWait, Now: time.Now}}
-	s.claims = claims{client: c, live: live, grace: defaultClaimGrace, now: time.Now}
+	s := storeOn(c, live, Options{})
 	if err := s.claims.release(ctx, claimUser, t, u.Spec.UserName, u.SCIMID()); err != nil {
 		return err
 	}
