@@ -88,7 +88,8 @@ func run() error {
 	flag.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", 0,
 		"The manager's --max-concurrent-reconciles (default: the manager's).")
 	flag.StringVar(&c.ProfileDir, "profiles", "",
-		"Directory for manager profiles: CPU of the last create level, the group PATCHes and the sync; heap once synced.")
+		"Directory for profiles: the manager's CPU in the last create level, the group PATCHes and the sync, "+
+			"its heap once synced; kube-apiserver's CPU in every create level, both arms, in 10-second windows.")
 	flag.StringVar(&c.RepoRoot, "repo", ".", "The repository's root.")
 	flag.StringVar(&c.Assets, "assets", "", "Directory with kube-apiserver and etcd (default <repo>/bin).")
 	flag.StringVar(&c.Manager, "manager", "", "Manager binary to run (default: built with hack/build-manager.sh).")

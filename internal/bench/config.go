@@ -82,7 +82,9 @@ type Config struct {
 	MaxConcurrentReconciles int
 	// ProfileDir, when set, receives profiles of the manager (from its
 	// --pprof-bind-address, on loopback): CPU during the last create level,
-	// the timed group PATCHes and the sync, and the heap once synced.
+	// the timed group PATCHes and the sync, and the heap once synced) and
+	// of kube-apiserver: CPU during both arms of every create level, in
+	// back-to-back windows (`go tool pprof` merges the files of an arm).
 	ProfileDir string
 	// ManagerArgs are extra flags for the manager.
 	ManagerArgs []string

@@ -98,6 +98,9 @@ func checkMeasured(t *testing.T, res *bench.Result) {
 			t.Errorf("%s: %+v, want 20 samples", name, l)
 		}
 	}
+	if g := res.Reads.DuringGC; g == nil || g.Latency.Count < 20 || g.GCSeconds <= 0 || g.LiveHeapBytes <= 0 {
+		t.Errorf("lookups during a collection: %+v, want at least 20 and the collection's time and heap", g)
+	}
 	checkGroup(t, res.Group)
 	// Each user costs a create in Lightrun (the resync's listing spares
 	// the lookup), so 50 users take at least 50 calls.
@@ -134,6 +137,12 @@ func checkCPU(t *testing.T, res *bench.Result) {
 		for arm, c := range map[string]*bench.CPU{"SCIM": l.SCIM.CPU, "bare": l.Bare.CPU} {
 			if c == nil || c.APIServer <= 0 || c.PerOpMs <= 0 || c.APIServerPerOpMs > c.PerOpMs {
 				t.Errorf("create level c=%d, %s: %v, want kube-apiserver's CPU within every process's", l.Concurrency, arm, c)
+			}
+		}
+		// Both arms create ScimUsers, each one request to kube-apiserver.
+		for arm, w := range map[string]*bench.APIServerWork{"SCIM": l.SCIM.APIServer, "bare": l.Bare.APIServer} {
+			if w == nil || w.Requests["POST scimusers"] < float64(l.Users) {
+				t.Errorf("create level c=%d, %s: kube-apiserver's work %v, want at least %d ScimUser creates", l.Concurrency, arm, w, l.Users)
 			}
 		}
 	}

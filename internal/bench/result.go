@@ -98,6 +98,8 @@ type Throughput struct {
 	Latency   Latency `json:"latency"`
 	// CPU is where the machine's cores went meanwhile (Linux only).
 	CPU *CPU `json:"cpu,omitempty"`
+	// APIServer is what kube-apiserver did meanwhile, for every client.
+	APIServer *APIServerWork `json:"apiServer,omitempty"`
 }
 
 // CreateLevel compares POST /Users with bare API-server creates of the same
@@ -121,9 +123,24 @@ type Reads struct {
 	UserNameEq   Latency `json:"userNameEq"`
 	ExternalIDEq Latency `json:"externalIdEq"`
 	EmailEq      Latency `json:"emailWorkValueEq"`
-	ListPage     Latency `json:"listPage"`
-	Cursor       Cursor  `json:"cursor"`
-	PageSize     int     `json:"pageSize"`
+	// DuringGC is `externalId eq`, one request at a time while the manager
+	// collects its whole heap (a runtime.GC through /debug/pprof/heap?gc=1,
+	// which also writes a heap profile): what a lookup costs when a
+	// collection falls on it.
+	DuringGC *GCReads `json:"duringGC,omitempty"`
+	ListPage Latency  `json:"listPage"`
+	Cursor   Cursor   `json:"cursor"`
+	PageSize int      `json:"pageSize"`
+}
+
+// GCReads are lookups taken while the manager collects garbage.
+type GCReads struct {
+	Latency Latency `json:"latency"`
+	// GCSeconds is how long the collection took (the call that had the
+	// manager collect, from sent to answered).
+	GCSeconds float64 `json:"gcSeconds"`
+	// LiveHeapBytes is the manager's live heap after it.
+	LiveHeapBytes float64 `json:"liveHeapBytes"`
 }
 
 // Cursor is RFC 9865 cursor paging, when the ServiceProviderConfig

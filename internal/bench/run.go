@@ -288,9 +288,7 @@ func (r *runner) creates(ctx context.Context) error {
 			expect := time.Duration(float64(n) / r.res.Create[li-1].SCIM.PerSecond * float64(time.Second))
 			r.profileCPU(ctx, fmt.Sprintf("create-c%d", conc), min(30*time.Second, expect))
 		}
-		lctx, cancel := context.WithTimeout(ctx, 5*time.Minute+time.Duration(n)*100*time.Millisecond)
-		cpuBefore := r.e.cpu.read()
-		durations, wall, err := pool(lctx, conc, n, func(ctx context.Context, k int) (time.Duration, error) {
+		level.SCIM, err = r.measureArm(ctx, fmt.Sprintf("create-c%d-scim", conc), conc, n, func(ctx context.Context, k int) (time.Duration, error) {
 			i := first + k
 			body, err := userPayload(userSpec(i))
 			if err != nil {
@@ -303,8 +301,6 @@ func (r *runner) creates(ctx context.Context) error {
 			r.ids[i] = out.ID
 			return d, err
 		})
-		cpuAfter := r.e.cpu.read()
-		cancel()
 		if err != nil {
 			return fmt.Errorf("POST /Users at concurrency %d: %w", conc, err)
 		}
@@ -314,19 +310,15 @@ func (r *runner) creates(ctx context.Context) error {
 			return err
 		}
 		level.KubeCalls = kubeCalls(mBefore, mAfter)
-		level.SCIM = throughput(durations, wall)
-		level.SCIM.CPU = cpuAfter.since(cpuBefore, n)
 		r.logf("POST /Users      c=%-3d %6d users in %6.1fs: %7.1f/s, p50 %6.1f ms, p99 %6.1f ms",
-			conc, n, wall.Seconds(), level.SCIM.PerSecond, level.SCIM.Latency.P50Ms, level.SCIM.Latency.P99Ms)
+			conc, n, level.SCIM.Seconds, level.SCIM.PerSecond, level.SCIM.Latency.P50Ms, level.SCIM.Latency.P99Ms)
 		if li == 0 {
 			if err := r.checkEquivalent(ctx, first); err != nil {
 				return err
 			}
 		}
 
-		lctx, cancel = context.WithTimeout(ctx, 5*time.Minute+time.Duration(n)*100*time.Millisecond)
-		cpuBefore = r.e.cpu.read()
-		durations, wall, err = pool(lctx, conc, n, func(ctx context.Context, k int) (time.Duration, error) {
+		level.Bare, err = r.measureArm(ctx, fmt.Sprintf("create-c%d-bare", conc), conc, n, func(ctx context.Context, k int) (time.Duration, error) {
 			u := r.bareUser(first + k)
 			start := time.Now()
 			if err := r.e.k8s.Create(ctx, u); err != nil {
@@ -334,22 +326,53 @@ func (r *runner) creates(ctx context.Context) error {
 			}
 			return time.Since(start), nil
 		})
-		cpuAfter = r.e.cpu.read()
-		cancel()
 		if err != nil {
 			return fmt.Errorf("bare creates at concurrency %d: %w", conc, err)
 		}
-		level.Bare = throughput(durations, wall)
-		level.Bare.CPU = cpuAfter.since(cpuBefore, n)
 		level.Ratio = level.SCIM.PerSecond / level.Bare.PerSecond
 		r.logf("bare API create  c=%-3d %6d users in %6.1fs: %7.1f/s, p50 %6.1f ms, p99 %6.1f ms (SCIM/bare %.2f×)",
-			conc, n, wall.Seconds(), level.Bare.PerSecond, level.Bare.Latency.P50Ms, level.Bare.Latency.P99Ms, level.Ratio)
+			conc, n, level.Bare.Seconds, level.Bare.PerSecond, level.Bare.Latency.P50Ms, level.Bare.Latency.P99Ms, level.Ratio)
 		r.logf("  CPU, POST /Users: %s", level.SCIM.CPU)
 		r.logf("  CPU, bare:        %s", level.Bare.CPU)
+		r.logf("  kube-apiserver, POST /Users: %s", level.SCIM.APIServer)
+		r.logf("  kube-apiserver, bare:        %s", level.Bare.APIServer)
 		r.res.Create = append(r.res.Create, level)
 		first += n
 	}
 	return r.deleteBare(ctx)
+}
+
+// measureArm runs one arm of a create level, fn(0..n-1) at conc in
+// flight, and measures it: the CPU of every process, what kube-apiserver
+// did (its metrics before and after; not measured when they cannot be
+// read) and, with ProfileDir, kube-apiserver's CPU profiles meanwhile.
+func (r *runner) measureArm(ctx context.Context, name string, conc, n int,
+	fn func(ctx context.Context, k int) (time.Duration, error)) (Throughput, error) {
+	before, err := r.e.apiServerMetrics(ctx)
+	if err != nil {
+		r.logf("warning: %v", err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Minute+time.Duration(n)*100*time.Millisecond)
+	defer cancel()
+	stop := r.profileAPIServer(ctx, name)
+	cpuBefore := r.e.cpu.read()
+	durations, wall, err := pool(lctx, conc, n, fn)
+	cpuAfter := r.e.cpu.read()
+	stop()
+	if err != nil {
+		return Throughput{}, err
+	}
+	t := throughput(durations, wall)
+	t.CPU = cpuAfter.since(cpuBefore, n)
+	if before != nil {
+		after, err := r.e.apiServerMetrics(ctx)
+		if err != nil {
+			r.logf("warning: %v", err)
+		} else {
+			t.APIServer = apiServerWork(before, after)
+		}
+	}
+	return t, nil
 }
 
 // bareUser is the i-th user as POST /Users stores it (same spec and labels;
@@ -558,6 +581,49 @@ func (r *runner) sample(ctx context.Context, what string, fn func(ctx context.Co
 	return l, nil
 }
 
+// readsDuringGC has the manager collect its whole heap and calls fn one
+// request at a time until the collection ends (at least twenty times).
+func (r *runner) readsDuringGC(ctx context.Context, fn func(ctx context.Context) (time.Duration, error)) (*GCReads, error) {
+	if r.e.mgr == nil {
+		return nil, nil // a test's runner, without a manager
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	start := time.Now()
+	var gcTime time.Duration
+	go func() {
+		err := r.e.mgr.pprof(ctx, "/debug/pprof/heap?gc=1", "")
+		gcTime = time.Since(start)
+		done <- err
+	}()
+	var ds []time.Duration
+	var gcErr error
+	for collecting := true; collecting || len(ds) < 20; {
+		select {
+		case gcErr = <-done:
+			collecting = false
+		default:
+		}
+		d, err := fn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("externalId eq during a collection: %w", err)
+		}
+		ds = append(ds, d)
+	}
+	if gcErr != nil {
+		return nil, fmt.Errorf("having the manager collect garbage: %w", gcErr)
+	}
+	out := &GCReads{Latency: Summarize(ds), GCSeconds: gcTime.Seconds()}
+	if m, err := r.e.mgr.metrics(ctx); err == nil {
+		out.LiveHeapBytes, _ = m.get("go_gc_heap_live_bytes")
+	}
+	r.logf("%-40s %4d requests: p50 %7.2f ms, p99 %7.2f ms, max %7.2f ms (a collection of %.0f MiB live in %.0f ms)",
+		"externalId eq during a manager GC", len(ds), out.Latency.P50Ms, out.Latency.P99Ms, out.Latency.MaxMs,
+		out.LiveHeapBytes/(1<<20), gcTime.Seconds()*1000)
+	return out, nil
+}
+
 // filterOne looks a user up by filter and expects exactly that user.
 func (r *runner) filterOne(ctx context.Context, filter string, i int) (time.Duration, error) {
 	var out listResponse
@@ -599,6 +665,12 @@ func (r *runner) reads(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+	}
+	if rd.DuringGC, err = r.readsDuringGC(ctx, func(ctx context.Context) (time.Duration, error) {
+		i := r.rng.IntN(n)
+		return r.filterOne(ctx, fmt.Sprintf("externalId eq %q", userSpec(i).ExternalID), i)
+	}); err != nil {
+		return err
 	}
 	page := r.cfg.PageSize
 	if rd.ListPage, err = r.sample(ctx, fmt.Sprintf("list page (count=%d, random startIndex)", page), func(ctx context.Context) (time.Duration, error) {

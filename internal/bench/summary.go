@@ -147,6 +147,15 @@ func WriteSummary(w io.Writer, results []*Result) error {
 	row("`emails[type eq \"work\"].value eq` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
 		return judged(r, `emails[type eq "work"].value eq p99`, lat(r.Reads.EmailEq))
 	})
+	row("`externalId eq` during a collection of the manager's heap: requests, p50 / p99 (max); the collection", "",
+		func(r *Result) string {
+			g := r.Reads.DuringGC
+			if g == nil {
+				return "not measured"
+			}
+			return fmt.Sprintf("%d, %s (%.1f ms); %.0f ms, %.0f MiB live", g.Latency.Count, lat(g.Latency), g.Latency.MaxMs,
+				g.GCSeconds*1000, g.LiveHeapBytes/(1<<20))
+		})
 	row("list page at a random `startIndex` (`count=100`) p50 / p99", "p99 ≤ 25 ms", func(r *Result) string {
 		return judged(r, "list page p99", lat(r.Reads.ListPage))
 	})

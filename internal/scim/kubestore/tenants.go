@@ -37,6 +37,9 @@ import (
 // cache; bearer-token Secrets are read from the API server and remembered
 // for TokenTTL, so that the operator need not cache every Secret of the
 // cluster and a rotated token takes effect within TokenTTL, without a restart.
+// When an entry expires, one request reads the Secret again and the others
+// that arrive meanwhile wait for its answer: at 32 requests in flight the
+// expiry cost one read, not 32.
 type Tenants struct {
 	cached client.Reader
 	live   client.Reader
@@ -45,6 +48,7 @@ type Tenants struct {
 
 	mu      sync.Mutex
 	secrets map[client.ObjectKey]secretEntry
+	reads   map[client.ObjectKey]*secretRead
 }
 
 type secretEntry struct {
@@ -52,12 +56,25 @@ type secretEntry struct {
 	data    map[string][]byte // nil: the Secret does not exist
 }
 
+// secretRead is a read of a Secret under way; done is closed once data
+// and err hold its answer.
+type secretRead struct {
+	done chan struct{}
+	data map[string][]byte
+	err  error
+}
+
+// secretReadTimeout bounds a Secret's read, which does not end with the
+// request that started it: other requests wait for its answer.
+const secretReadTimeout = 10 * time.Second
+
 // NewTenants returns a Tenants; ttl 0 means 10 seconds.
 func NewTenants(cached, live client.Reader, ttl time.Duration) *Tenants {
 	if ttl == 0 {
 		ttl = 10 * time.Second
 	}
-	return &Tenants{cached: cached, live: live, ttl: ttl, now: time.Now, secrets: map[client.ObjectKey]secretEntry{}}
+	return &Tenants{cached: cached, live: live, ttl: ttl, now: time.Now,
+		secrets: map[client.ObjectKey]secretEntry{}, reads: map[client.ObjectKey]*secretRead{}}
 }
 
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
@@ -106,23 +123,47 @@ func (t *Tenants) Tenant(ctx context.Context, namespace, name string) (*store.Te
 	return cfg, nil
 }
 
+// secret returns a Secret's data, from memory while it is younger than the
+// TTL; otherwise from the API server, by one read however many requests
+// need it meanwhile.
 func (t *Tenants) secret(ctx context.Context, key client.ObjectKey) (map[string][]byte, error) {
 	t.mu.Lock()
-	entry, ok := t.secrets[key]
-	t.mu.Unlock()
-	if ok && t.now().Sub(entry.fetched) < t.ttl {
+	if entry, ok := t.secrets[key]; ok && t.now().Sub(entry.fetched) < t.ttl {
+		t.mu.Unlock()
 		return entry.data, nil
 	}
+	if r, ok := t.reads[key]; ok {
+		t.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.data, r.err
+		case <-ctx.Done():
+			return nil, classify(ctx.Err(), fmt.Sprintf("waiting for Secret %s", key))
+		}
+	}
+	r := &secretRead{done: make(chan struct{})}
+	t.reads[key] = r
+	t.mu.Unlock()
+
+	// Not cancelled with this request: the others waiting want the answer.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), secretReadTimeout)
+	defer cancel()
 	s := &corev1.Secret{}
-	err := t.live.Get(ctx, key, s)
+	err := t.live.Get(rctx, key, s)
 	switch {
 	case apierrors.IsNotFound(err):
-		s.Data = nil
+		r.data = nil
 	case err != nil:
-		return nil, classify(err, fmt.Sprintf("reading Secret %s", key))
+		r.err = classify(err, fmt.Sprintf("reading Secret %s", key))
+	default:
+		r.data = s.Data
 	}
 	t.mu.Lock()
-	t.secrets[key] = secretEntry{fetched: t.now(), data: s.Data}
+	if r.err == nil {
+		t.secrets[key] = secretEntry{fetched: t.now(), data: r.data}
+	}
+	delete(t.reads, key)
 	t.mu.Unlock()
-	return s.Data, nil
+	close(r.done)
+	return r.data, r.err
 }
