@@ -550,17 +550,7 @@ func (r *runner) sample(ctx context.Context, what string, fn func(ctx context.Co
 	// Twenty samples are taken however slow they are, within ten minutes.
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.ReadTime+10*time.Minute)
 	defer cancel()
-	gcs := func() (float64, bool) {
-		if r.e.mgr == nil {
-			return 0, false // a test's runner, without a manager
-		}
-		m, err := r.e.mgr.metrics(ctx)
-		if err != nil {
-			return 0, false
-		}
-		return m.get("go_gc_duration_seconds_count")
-	}
-	gcBefore, gcKnown := gcs()
+	before := r.managerMetrics(ctx)
 	deadline := time.Now().Add(r.cfg.ReadTime)
 	var ds []time.Duration
 	for len(ds) < r.cfg.Reads && (len(ds) < 20 || time.Now().Before(deadline)) {
@@ -571,12 +561,7 @@ func (r *runner) sample(ctx context.Context, what string, fn func(ctx context.Co
 		ds = append(ds, d)
 	}
 	l := Summarize(ds)
-	gcNote := ""
-	if gcAfter, ok := gcs(); ok && gcKnown {
-		n := int(gcAfter - gcBefore)
-		l.ManagerGCs = &n
-		gcNote = fmt.Sprintf(", %d manager GCs", n)
-	}
+	gcNote := managerNote(&l, before, r.managerMetrics(ctx))
 	r.logf("%-40s %4d requests: p50 %7.2f ms, p99 %7.2f ms%s", what, l.Count, l.P50Ms, l.P99Ms, gcNote)
 	return l, nil
 }
@@ -589,6 +574,7 @@ func (r *runner) readsDuringGC(ctx context.Context, fn func(ctx context.Context)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
+	before := r.managerMetrics(ctx)
 	done := make(chan error, 1)
 	start := time.Now()
 	var gcTime time.Duration
@@ -615,13 +601,41 @@ func (r *runner) readsDuringGC(ctx context.Context, fn func(ctx context.Context)
 		return nil, fmt.Errorf("having the manager collect garbage: %w", gcErr)
 	}
 	out := &GCReads{Latency: Summarize(ds), GCSeconds: gcTime.Seconds()}
-	if m, err := r.e.mgr.metrics(ctx); err == nil {
-		out.LiveHeapBytes, _ = m.get("go_gc_heap_live_bytes")
-	}
-	r.logf("%-40s %4d requests: p50 %7.2f ms, p99 %7.2f ms, max %7.2f ms (a collection of %.0f MiB live in %.0f ms)",
-		"externalId eq during a manager GC", len(ds), out.Latency.P50Ms, out.Latency.P99Ms, out.Latency.MaxMs,
+	after := r.managerMetrics(ctx)
+	note := managerNote(&out.Latency, before, after)
+	out.LiveHeapBytes = after["go_gc_heap_live_bytes"]
+	r.logf("%-40s %4d requests: p50 %7.2f ms, p99 %7.2f ms, max %7.2f ms%s (a collection of %.0f MiB live in %.0f ms)",
+		"externalId eq during a manager GC", len(ds), out.Latency.P50Ms, out.Latency.P99Ms, out.Latency.MaxMs, note,
 		out.LiveHeapBytes/(1<<20), gcTime.Seconds()*1000)
 	return out, nil
+}
+
+// managerMetrics scrapes the manager's metrics, or returns nil (a test's
+// runner, without a manager, or a failed scrape).
+func (r *runner) managerMetrics(ctx context.Context) metricSet {
+	if r.e.mgr == nil {
+		return nil
+	}
+	m, err := r.e.mgr.metrics(ctx)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// managerNote fills in the manager's garbage collections and its requests
+// over 5 ms between two scrapes (when both were read) and says them for
+// the log.
+func managerNote(l *Latency, before, after metricSet) string {
+	if before == nil || after == nil {
+		return ""
+	}
+	const hist = "lightrun_identity_scim_request_duration_seconds"
+	gcs := int(after["go_gc_duration_seconds_count"] - before["go_gc_duration_seconds_count"])
+	over := int(after.sum(hist+"_count") - before.sum(hist+"_count") -
+		(after.sum(hist+"_bucket", `le="0.005"`) - before.sum(hist+"_bucket", `le="0.005"`)))
+	l.ManagerGCs, l.ManagerOver5ms = &gcs, &over
+	return fmt.Sprintf(", %d manager GCs, %d over 5 ms in the manager", gcs, over)
 }
 
 // filterOne looks a user up by filter and expects exactly that user.

@@ -52,6 +52,12 @@ type Latency struct {
 	// collection of a heap of hundreds of MiB on two cores is the usual
 	// cause of a tail among requests that take the same path.
 	ManagerGCs *int `json:"managerGCs,omitempty"`
+	// ManagerOver5ms is how many of the samples the manager itself took
+	// more than 5 ms to serve, by its request-duration histogram (from the
+	// handler's start to its end): beside P99Ms, it says whether a slow
+	// tail was spent in the manager's handler or before and after it (the
+	// request waiting for a thread, the harness for a core).
+	ManagerOver5ms *int `json:"managerOver5ms,omitempty"`
 }
 
 // Summarize returns the Latency of samples (which it sorts in place).

@@ -374,7 +374,7 @@ func TestProcessSeconds(t *testing.T) {
 // its /metrics) between two scrapes: only what grew counts, keyed by the
 // labels that say what the work was.
 func TestAPIServerWork(t *testing.T) {
-	scrape := func(creates, lists, fetched, watchLists, inits, gcs int) metricSet {
+	scrape := func(creates, lists, fetched, watchLists, inits, checks, gcs int) metricSet {
 		m, err := parseMetrics(strings.NewReader(fmt.Sprintf(`# TYPE apiserver_request_total counter
 apiserver_request_total{code="201",component="apiserver",dry_run="",group="identity.lightrun.com",resource="scimusers",scope="namespace",subresource="",verb="POST",version="v1alpha1"} %d
 apiserver_request_total{code="200",component="apiserver",dry_run="",group="identity.lightrun.com",resource="scimusers",scope="cluster",subresource="",verb="LIST",version="v1alpha1"} %d
@@ -382,28 +382,30 @@ apiserver_request_total{code="200",component="",dry_run="",group="",resource="",
 apiserver_storage_list_fetched_objects_total{group="identity.lightrun.com",index="",resource="scimusers",storage="etcd"} %d
 apiserver_watch_list_duration_seconds_count{group="identity.lightrun.com",resource="scimusers",scope="cluster",version="v1alpha1"} %d
 apiserver_watch_cache_initializations_total{group="identity.lightrun.com",resource="scimusers"} %d
+apiserver_storage_consistency_checks_total{group="identity.lightrun.com",resource="scimusers",status="success"} %d
 go_gc_duration_seconds_sum 0.5
 go_gc_duration_seconds_count %d
 go_memstats_heap_alloc_bytes 1.048576e+08
-`, creates, lists, fetched, watchLists, inits, gcs)))
+`, creates, lists, fetched, watchLists, inits, checks, gcs)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
 	}
-	w := apiServerWork(scrape(10, 2, 100, 1, 1, 3), scrape(110, 3, 100_100, 1, 2, 7))
+	w := apiServerWork(scrape(10, 2, 100, 1, 1, 0, 3), scrape(110, 3, 100_100, 1, 2, 1, 7))
 	want := &APIServerWork{
-		Requests:        map[string]float64{"POST scimusers": 100, "LIST scimusers": 1},
-		ListFetched:     map[string]float64{"scimusers etcd": 100_000},
-		WatchCacheInits: map[string]float64{"scimusers": 1},
-		GCs:             4,
-		HeapBytes:       100 << 20,
+		Requests:          map[string]float64{"POST scimusers": 100, "LIST scimusers": 1},
+		ListFetched:       map[string]float64{"scimusers etcd": 100_000},
+		WatchCacheInits:   map[string]float64{"scimusers": 1},
+		ConsistencyChecks: map[string]float64{"scimusers success": 1},
+		GCs:               4,
+		HeapBytes:         100 << 20,
 	}
 	if !reflect.DeepEqual(w, want) {
 		t.Errorf("work = %+v\nwant %+v", w, want)
 	}
 	if s, wantS := w.String(), "requests: POST scimusers 100, LIST scimusers 1; objects listed: scimusers etcd 100000; "+
-		"watch caches initialised: scimusers 1; 4 GCs (0.0 ms paused), heap 100 MiB"; s != wantS {
+		"watch caches initialised: scimusers 1; watch cache consistency checks: scimusers success 1; 4 GCs (0.0 ms paused), heap 100 MiB"; s != wantS {
 		t.Errorf("String() = %q\nwant %q", s, wantS)
 	}
 	if s := topCounts(map[string]float64{"a": 1, "b": 3, "c": 2, "d": 3}, 2); s != "b 3, d 3, 2 more" {
