@@ -134,6 +134,10 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		row(fmt.Sprintf("CPU a create, c=%d, SCIM / bare: every process (kube-apiserver's)", c), "", func(r *Result) string {
 			return createCPU(level(r))
 		})
+		row(fmt.Sprintf("ScimUsers kube-apiserver read from etcd for lists, c=%d, SCIM / bare "+
+			"(its watch cache's consistency check reads every one)", c), "", func(r *Result) string {
+			return etcdListed(level(r))
+		})
 	}
 	row("`GET /Users/{id}` p50 / p99", "p99 ≤ 5 ms", func(r *Result) string {
 		return judged(r, "GET /Users/{id} p99", lat(r.Reads.GetByID))
@@ -234,6 +238,16 @@ func createCPU(l *CreateLevel) string {
 		return "—"
 	}
 	return perOp(l.SCIM.CPU) + " / " + perOp(l.Bare.CPU)
+}
+
+// etcdListed is the ScimUsers kube-apiserver read from etcd for lists in
+// each arm of a level, or "—" where it was not measured.
+func etcdListed(l *CreateLevel) string {
+	if l == nil || l.SCIM.APIServer == nil || l.Bare.APIServer == nil {
+		return "—"
+	}
+	n := func(w *APIServerWork) string { return thousands(int(w.ListFetched["scimusers etcd"])) }
+	return n(l.SCIM.APIServer) + " / " + n(l.Bare.APIServer)
 }
 
 // syncCPU is the cores of each process in the sync and the CPU a user, or
