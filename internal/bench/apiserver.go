@@ -71,6 +71,9 @@ type APIServerWork struct {
 	HeapBytes      float64 `json:"heapBytes"`
 }
 
+// byResource is the label most of kube-apiserver's counters key work by.
+const byResource = "resource"
+
 // apiServerCounters are the counters APIServerWork reads (kube-apiserver
 // 1.37's names): the metric, the labels that key a count (joined with a
 // space), and where it goes.
@@ -79,19 +82,19 @@ var apiServerCounters = []struct {
 	labels []string
 	field  func(*APIServerWork) *map[string]float64
 }{
-	{"apiserver_request_total", []string{"verb", "resource", "subresource"},
+	{"apiserver_request_total", []string{"verb", byResource, "subresource"},
 		func(w *APIServerWork) *map[string]float64 { return &w.Requests }},
-	{"apiserver_storage_list_fetched_objects_total", []string{"resource", "storage"},
+	{"apiserver_storage_list_fetched_objects_total", []string{byResource, "storage"},
 		func(w *APIServerWork) *map[string]float64 { return &w.ListFetched }},
-	{"apiserver_watch_list_duration_seconds_count", []string{"resource"},
+	{"apiserver_watch_list_duration_seconds_count", []string{byResource},
 		func(w *APIServerWork) *map[string]float64 { return &w.WatchLists }},
-	{"apiserver_watch_events_total", []string{"resource"},
+	{"apiserver_watch_events_total", []string{byResource},
 		func(w *APIServerWork) *map[string]float64 { return &w.WatchEvents }},
-	{"apiserver_watch_cache_initializations_total", []string{"resource"},
+	{"apiserver_watch_cache_initializations_total", []string{byResource},
 		func(w *APIServerWork) *map[string]float64 { return &w.WatchCacheInits }},
-	{"apiserver_terminated_watchers_total", []string{"resource"},
+	{"apiserver_terminated_watchers_total", []string{byResource},
 		func(w *APIServerWork) *map[string]float64 { return &w.TerminatedWatchers }},
-	{"apiserver_storage_consistency_checks_total", []string{"resource", "status"},
+	{"apiserver_storage_consistency_checks_total", []string{byResource, "status"},
 		func(w *APIServerWork) *map[string]float64 { return &w.ConsistencyChecks }},
 }
 
@@ -134,7 +137,7 @@ func apiServerWork(before, after metricSet) *APIServerWork {
 // watch cache initialisation and dropped watcher.
 func (w *APIServerWork) String() string {
 	if w == nil {
-		return "not measured"
+		return unmeasured
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "requests: %s", topCounts(w.Requests, 6))

@@ -40,6 +40,9 @@ func sortedPercentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
+// unmeasured stands in a table or a log line for what a run did not measure.
+const unmeasured = "not measured"
+
 // Latency summarises a set of request durations, in milliseconds.
 type Latency struct {
 	Count  int     `json:"count"`

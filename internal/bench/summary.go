@@ -155,7 +155,7 @@ func WriteSummary(w io.Writer, results []*Result) error {
 		func(r *Result) string {
 			g := r.Reads.DuringGC
 			if g == nil {
-				return "not measured"
+				return unmeasured
 			}
 			return fmt.Sprintf("%d, %s (%.1f ms); %.0f ms, %.0f MiB live", g.Latency.Count, lat(g.Latency), g.Latency.MaxMs,
 				g.GCSeconds*1000, g.LiveHeapBytes/(1<<20))
@@ -180,7 +180,7 @@ func WriteSummary(w io.Writer, results []*Result) error {
 	row("the same membership changes straight to the API server: mean; SCIM/bare", "", func(r *Result) string {
 		g := r.Group
 		if g.BareWorkers == 0 {
-			return "not measured"
+			return unmeasured
 		}
 		return fmt.Sprintf("%.2f s (%d in flight); %.2f×", g.BarePatch.MeanMs/1000, g.BareWorkers, g.PatchRatio)
 	})
