@@ -141,9 +141,20 @@ func (t *Tenants) secret(ctx context.Context, key client.ObjectKey) (map[string]
 			return nil, classify(ctx.Err(), fmt.Sprintf("waiting for Secret %s", key))
 		}
 	}
-	r := &secretRead{done: make(chan struct{})}
+	// Until the read answers, its answer is an error: a read that never
+	// returns (a panic in it) fails its waiters and is not remembered.
+	r := &secretRead{done: make(chan struct{}), err: fmt.Errorf("reading Secret %s: %w", key, store.ErrUnavailable)}
 	t.reads[key] = r
 	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if r.err == nil {
+			t.secrets[key] = secretEntry{fetched: t.now(), data: r.data}
+		}
+		delete(t.reads, key)
+		t.mu.Unlock()
+		close(r.done)
+	}()
 
 	// Not cancelled with this request: the others waiting want the answer.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), secretReadTimeout)
@@ -152,18 +163,11 @@ func (t *Tenants) secret(ctx context.Context, key client.ObjectKey) (map[string]
 	err := t.live.Get(rctx, key, s)
 	switch {
 	case apierrors.IsNotFound(err):
-		r.data = nil
+		r.data, r.err = nil, nil
 	case err != nil:
 		r.err = classify(err, fmt.Sprintf("reading Secret %s", key))
 	default:
-		r.data = s.Data
+		r.data, r.err = s.Data, nil
 	}
-	t.mu.Lock()
-	if r.err == nil {
-		t.secrets[key] = secretEntry{fetched: t.now(), data: r.data}
-	}
-	delete(t.reads, key)
-	t.mu.Unlock()
-	close(r.done)
 	return r.data, r.err
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	v1 "github.com/lightrun-platform/lightrun-identity-operator/api/v1alpha1"
+	"github.com/lightrun-platform/lightrun-identity-operator/internal/scim/store"
 )
 
 // TestTenantsReadAnExpiredSecretOnce: when the bearer-token Secret's entry
@@ -66,7 +68,7 @@ func TestTenantsReadAnExpiredSecretOnce(t *testing.T) {
 	var reads atomic.Int32
 	entered := make(chan struct{}, 1)
 	var gate atomic.Pointer[chan struct{}]
-	var failing atomic.Bool
+	var failing, panicking atomic.Bool
 	live := interceptor.NewClient(objects, interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			reads.Add(1)
@@ -75,6 +77,9 @@ func TestTenantsReadAnExpiredSecretOnce(t *testing.T) {
 			default:
 			}
 			<-*gate.Load()
+			if panicking.Load() {
+				panic("the client broke")
+			}
 			if failing.Load() {
 				return errors.New("the API server is away")
 			}
@@ -93,15 +98,27 @@ func TestTenantsReadAnExpiredSecretOnce(t *testing.T) {
 	// concurrently calls Tenant n times while one read of the Secret is
 	// held, and returns each call's error.
 	concurrently := func(n int) []error {
+		select {
+		case <-entered: // left by a read outside a round
+		default:
+		}
 		held := make(chan struct{})
 		gate.Store(&held)
 		defer gate.Store(&open)
 		errs := make([]error, n)
+		call := func(i int) {
+			defer func() {
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			errs[i] = check(t, tn, want)
+		}
 		var wg sync.WaitGroup
-		wg.Go(func() { errs[0] = check(t, tn, want) })
+		wg.Go(func() { call(0) })
 		<-entered // the first call is reading the Secret
 		for i := 1; i < n; i++ {
-			wg.Go(func() { errs[i] = check(t, tn, want) })
+			wg.Go(func() { call(i) })
 		}
 		time.Sleep(50 * time.Millisecond) // most of them are waiting now
 		close(held)
@@ -148,12 +165,34 @@ func TestTenantsReadAnExpiredSecretOnce(t *testing.T) {
 	if n := reads.Load() - before; n != 1 {
 		t.Fatalf("the call after a failed read read the Secret %d times, want once (the failure not remembered)", n)
 	}
+
+	// A read that panics fails the calls waiting for it and leaves
+	// nothing behind: the next call reads again.
+	advance(2 * time.Minute)
+	panicking.Store(true)
+	errs := concurrently(4)
+	if errs[0] == nil || !strings.Contains(errs[0].Error(), "the client broke") {
+		t.Errorf("the call whose read panicked: %v", errs[0])
+	}
+	for i, err := range errs[1:] {
+		if !errors.Is(err, store.ErrUnavailable) && (err == nil || !strings.Contains(err.Error(), "the client broke")) {
+			t.Errorf("call %d waiting on a read that panicked: %v, want unavailable", i+1, err)
+		}
+	}
+	panicking.Store(false)
+	before = reads.Load()
+	if err := check(t, tn, want); err != nil || reads.Load()-before != 1 {
+		t.Fatalf("the call after a read that panicked: %v, %d reads, want one that succeeds", err, reads.Load()-before)
+	}
 }
 
 // check calls Tenant and compares the token digest it found.
 func check(t *testing.T, tn *Tenants, want [32]byte) error {
 	t.Helper()
-	cfg, err := tn.Tenant(context.Background(), "ns", "okta")
+	// A call left waiting for a read that never ends fails, not hangs.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cfg, err := tn.Tenant(ctx, "ns", "okta")
 	if err != nil {
 		return err
 	}
