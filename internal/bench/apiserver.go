@@ -18,19 +18,17 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"k8s.io/client-go/rest"
 )
 
 // APIServerWork is what kube-apiserver did during one phase, from its own
@@ -167,7 +165,7 @@ func topCounts(counts map[string]float64, n int) string {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b string) int {
-		if c := -cmpFloat(counts[a], counts[b]); c != 0 {
+		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
@@ -183,48 +181,10 @@ func topCounts(counts map[string]float64, n int) string {
 	return strings.Join(parts, ", ")
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// apiServerClient is an HTTP client with the harness's credentials for
-// kube-apiserver's non-resource paths (/metrics, /debug/pprof).
-func (e *env) apiServerClient() (*http.Client, error) {
-	c, err := rest.HTTPClientFor(e.rest)
-	if err != nil {
-		return nil, fmt.Errorf("a client for kube-apiserver: %w", err)
-	}
-	return c, nil
-}
-
-// apiServerGet fetches a non-resource path of kube-apiserver into w.
+// apiServerGet fetches a non-resource path of kube-apiserver into w, with
+// the harness's credentials (e.apiClient).
 func (e *env) apiServerGet(ctx context.Context, path string, w io.Writer) error {
-	c, err := e.apiServerClient()
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(e.rest.Host, "/")+path, nil)
-	if err != nil {
-		return fmt.Errorf("fetching kube-apiserver's %s: %w", path, err)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetching kube-apiserver's %s: %w", path, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetching kube-apiserver's %s: %s", path, resp.Status)
-	}
-	if _, err := io.Copy(w, resp.Body); err != nil {
-		return fmt.Errorf("fetching kube-apiserver's %s: %w", path, err)
-	}
-	return nil
+	return httpGet(ctx, e.apiClient, strings.TrimSuffix(e.rest.Host, "/")+path, "fetching kube-apiserver's "+path, w)
 }
 
 // apiServerMetrics scrapes kube-apiserver's /metrics.

@@ -79,8 +79,11 @@ type env struct {
 	emuURL  string
 	counter *apiCounter
 
-	testEnv    *envtest.Environment
-	rest       *rest.Config
+	testEnv *envtest.Environment
+	rest    *rest.Config
+	// apiClient carries the harness's credentials to kube-apiserver's
+	// non-resource paths (/metrics, /debug/pprof).
+	apiClient  *http.Client
 	k8s        client.Client
 	kubeconfig string
 
@@ -125,6 +128,9 @@ func startEnv(ctx context.Context, cfg Config, work string, logf func(string, ..
 	// The harness's own client is not throttled client-side: the bare
 	// baseline must measure the API server, not a token bucket.
 	e.rest.QPS, e.rest.Burst = -1, -1
+	if e.apiClient, err = rest.HTTPClientFor(e.rest); err != nil {
+		return e, fmt.Errorf("a client for kube-apiserver: %w", err)
+	}
 	if e.k8s, err = client.New(e.rest, client.Options{Scheme: operator.NewScheme()}); err != nil {
 		return e, fmt.Errorf("creating a client: %w", err)
 	}

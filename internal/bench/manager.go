@@ -168,50 +168,48 @@ func (m *managerProc) metrics(ctx context.Context) (metricSet, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.metricsURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("scraping the manager's metrics: %w", err)
+	var buf bytes.Buffer
+	if err := httpGet(ctx, http.DefaultClient, m.metricsURL, "scraping the manager's metrics", &buf); err != nil {
+		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("scraping the manager's metrics: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("scraping the manager's metrics: %s", resp.Status)
-	}
-	return parseMetrics(resp.Body)
+	return parseMetrics(&buf)
 }
 
-// pprof fetches a /debug/pprof path of the manager into dst (io.Discard
+// pprof fetches a /debug/pprof path of the manager into dst (nowhere
 // when dst is ""). /debug/pprof/heap?gc=1 collects garbage first.
 func (m *managerProc) pprof(ctx context.Context, path, dst string) error {
 	if err := m.exited(); err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.pprofURL+path, nil)
-	if err != nil {
-		return fmt.Errorf("fetching the manager's %s: %w", path, err)
+	var buf bytes.Buffer
+	if err := httpGet(ctx, http.DefaultClient, m.pprofURL+path, "fetching the manager's "+path, &buf); err != nil {
+		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if dst == "" {
+		return nil
+	}
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("saving the manager's %s: %w", path, err)
+	}
+	return nil
+}
+
+// httpGet GETs url with c into w; what names the call in errors.
+func httpGet(ctx context.Context, c *http.Client, url, what string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return fmt.Errorf("fetching the manager's %s: %w", path, err)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetching the manager's %s: %s", path, resp.Status)
-	}
-	w := io.Discard
-	if dst != "" {
-		f, err := os.Create(dst)
-		if err != nil {
-			return fmt.Errorf("saving the manager's %s: %w", path, err)
-		}
-		defer func() { _ = f.Close() }()
-		w = f
+		return fmt.Errorf("%s: %s", what, resp.Status)
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
-		return fmt.Errorf("fetching the manager's %s: %w", path, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
